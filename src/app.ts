@@ -1,0 +1,65 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import { except } from "hono/combine";
+import { validationError, onError, onNotFound } from "./lib/problem";
+import { adminAuth, tenantAuth } from "./middleware/auth";
+import { context } from "./middleware/context";
+import { limitBody, requireJson } from "./middleware/json-body";
+import { admin } from "./routes/admin";
+import { health } from "./routes/health";
+import { keys } from "./routes/keys";
+import { messages } from "./routes/messages";
+import { webhooks } from "./routes/webhooks";
+import type { AppEnv } from "./types";
+
+const OPENAPI_INFO = {
+  openapi: "3.1.0",
+  info: {
+    title: "SMS Gateway API",
+    version: "1.0.0",
+    description:
+      "Send SMS through one HTTPS API. Every error is `application/problem+json` with a stable `code`. " +
+      "Test keys (`sk_test_…`) always use the built-in simulator carrier and are never charged.",
+  },
+};
+
+function buildApp() {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.error, result.target);
+    },
+  });
+  app.onError(onError);
+  app.notFound(onNotFound);
+
+  app.use("*", context);
+  app.use("/v1/admin/*", adminAuth);
+  app.use("/v1/*", except("/v1/admin/*", tenantAuth));
+  app.use("/v1/*", limitBody(), requireJson);
+  app.use("/webhooks/*", limitBody(), requireJson);
+
+  app.route("/health", health);
+  app.route("/v1/messages", messages);
+  app.route("/v1/keys", keys);
+  app.route("/v1/admin", admin);
+  app.route("/webhooks", webhooks);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "A tenant API key: `sk_test_…` or `sk_live_…`.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "The operator's `ADMIN_TOKEN` secret.",
+  });
+
+  // Generated once per isolate: the document only changes with a deploy.
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  app.get("/openapi.json", (c) => c.json((document ??= app.getOpenAPI31Document(OPENAPI_INFO))));
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "SMS Gateway API" }));
+  return app;
+}
+
+export const app = buildApp();

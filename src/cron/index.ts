@@ -1,0 +1,15 @@
+import { createDb } from "../db/client";
+import { sweepStuck } from "./sweep-stuck";
+
+export const EVERY_MINUTE = "* * * * *";
+
+/** The Worker's scheduled handler: one job per cron expression in wrangler.toml. */
+export async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
+  switch (controller.cron) {
+    case EVERY_MINUTE:
+      await sweepStuck(createDb(env.DB), env.SEND_QUEUE, controller.scheduledTime);
+      return;
+    default:
+      throw new Error(`No job for cron expression "${controller.cron}"`);
+  }
+}

@@ -1,0 +1,32 @@
+export const KEY_MODES = ["test", "live"] as const;
+export type KeyMode = (typeof KEY_MODES)[number];
+
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+// 32 base62 characters carry 190 bits of randomness.
+const SECRET_LENGTH = 32;
+const PREFIX_SHOWN = 4;
+const KEY_PATTERN = /^sk_(test|live)_([0-9A-Za-z]{32})$/;
+
+/** A new key: `sk_<mode>_` and 32 unbiased base62 characters drawn from the given random source. */
+export function generateApiKey(mode: KeyMode, randomBytes: (n: number) => Uint8Array): string {
+  let secret = "";
+  while (secret.length < SECRET_LENGTH) {
+    for (const byte of randomBytes(SECRET_LENGTH * 2)) {
+      // 248 = 4 × 62: rejecting higher bytes keeps every character equally likely.
+      if (byte < 248 && secret.length < SECRET_LENGTH) secret += ALPHABET[byte % 62];
+    }
+  }
+  return `sk_${mode}_${secret}`;
+}
+
+/** The mode of a well-formed key, or null for anything that cannot be one of ours. */
+export function parseApiKey(key: string): { mode: KeyMode } | null {
+  const match = KEY_PATTERN.exec(key);
+  return match ? { mode: match[1] as KeyMode } : null;
+}
+
+/** What may be shown of a key after creation: its mode marker and first few secret characters. */
+export function displayPrefix(key: string): string {
+  const cut = key.indexOf("_", 3) + 1;
+  return key.slice(0, cut + PREFIX_SHOWN);
+}

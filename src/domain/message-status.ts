@@ -1,0 +1,34 @@
+export const MESSAGE_TYPES = ["otp", "notification", "marketing"] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+export const MESSAGE_STATUSES = ["queued", "sending", "sent", "delivered", "undelivered", "failed"] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export const FINAL_STATUSES: readonly MessageStatus[] = ["delivered", "undelivered", "failed"];
+
+/**
+ * The statuses a message may be in for a move to `next` to apply. Everything moves forward only,
+ * with one exception: a transient carrier error hands a `sending` message back to `queued` for
+ * its retry. A receipt whose status is not reachable from the current one is stale or a
+ * duplicate and changes nothing.
+ */
+const ALLOWED_FROM: Record<MessageStatus, readonly MessageStatus[]> = {
+  queued: ["sending"],
+  sending: ["queued"],
+  sent: ["sending"],
+  delivered: ["sent"],
+  undelivered: ["sent"],
+  failed: ["queued", "sending", "sent"],
+};
+
+export function allowedFrom(next: MessageStatus): readonly MessageStatus[] {
+  return ALLOWED_FROM[next];
+}
+
+export function canTransition(from: MessageStatus, to: MessageStatus): boolean {
+  return ALLOWED_FROM[to].includes(from);
+}
+
+export function isFinal(status: MessageStatus): boolean {
+  return FINAL_STATUSES.includes(status);
+}

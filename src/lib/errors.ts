@@ -1,0 +1,41 @@
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** Every error the API can answer with: the stable machine code, its HTTP status and title. */
+export const ERRORS = {
+  malformed_json: { status: 400, title: "Malformed JSON" },
+  unauthorized: { status: 401, title: "Unauthorized" },
+  invalid_signature: { status: 401, title: "Invalid webhook signature" },
+  not_found: { status: 404, title: "Not found" },
+  payload_too_large: { status: 413, title: "Payload too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  validation_failed: { status: 422, title: "Validation failed" },
+  invalid_number: { status: 422, title: "Invalid phone number" },
+  body_too_long: { status: 422, title: "Message body too long" },
+  internal_error: { status: 500, title: "Internal server error" },
+} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** The one error type: thrown anywhere, rendered as application/problem+json in src/lib/problem.ts. */
+export class ApiError extends HTTPException {
+  readonly code: ErrorCode;
+  readonly errors?: FieldError[];
+  readonly extra?: Record<string, unknown>;
+
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    options: { errors?: FieldError[]; extra?: Record<string, unknown> } = {},
+  ) {
+    super(ERRORS[code].status, { message: detail });
+    this.code = code;
+    this.errors = options.errors;
+    this.extra = options.extra;
+  }
+}

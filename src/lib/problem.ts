@@ -1,0 +1,65 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ZodError } from "zod";
+import type { AppEnv } from "../types";
+import { ApiError, ERRORS, type FieldError } from "./errors";
+import { log } from "./log";
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+const TYPE_BASE = "https://docs.sms-gateway.dev/errors/";
+
+export function problemType(code: string): string {
+  return TYPE_BASE + code.replaceAll("_", "-");
+}
+
+/** Renders an ApiError as an RFC 9457 problem document: the only place error bodies are made. */
+export function renderProblem(c: Context<AppEnv>, error: ApiError): Response {
+  const { status, title } = ERRORS[error.code];
+  const body = {
+    type: problemType(error.code),
+    title,
+    status,
+    detail: error.message,
+    code: error.code,
+    ...(error.errors ? { errors: error.errors } : {}),
+    ...error.extra,
+    request_id: c.get("requestId"),
+  };
+  return c.json(body, status, { "Content-Type": PROBLEM_CONTENT_TYPE });
+}
+
+/** app.onError: known errors keep their code; anything else is a 500 that leaks nothing. */
+export function onError(error: Error, c: Context<AppEnv>): Response {
+  if (error instanceof ApiError) return renderProblem(c, error);
+  if (error instanceof HTTPException) return renderProblem(c, fromHttpException(error));
+  log.error("unhandled_error", { request_id: c.get("requestId"), error: String(error?.stack ?? error) });
+  return renderProblem(c, new ApiError("internal_error", "An unexpected error occurred. It has been logged."));
+}
+
+export function onNotFound(c: Context<AppEnv>): Response {
+  return renderProblem(c, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`));
+}
+
+// Hono's own HTTPExceptions (a JSON body that does not parse, a body limit) mapped onto our codes.
+function fromHttpException(error: HTTPException): ApiError {
+  switch (error.status) {
+    case 400:
+      return new ApiError("malformed_json", "The request body is not valid JSON.");
+    case 401:
+      return new ApiError("unauthorized", error.message);
+    case 413:
+      return new ApiError("payload_too_large", error.message);
+    default:
+      return new ApiError("internal_error", "An unexpected error occurred.");
+  }
+}
+
+/** Turns every zod issue into a located field error, e.g. `body.to` or `query.limit`. */
+export function validationError(error: ZodError, target: string): ApiError {
+  const errors: FieldError[] = error.issues.map((issue) => ({
+    path: [target === "json" ? "body" : target, ...issue.path.map(String)].join("."),
+    message: issue.message,
+  }));
+  const fields = errors.map((e) => e.path).join(", ");
+  return new ApiError("validation_failed", `The request has invalid fields: ${fields}.`, { errors });
+}

@@ -1,0 +1,32 @@
+import { createMiddleware } from "hono/factory";
+import { parseApiKey } from "../domain/api-key";
+import { ApiError } from "../lib/errors";
+import { secretsEqual } from "../lib/crypto";
+import { findActiveKey } from "../services/api-keys";
+import type { AppEnv } from "../types";
+
+function bearer(header: string | undefined): string | null {
+  const match = header && /^Bearer\s+(\S+)$/i.exec(header);
+  return match ? match[1]! : null;
+}
+
+/** Tenant API keys: `Authorization: Bearer sk_test_…`; sets c.var.auth for every /v1 route. */
+export const tenantAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const key = bearer(c.req.header("authorization"));
+  if (!key) throw new ApiError("unauthorized", "Send your API key as `Authorization: Bearer sk_…`.");
+  if (!parseApiKey(key)) throw new ApiError("unauthorized", "The API key is malformed.");
+  const row = await findActiveKey(c.var.db, key);
+  if (!row) throw new ApiError("unauthorized", "The API key is unknown or has been revoked.");
+  c.set("auth", { tenantId: row.tenantId, keyId: row.id, mode: row.mode });
+  await next();
+});
+
+/** The operator API: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. */
+export const adminAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearer(c.req.header("authorization"));
+  const expected = c.env.ADMIN_TOKEN;
+  if (!token || !expected || !(await secretsEqual(token, expected))) {
+    throw new ApiError("unauthorized", "The operator API needs `Authorization: Bearer <ADMIN_TOKEN>`.");
+  }
+  await next();
+});

@@ -1,0 +1,90 @@
+import { z } from "@hono/zod-openapi";
+import type { MessageEventRow, MessageRow } from "../../db/schema";
+import { ENCODINGS } from "../../domain/encoding";
+import { MESSAGE_STATUSES, MESSAGE_TYPES } from "../../domain/message-status";
+import { listQuery } from "../../lib/pagination";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export const SendMessageBody = z
+  .object({
+    to: z.string().min(1).max(32).openapi({ example: "+14155550123", description: "E.164, or national format with `country`." }),
+    body: z.string().min(1).max(1600).openapi({ example: "Your code is 123456" }),
+    type: z.enum(MESSAGE_TYPES).default("notification"),
+    from: z.string().min(1).max(15).optional().openapi({ description: "Sender ID or number shown to the recipient." }),
+    reference: z.string().min(1).max(128).optional().openapi({ description: "Your own id for this message, echoed back." }),
+    country: z
+      .string()
+      .regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as CN")
+      .optional()
+      .openapi({ example: "CN", description: "Country for numbers written in national format." }),
+  })
+  .strict()
+  .openapi("SendMessageRequest");
+
+export const MessageEvent = z
+  .object({ status: z.enum(MESSAGE_STATUSES), at: z.string(), detail: z.string().nullable() })
+  .openapi("MessageEvent");
+
+export const Message = z
+  .object({
+    id: z.string().openapi({ example: "msg_01JD4Z0Q7W3X5Y6Z7A8B9C0D1E" }),
+    to: z.string(),
+    country: z.string().nullable(),
+    from: z.string().nullable(),
+    type: z.enum(MESSAGE_TYPES),
+    body: z.string(),
+    status: z.enum(MESSAGE_STATUSES),
+    encoding: z.enum(ENCODINGS),
+    segments: z.number().int(),
+    carrier: z.string(),
+    carrier_message_id: z.string().nullable(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    reference: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Message");
+
+export const MessageWithEvents = Message.extend({ events: z.array(MessageEvent) }).openapi("MessageWithEvents");
+
+export const MessageList = z
+  .object({ data: z.array(Message), next_cursor: z.string().nullable() })
+  .openapi("MessageList");
+
+export const MessageListQuery = listQuery.extend({
+  status: z.enum(MESSAGE_STATUSES).optional(),
+  to: z.string().min(1).max(32).optional().openapi({ description: "Only messages to this number (E.164)." }),
+});
+
+export const MessageIdParam = z.object({
+  id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }),
+});
+
+export function presentMessage(row: MessageRow): z.infer<typeof Message> {
+  return {
+    id: row.id,
+    to: row.to,
+    country: row.country,
+    from: row.from,
+    type: row.type,
+    body: row.body,
+    status: row.status,
+    encoding: row.encoding,
+    segments: row.segments,
+    carrier: row.carrier,
+    carrier_message_id: row.carrierMessageId,
+    // An error seen on a retry that later succeeded is cleared on `sent`; a final failure keeps it.
+    error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? "" } : null,
+    reference: row.reference,
+    created_at: iso(row.createdAt),
+    updated_at: iso(row.updatedAt),
+  };
+}
+
+export function presentMessageWithEvents(row: MessageRow & { events: MessageEventRow[] }) {
+  return {
+    ...presentMessage(row),
+    events: row.events.map((e) => ({ status: e.status, at: iso(e.at), detail: e.detail })),
+  };
+}

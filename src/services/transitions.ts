@@ -1,0 +1,49 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { messageEvents, messages, type MessageRow } from "../db/schema";
+import { allowedFrom, type MessageStatus } from "../domain/message-status";
+
+type MessageFields = Partial<Pick<MessageRow, "carrierMessageId" | "errorCode" | "errorMessage" | "attempts">>;
+
+/**
+ * Moves a message to `next` if, and only if, its current status allows it, and records the event,
+ * in one atomic D1 batch. Safe under redelivery and races: the update is conditional, and the event
+ * is keyed by the message version the update produced, so a duplicate adds nothing.
+ * Returns the updated row, or null when the move did not apply (stale, duplicate, or lost a race).
+ */
+export async function transition(
+  db: Db,
+  messageId: string,
+  next: MessageStatus,
+  options: { detail?: string | null; fields?: MessageFields; countAttempt?: boolean; now?: number } = {},
+): Promise<MessageRow | null> {
+  const now = options.now ?? Date.now();
+  const update = db
+    .update(messages)
+    .set({
+      ...options.fields,
+      status: next,
+      version: sql`${messages.version} + 1`,
+      updatedAt: now,
+      ...(options.countAttempt ? { attempts: sql`${messages.attempts} + 1` } : {}),
+    })
+    .where(and(eq(messages.id, messageId), inArray(messages.status, [...allowedFrom(next)])))
+    .returning();
+  const event = db
+    .insert(messageEvents)
+    .select(
+      db
+        .select({
+          messageId: messages.id,
+          seq: messages.version,
+          status: messages.status,
+          at: messages.updatedAt,
+          detail: sql<string | null>`${options.detail ?? null}`.as("detail"),
+        })
+        .from(messages)
+        .where(and(eq(messages.id, messageId), eq(messages.status, next))),
+    )
+    .onConflictDoNothing();
+  const [updated] = await db.batch([update, event]);
+  return updated[0] ?? null;
+}
