@@ -7,6 +7,8 @@ export const EVERY_MINUTE = "* * * * *";
 export async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
   switch (controller.cron) {
     case EVERY_MINUTE:
+    // wrangler dev's /cdn-cgi/local/scheduled without ?cron= fires with an empty expression.
+    case "":
       await sweepStuck(createDb(env.DB), env.SEND_QUEUE, controller.scheduledTime);
       return;
     default:

@@ -1,0 +1,60 @@
+import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
+
+export const ADMIN = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  errors?: { path: string; message: string }[];
+  reason?: string;
+}
+
+/** A request through the Worker's own fetch handler, as a client would send it. */
+export function call(path: string, init: RequestInit & { json?: unknown; key?: string } = {}): Promise<Response> {
+  const { json, key, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (key) headers.set("authorization", `Bearer ${key}`);
+  if (json !== undefined) headers.set("content-type", "application/json");
+  return exports.default.fetch(
+    new Request(`http://gateway.test${path}`, { ...rest, headers, body: json === undefined ? rest.body : JSON.stringify(json) }),
+  );
+}
+
+export async function okJson<T = any>(response: Response, status: number): Promise<T> {
+  const text = await response.text();
+  expect(response.status, text).toBe(status);
+  return JSON.parse(text) as T;
+}
+
+/** Asserts a problem+json error with the given status and code, and returns it. */
+export async function expectProblem(response: Response, status: number, code: string): Promise<Problem> {
+  expect(response.headers.get("content-type")).toBe("application/problem+json");
+  const problem = await okJson<Problem>(response, status);
+  expect(problem).toMatchObject({ status, code });
+  expect(problem.type).toMatch(/^https:\/\//);
+  expect(problem.title).toBeTruthy();
+  expect(problem.detail).toBeTruthy();
+  return problem;
+}
+
+/** A fresh tenant with a key, made through the operator API the way an operator would. */
+export async function createTenant(mode: "test" | "live" = "test") {
+  const tenant = await okJson(await call("/v1/admin/tenants", { method: "POST", headers: ADMIN, json: { name: "Acme" } }), 201);
+  const key = await okJson(
+    await call(`/v1/admin/tenants/${tenant.id}/keys`, { method: "POST", headers: ADMIN, json: { mode } }),
+    201,
+  );
+  return { tenantId: tenant.id as string, key: key.key as string, keyId: key.id as string };
+}
+
+export async function sendMessage(key: string, body: Record<string, unknown>) {
+  return okJson(await call("/v1/messages", { method: "POST", key, json: body }), 202);
+}
+
+export async function getMessage(key: string, id: string) {
+  return okJson(await call(`/v1/messages/${id}`, { key }), 200);
+}
