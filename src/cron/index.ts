@@ -4,7 +4,7 @@ import { sweepStuck } from "./sweep-stuck";
 export const EVERY_MINUTE = "* * * * *";
 
 /** The Worker's scheduled handler: one job per cron expression in wrangler.toml. */
-export async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
+export async function scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
   switch (controller.cron) {
     case EVERY_MINUTE:
     // wrangler dev's /cdn-cgi/local/scheduled without ?cron= fires with an empty expression.

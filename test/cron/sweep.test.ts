@@ -1,0 +1,38 @@
+import { createExecutionContext, createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { STUCK_AFTER_MS, sweepStuck } from "../../src/cron/sweep-stuck";
+import worker from "../../src/index";
+import { createTenant, getMessage } from "../helpers/api";
+import { db, insertQueuedMessage, number, waitForStatus } from "../helpers/seed";
+
+describe("stuck-message sweeper", () => {
+  it("re-enqueues a message left queued (its enqueue was lost), which then gets delivered", async () => {
+    const { key, tenantId } = await createTenant();
+    const now = Date.now();
+    const stuck = await insertQueuedMessage(tenantId, number("5555"), now - STUCK_AFTER_MS - 60_000);
+    const fresh = await insertQueuedMessage(tenantId, number("5555"), now);
+
+    await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: now }), env, createExecutionContext());
+
+    await waitForStatus(key, stuck.id, "delivered");
+    // A message queued a moment ago is still in its queue's hands: the sweeper leaves it be.
+    expect((await getMessage(key, fresh.id)).status).toBe("queued");
+  });
+
+  it("re-enqueues each stuck message once, even when runs overlap", async () => {
+    const { tenantId } = await createTenant();
+    const now = Date.now();
+    await insertQueuedMessage(tenantId, number("0003"), now - STUCK_AFTER_MS - 1);
+    await insertQueuedMessage(tenantId, number("0003"), now - STUCK_AFTER_MS - 1);
+    const counts = await Promise.all([sweepStuck(db, env.SEND_QUEUE, now), sweepStuck(db, env.SEND_QUEUE, now)]);
+    expect(counts[0]! + counts[1]!).toBe(2);
+    expect(await sweepStuck(db, env.SEND_QUEUE, now + 1000)).toBe(0);
+  });
+
+  it("refuses a cron expression it has no job for", async () => {
+    await expect(
+      worker.scheduled(createScheduledController({ cron: "0 0 * * *" }), env, createExecutionContext()),
+    ).rejects.toThrow(/No job/);
+  });
+});

@@ -1,0 +1,68 @@
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { vi } from "vitest";
+import { createDb } from "../../src/db/client";
+import { messageEvents, messages, simulatorSubmissions, type MessageRow } from "../../src/db/schema";
+import { newId } from "../../src/lib/ids";
+import { getMessage } from "./api";
+
+export const db = createDb(env.DB);
+
+let counter = 0;
+/** A fresh, valid US number ending in `suffix` (the simulator's outcome digits). */
+export function number(suffix = "5555"): string {
+  counter += 1;
+  // US exchanges run 200–999; the counter keeps numbers in one test file apart.
+  const middle = String(200 + ((Date.now() + counter) % 800));
+  return `+1415${middle}${suffix}`;
+}
+
+/**
+ * An outbox row written the way the API writes it, but with no send job: the state a message is in
+ * when the enqueue after the D1 write failed.
+ */
+export async function insertQueuedMessage(tenantId: string, to: string, updatedAt = Date.now()): Promise<MessageRow> {
+  const row: MessageRow = {
+    id: newId("message", updatedAt),
+    tenantId,
+    mode: "test",
+    to,
+    country: "US",
+    from: null,
+    type: "notification",
+    body: "hello",
+    status: "queued",
+    encoding: "GSM-7",
+    segments: 1,
+    carrier: "simulator",
+    carrierMessageId: null,
+    errorCode: null,
+    errorMessage: null,
+    reference: null,
+    attempts: 0,
+    version: 1,
+    createdAt: updatedAt,
+    updatedAt,
+  };
+  await db.batch([
+    db.insert(messages).values(row),
+    db.insert(messageEvents).values({ messageId: row.id, seq: 1, status: "queued", at: updatedAt, detail: null }),
+  ]);
+  return row;
+}
+
+export async function simulatorSubmissionsTo(to: string) {
+  return db.select().from(simulatorSubmissions).where(eq(simulatorSubmissions.to, to));
+}
+
+/** Waits until the message reaches `status` through the real queues and receipts. */
+export async function waitForStatus(key: string, id: string, status: string) {
+  return vi.waitFor(
+    async () => {
+      const message = await getMessage(key, id);
+      if (message.status !== status) throw new Error(`still ${message.status}, waiting for ${status}`);
+      return message;
+    },
+    { timeout: 20_000, interval: 100 },
+  );
+}
