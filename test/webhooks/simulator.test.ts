@@ -1,0 +1,81 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { signWebhook } from "../../src/lib/standard-webhooks";
+import { call, createTenant, expectProblem, getMessage, okJson, sendMessage } from "../helpers/api";
+import { transition } from "../../src/services/transitions";
+import { db, insertQueuedMessage, number, waitForStatus } from "../helpers/seed";
+
+const PATH = "/webhooks/simulator/status";
+
+async function postReceipt(receipt: object, options: { secret?: string; timestamp?: number; tamper?: boolean } = {}) {
+  const body = JSON.stringify(receipt);
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const headers = await signWebhook(options.secret ?? env.SIMULATOR_WEBHOOK_SECRET, `evt_${crypto.randomUUID()}`, timestamp, body);
+  return call(PATH, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: options.tamper ? body.replace("delivered", "undelivered") : body,
+  });
+}
+
+async function deliveredMessage() {
+  const { key } = await createTenant();
+  const accepted = await sendMessage(key, { to: number("5555"), body: "hi" });
+  const message = await waitForStatus(key, accepted.id, "delivered");
+  return { key, message };
+}
+
+const receiptFor = (carrierId: string, status: string) => ({
+  message_id: carrierId,
+  status,
+  error_code: null,
+  occurred_at: new Date().toISOString(),
+});
+
+describe("POST /webhooks/simulator/status", () => {
+  it("ignores a duplicate delivered receipt and adds no event", async () => {
+    const { key, message } = await deliveredMessage();
+    const ack = await okJson(await postReceipt(receiptFor(message.carrier_message_id, "delivered")), 200);
+    expect(ack).toEqual({ result: "ignored" });
+    expect((await getMessage(key, message.id)).events).toEqual(message.events);
+  });
+
+  it("never moves a message back for an out-of-order receipt", async () => {
+    const { key, message } = await deliveredMessage();
+    for (const status of ["sent", "undelivered"]) {
+      expect(await okJson(await postReceipt(receiptFor(message.carrier_message_id, status)), 200)).toEqual({ result: "ignored" });
+    }
+    const after = await getMessage(key, message.id);
+    expect(after.status).toBe("delivered");
+    expect(after.events).toEqual(message.events);
+  });
+
+  it("acknowledges a receipt for a carrier id it does not know", async () => {
+    expect(await okJson(await postReceipt(receiptFor("sim_unknown", "delivered")), 200)).toEqual({ result: "unknown_message" });
+  });
+
+  it.each([
+    ["unsigned", async (r: object) => call(PATH, { method: "POST", json: r })],
+    ["signed with another secret", (r: object) => postReceipt(r, { secret: "whsec_b3RoZXItc2VjcmV0" })],
+    ["tampered with after signing", (r: object) => postReceipt(r, { tamper: true })],
+    ["stale (6 minutes old)", (r: object) => postReceipt(r, { timestamp: Math.floor(Date.now() / 1000) - 360 })],
+  ])("rejects a receipt that is %s with 401 and changes nothing", async (_, post) => {
+    // A message the carrier accepted, whose real receipt has not come yet.
+    const { key, tenantId } = await createTenant();
+    const row = await insertQueuedMessage(tenantId, number("5555"));
+    const carrierId = `sim_${crypto.randomUUID()}`;
+    await transition(db, row.id, "sending");
+    await transition(db, row.id, "sent", { fields: { carrierMessageId: carrierId } });
+
+    await expectProblem(await post(receiptFor(carrierId, "delivered")), 401, "invalid_signature");
+    expect((await getMessage(key, row.id)).status).toBe("sent");
+    // The same receipt, properly signed, does apply.
+    expect(await okJson(await postReceipt(receiptFor(carrierId, "delivered")), 200)).toEqual({ result: "applied" });
+    expect((await getMessage(key, row.id)).status).toBe("delivered");
+  });
+
+  it("answers 422 for a correctly signed receipt it cannot read", async () => {
+    const problem = await expectProblem(await postReceipt({ message_id: "sim_x", status: "lost" }), 422, "validation_failed");
+    expect(problem.errors?.map((e) => e.path)).toEqual(["body.status", "body.occurred_at"]);
+  });
+});
