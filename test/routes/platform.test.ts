@@ -1,0 +1,75 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { describe, expect, it, vi } from "vitest";
+import { app } from "../../src/app";
+import { onError } from "../../src/lib/problem";
+import { ERRORS } from "../../src/lib/errors";
+import { call, expectProblem, okJson } from "../helpers/api";
+
+describe("platform routes", () => {
+  it("GET /health answers without authentication", async () => {
+    expect(await okJson(await call("/health"), 200)).toEqual({ status: "ok" });
+  });
+
+  it("answers an unknown route with a problem document, and echoes a request id", async () => {
+    const response = await call("/v2/nothing", { headers: { "x-request-id": "req-123" } });
+    expect(response.headers.get("x-request-id")).toBe("req-123");
+    const problem = await expectProblem(response, 404, "not_found");
+    expect(problem).toMatchObject({ request_id: "req-123" });
+  });
+
+  it("renders an unexpected exception as a 500 that leaks nothing", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const broken = new OpenAPIHono().get("/boom", () => {
+      throw new Error("D1_ERROR: secret table internals at worker.js:42");
+    });
+    broken.onError(onError as never);
+    const response = await broken.request("/boom");
+    expect(response.status).toBe(500);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    const text = await response.text();
+    expect(text).not.toMatch(/secret|D1_ERROR|worker\.js/);
+    expect(JSON.parse(text)).toMatchObject({ code: "internal_error", status: 500 });
+  });
+});
+
+describe("OpenAPI document", () => {
+  it("documents every route the app serves, with its errors", async () => {
+    const doc = await okJson(await call("/openapi.json"), 200);
+    expect(doc.openapi).toBe("3.1.0");
+    const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const served = app.routes
+      .filter((r) => r.method !== "ALL" && !["/openapi.json", "/docs"].includes(r.path))
+      .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
+    expect([...new Set(documented)].sort()).toEqual([...new Set(served)].sort());
+    expect(documented).toEqual(
+      expect.arrayContaining([
+        "POST /v1/messages",
+        "GET /v1/messages",
+        "GET /v1/messages/{id}",
+        "GET /v1/keys",
+        "POST /v1/keys",
+        "DELETE /v1/keys/{id}",
+        "POST /v1/admin/tenants",
+        "GET /v1/admin/tenants/{id}",
+        "POST /v1/admin/tenants/{id}/keys",
+        "DELETE /v1/admin/tenants/{id}/keys/{key_id}",
+        "POST /webhooks/simulator/status",
+        "GET /health",
+      ]),
+    );
+    const send = doc.paths["/v1/messages"].post;
+    for (const status of ["202", "400", "401", "413", "415", "422", "500"]) expect(send.responses[status], status).toBeDefined();
+    expect(send.responses["422"].content["application/problem+json"]).toBeDefined();
+    expect(doc.components.schemas.Problem.properties.code.enum.sort()).toEqual(Object.keys(ERRORS).sort());
+    expect(doc.components.securitySchemes.ApiKey).toMatchObject({ type: "http", scheme: "bearer" });
+  });
+
+  it("serves an interactive reference at /docs", async () => {
+    const response = await call("/docs");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/text\/html/);
+    expect(await response.text()).toContain("/openapi.json");
+  });
+});
