@@ -1,0 +1,99 @@
+// `npm run dev`: the whole gateway on http://127.0.0.1:8787 with local D1, Queues and cron.
+// Creates .dev.vars from the example, applies migrations, starts `wrangler dev`, then makes sure a
+// local dev tenant with a test key exists and prints a curl command that sends a message.
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const HOST = "127.0.0.1";
+const PORT = Number(process.env.PORT ?? 8787);
+const BASE = `http://${HOST}:${PORT}`;
+const STATE = join(root, ".wrangler", "dev-tenant.json");
+const wrangler = join(root, "node_modules", ".bin", "wrangler");
+
+function readVars() {
+  const vars = {};
+  for (const line of readFileSync(join(root, ".dev.vars"), "utf8").split("\n")) {
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*"?(.*?)"?\s*$/.exec(line);
+    if (match) vars[match[1]] = match[2];
+  }
+  return vars;
+}
+
+async function api(path, { token, body, method = body ? "POST" : "GET" } = {}) {
+  const response = await fetch(BASE + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: response.status, json: await response.json().catch(() => null) };
+}
+
+async function waitForHealth(child, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error("wrangler dev exited before it was ready");
+    try {
+      if ((await fetch(`${BASE}/health`)).ok) return;
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${BASE}/health did not answer within ${timeoutMs / 1000}s`);
+}
+
+/** The dev tenant's key is kept beside the local database, so it lives exactly as long as the data. */
+async function ensureDevTenant(adminToken) {
+  if (existsSync(STATE)) {
+    const saved = JSON.parse(readFileSync(STATE, "utf8"));
+    if ((await api("/v1/keys", { token: saved.key })).status === 200) return saved;
+  }
+  const tenant = await api("/v1/admin/tenants", { token: adminToken, body: { name: "Local dev tenant" } });
+  if (tenant.status !== 201) throw new Error(`creating the dev tenant failed: ${JSON.stringify(tenant.json)}`);
+  const key = await api(`/v1/admin/tenants/${tenant.json.id}/keys`, { token: adminToken, body: { mode: "test" } });
+  if (key.status !== 201) throw new Error(`creating the dev key failed: ${JSON.stringify(key.json)}`);
+  const saved = { tenant_id: tenant.json.id, key: key.json.key };
+  mkdirSync(dirname(STATE), { recursive: true });
+  writeFileSync(STATE, JSON.stringify(saved, null, 2));
+  return saved;
+}
+
+if (!existsSync(join(root, ".dev.vars"))) {
+  copyFileSync(join(root, ".dev.vars.example"), join(root, ".dev.vars"));
+  console.log("Created .dev.vars from .dev.vars.example");
+}
+const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local"], { cwd: root, stdio: "inherit", env: { ...process.env, CI: "true" } });
+if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+
+const child = spawn(wrangler, ["dev", "--ip", HOST, "--port", String(PORT), ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: "inherit",
+  env: { WRANGLER_SEND_METRICS: "false", ...process.env },
+});
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+child.on("exit", (code) => process.exit(code ?? 0));
+
+try {
+  await waitForHealth(child);
+  const { tenant_id, key } = await ensureDevTenant(readVars().ADMIN_TOKEN);
+  console.log(`
+  SMS gateway running at ${BASE}   (API reference: ${BASE}/docs)
+  Dev tenant ${tenant_id}, test API key (the simulator carrier; never charged):
+
+    export SMS_KEY=${key}
+
+  Send a message:
+
+    curl -s ${BASE}/v1/messages -H "Authorization: Bearer $SMS_KEY" \\
+      -H "Content-Type: application/json" -d '{"to": "+14155550123", "body": "Hello from the gateway"}'
+
+  Then follow it (delivered within seconds): curl -s ${BASE}/v1/messages/<id> -H "Authorization: Bearer $SMS_KEY"
+  The cron (stuck-message sweeper) is fired every minute by this script.
+`);
+  // wrangler dev does not run Cron Triggers by itself; fire ours as the platform would.
+  setInterval(() => fetch(`${BASE}/cdn-cgi/local/scheduled?cron=${encodeURIComponent("* * * * *")}`).catch(() => {}), 60_000).unref();
+} catch (error) {
+  console.error(String(error));
+  child.kill("SIGTERM");
+}
