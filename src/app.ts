@@ -1,7 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { except } from "hono/combine";
-import { validationError, onError, onNotFound } from "./lib/problem";
+import { validationHook } from "./lib/create-router";
+import { onError, onNotFound } from "./lib/problem";
 import { adminAuth, tenantAuth } from "./middleware/auth";
 import { context } from "./middleware/context";
 import { limitBody, requireJson } from "./middleware/json-body";
@@ -24,11 +25,7 @@ const OPENAPI_INFO = {
 };
 
 function buildApp() {
-  const app = new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
-      if (!result.success) throw validationError(result.error, result.target);
-    },
-  });
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(onError);
   app.notFound(onNotFound);
 

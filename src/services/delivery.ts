@@ -54,9 +54,13 @@ export async function deliver(
   return failed ? { kind: "failed", message: failed } : { kind: "skipped" };
 }
 
-/** A send job that reached the dead-letter queue: the message, if still waiting, is failed for good. */
+/**
+ * A send job that reached the dead-letter queue: the message, if still waiting in `queued`, is failed
+ * for good. One caught in `sending` may have reached the carrier, so it is left for a receipt.
+ */
 export async function failDeadLettered(db: Db, messageId: string): Promise<MessageRow | null> {
   return transition(db, messageId, "failed", {
+    onlyFrom: ["queued"],
     fields: { errorCode: "dead_lettered", errorMessage: "The send job exhausted its queue retries." },
     detail: "dead_lettered",
   });

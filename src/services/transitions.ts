@@ -15,9 +15,17 @@ export async function transition(
   db: Db,
   messageId: string,
   next: MessageStatus,
-  options: { detail?: string | null; fields?: MessageFields; countAttempt?: boolean; now?: number } = {},
+  options: {
+    detail?: string | null;
+    fields?: MessageFields;
+    countAttempt?: boolean;
+    /** Narrows the statuses the move applies from (never widens the lifecycle's). */
+    onlyFrom?: readonly MessageStatus[];
+    now?: number;
+  } = {},
 ): Promise<MessageRow | null> {
   const now = options.now ?? Date.now();
+  const from = allowedFrom(next).filter((status) => !options.onlyFrom || options.onlyFrom.includes(status));
   const update = db
     .update(messages)
     .set({
@@ -27,7 +35,7 @@ export async function transition(
       updatedAt: now,
       ...(options.countAttempt ? { attempts: sql`${messages.attempts} + 1` } : {}),
     })
-    .where(and(eq(messages.id, messageId), inArray(messages.status, [...allowedFrom(next)])))
+    .where(and(eq(messages.id, messageId), inArray(messages.status, from)))
     .returning();
   const event = db
     .insert(messageEvents)
