@@ -2,15 +2,12 @@
 // at concurrency 1 and 50, bounded in count and time. Starts its own wrangler (own port, own
 // throwaway database) and stops only that process group.
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import autocannon from "autocannon";
-
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const wrangler = join(root, "node_modules", ".bin", "wrangler");
+import { devVars, root, waitForHealth, wrangler } from "../scripts/local-server.mjs";
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 20);
 
@@ -22,26 +19,6 @@ function freePort() {
     });
     server.on("error", reject);
   });
-}
-
-function adminToken() {
-  const file = join(root, ".dev.vars");
-  if (!existsSync(file)) copyFileSync(join(root, ".dev.vars.example"), file);
-  const match = /^ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?/m.exec(readFileSync(file, "utf8"));
-  if (!match) throw new Error(".dev.vars has no ADMIN_TOKEN");
-  return match[1];
-}
-
-async function waitForHealth(base, child) {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error("wrangler dev exited early");
-    try {
-      if ((await fetch(`${base}/health`)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error("wrangler dev did not become healthy");
 }
 
 async function post(base, path, token, body) {
@@ -68,7 +45,7 @@ function load(name, options) {
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const persist = mkdtempSync(join(tmpdir(), "sms-bench-"));
-const token = adminToken();
+const token = devVars().ADMIN_TOKEN;
 const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
 
 const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { cwd: root, env, stdio: "ignore" });

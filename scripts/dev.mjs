@@ -2,25 +2,14 @@
 // Creates .dev.vars from the example, applies migrations, starts `wrangler dev`, then makes sure a
 // local dev tenant with a test key exists and prints a curl command that sends a message.
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { devVars, root, waitForHealth, wrangler } from "./local-server.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const HOST = "127.0.0.1";
 const PORT = Number(process.env.PORT ?? 8787);
 const BASE = `http://${HOST}:${PORT}`;
 const STATE = join(root, ".wrangler", "dev-tenant.json");
-const wrangler = join(root, "node_modules", ".bin", "wrangler");
-
-function readVars() {
-  const vars = {};
-  for (const line of readFileSync(join(root, ".dev.vars"), "utf8").split("\n")) {
-    const match = /^\s*([A-Z0-9_]+)\s*=\s*"?(.*?)"?\s*$/.exec(line);
-    if (match) vars[match[1]] = match[2];
-  }
-  return vars;
-}
 
 async function api(path, { token, body, method = body ? "POST" : "GET" } = {}) {
   const response = await fetch(BASE + path, {
@@ -29,18 +18,6 @@ async function api(path, { token, body, method = body ? "POST" : "GET" } = {}) {
     body: body ? JSON.stringify(body) : undefined,
   });
   return { status: response.status, json: await response.json().catch(() => null) };
-}
-
-async function waitForHealth(child, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error("wrangler dev exited before it was ready");
-    try {
-      if ((await fetch(`${BASE}/health`)).ok) return;
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${BASE}/health did not answer within ${timeoutMs / 1000}s`);
 }
 
 /** The dev tenant's key is kept beside the local database, so it lives exactly as long as the data. */
@@ -59,10 +36,7 @@ async function ensureDevTenant(adminToken) {
   return saved;
 }
 
-if (!existsSync(join(root, ".dev.vars"))) {
-  copyFileSync(join(root, ".dev.vars.example"), join(root, ".dev.vars"));
-  console.log("Created .dev.vars from .dev.vars.example");
-}
+const { ADMIN_TOKEN } = devVars();
 const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local"], { cwd: root, stdio: "inherit", env: { ...process.env, CI: "true" } });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
@@ -75,8 +49,8 @@ for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(
 child.on("exit", (code) => process.exit(code ?? 0));
 
 try {
-  await waitForHealth(child);
-  const { tenant_id, key } = await ensureDevTenant(readVars().ADMIN_TOKEN);
+  await waitForHealth(BASE, child);
+  const { tenant_id, key } = await ensureDevTenant(ADMIN_TOKEN);
   console.log(`
   SMS gateway running at ${BASE}   (API reference: ${BASE}/docs)
   Dev tenant ${tenant_id}, test API key (the simulator carrier; never charged):
