@@ -1,8 +1,9 @@
 import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { STUCK_AFTER_MS, sweepStuck } from "../../src/cron/sweep-stuck";
 import worker from "../../src/index";
+import { acceptMessage } from "../../src/services/messages";
 import { createTenant, getMessage } from "../helpers/api";
 import { db, insertQueuedMessage, number, waitForStatus } from "../helpers/seed";
 
@@ -18,6 +19,23 @@ describe("stuck-message sweeper", () => {
     await waitForStatus(key, stuck.id, "delivered");
     // A message queued a moment ago is still in its queue's hands: the sweeper leaves it be.
     expect((await getMessage(key, fresh.id)).status).toBe("queued");
+  });
+
+  it("keeps a message accepted while the queue is down, and delivers it once the sweeper runs", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const { key, tenantId, keyId } = await createTenant();
+    const queueDown = { send: () => Promise.reject(new Error("queue unavailable")) } as unknown as Queue;
+    const accepted = await acceptMessage(
+      { SEND_QUEUE: queueDown, LIVE_CARRIER: env.LIVE_CARRIER },
+      db,
+      { tenantId, keyId, mode: "test" },
+      { to: number("5555"), body: "hi", type: "notification" },
+    );
+    expect((await getMessage(key, accepted.id)).status).toBe("queued");
+
+    const later = Date.now() + STUCK_AFTER_MS + 1000;
+    await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: later }), env, createExecutionContext());
+    await waitForStatus(key, accepted.id, "delivered");
   });
 
   it("re-enqueues each stuck message once, even when runs overlap", async () => {

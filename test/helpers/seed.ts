@@ -21,7 +21,12 @@ export function number(suffix = "5555"): string {
  * An outbox row written the way the API writes it, but with no send job: the state a message is in
  * when the enqueue after the D1 write failed.
  */
-export async function insertQueuedMessage(tenantId: string, to: string, updatedAt = Date.now()): Promise<MessageRow> {
+export async function insertQueuedMessage(
+  tenantId: string,
+  to: string,
+  updatedAt = Date.now(),
+  carrier = "simulator",
+): Promise<MessageRow> {
   const row: MessageRow = {
     id: newId("message", updatedAt),
     tenantId,
@@ -34,7 +39,7 @@ export async function insertQueuedMessage(tenantId: string, to: string, updatedA
     status: "queued",
     encoding: "GSM-7",
     segments: 1,
-    carrier: "simulator",
+    carrier,
     carrierMessageId: null,
     errorCode: null,
     errorMessage: null,

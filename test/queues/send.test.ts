@@ -74,6 +74,16 @@ describe("send consumer", () => {
     expect((await getMessage(key, row.id)).status).toBe("failed");
   });
 
+  it("fails a message routed to a carrier that has no adapter, without retrying", async () => {
+    const { key, tenantId } = await createTenant();
+    const row = await insertQueuedMessage(tenantId, number("5555"), Date.now(), "nowhere");
+    const result = await drive(QUEUES.send, [sendJob(row.id)]);
+    expect(result.retryMessages).toEqual([]);
+    const message = await getMessage(key, row.id);
+    expect(message.status).toBe("failed");
+    expect(message.error.code).toBe("no_route");
+  });
+
   it("acks a job it cannot parse instead of retrying it forever", async () => {
     const result = await drive(QUEUES.send, [{ kind: "mystery" }]);
     expect(result.explicitAcks).toHaveLength(1);
