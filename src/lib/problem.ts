@@ -8,7 +8,7 @@ import { log } from "./log";
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 const TYPE_BASE = "https://docs.sms-gateway.dev/errors/";
 
-export function problemType(code: string): string {
+function problemType(code: string): string {
   return TYPE_BASE + code.replaceAll("_", "-");
 }
 

@@ -1,5 +1,4 @@
 import { carrierAdapter } from "../carriers/registry";
-import { RECEIPT_DELAY_SECONDS } from "../carriers/simulator";
 import type { Db } from "../db/client";
 import { deliver } from "../services/delivery";
 import type { SendJob, QueueBody } from "./bodies";
@@ -9,7 +8,7 @@ export async function handleSendJob(env: Env, db: Db, job: SendJob, message: Mes
   const outcome = await deliver(db, job.message_id, (carrier) =>
     carrierAdapter(carrier, {
       db,
-      scheduleReceipts: (receipts, delaySeconds = RECEIPT_DELAY_SECONDS) =>
+      scheduleReceipts: (receipts, delaySeconds) =>
         env.SIMULATOR_QUEUE.send({ kind: "simulator_receipts", receipts } satisfies QueueBody, { delaySeconds }),
     }),
   );
