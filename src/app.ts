@@ -6,6 +6,8 @@ import { onError, onNotFound } from "./lib/problem";
 import { adminAuth, tenantAuth } from "./middleware/auth";
 import { context } from "./middleware/context";
 import { limitBody, requireJson } from "./middleware/json-body";
+import { requestRate } from "./middleware/request-rate";
+import { account } from "./routes/account";
 import { admin } from "./routes/admin";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
@@ -32,11 +34,13 @@ function buildApp() {
   app.use("*", context);
   app.use("/v1/admin/*", adminAuth);
   app.use("/v1/*", except("/v1/admin/*", tenantAuth));
+  app.use("/v1/*", except(["/v1/admin/*", (c) => c.req.method === "POST" && c.req.path === "/v1/messages"], requestRate));
   app.use("/v1/*", limitBody(), requireJson);
   app.use("/webhooks/*", limitBody(), requireJson);
 
   app.route("/health", health);
   app.route("/v1/messages", messages);
+  app.route("/v1/account", account);
   app.route("/v1/keys", keys);
   app.route("/v1/admin", admin);
   app.route("/webhooks", webhooks);

@@ -1,10 +1,12 @@
 import type { Db } from "./db/client";
-import type { ApiKeyRow } from "./db/schema";
+import type { ApiKeyRow, TenantRow } from "./db/schema";
 
 export interface AuthContext {
   tenantId: string;
   keyId: ApiKeyRow["id"];
   mode: ApiKeyRow["mode"];
+  /** False only for tenants an operator exempted from metering. */
+  metered: TenantRow["metered"];
 }
 
 /** The one Hono environment: bindings from wrangler.toml, per-request values set once in middleware. */

@@ -1,15 +1,18 @@
 import { createDb } from "../db/client";
+import { sweepRefunds } from "../services/billing";
 import { sweepStuck } from "./sweep-stuck";
 
 export const EVERY_MINUTE = "* * * * *";
 
 /** The Worker's scheduled handler: one job per cron expression in wrangler.toml. */
 export async function scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
+  const db = createDb(env.DB);
   switch (controller.cron) {
     case EVERY_MINUTE:
     // wrangler dev's /cdn-cgi/local/scheduled without ?cron= fires with an empty expression.
     case "":
-      await sweepStuck(createDb(env.DB), env.SEND_QUEUE, controller.scheduledTime);
+      await sweepStuck(db, env.SEND_QUEUE, controller.scheduledTime);
+      await sweepRefunds(env, db, controller.scheduledTime);
       return;
     default:
       throw new Error(`No job for cron expression "${controller.cron}"`);

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { KEY_MODES } from "../domain/api-key";
 import { ENCODINGS } from "../domain/encoding";
@@ -8,6 +9,8 @@ import { MESSAGE_STATUSES, MESSAGE_TYPES } from "../domain/message-status";
 export const tenants = sqliteTable("tenants", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
+  // Metered tenants (all, unless an operator says otherwise) go through their TenantMeter on every send.
+  metered: integer("metered", { mode: "boolean" }).notNull().default(true),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -49,6 +52,10 @@ export const messages = sqliteTable(
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
     reference: text("reference"),
+    // What the message reserved from the balance, in micro-units (0 for test keys), and when it was refunded.
+    price: integer("price").notNull().default(0),
+    currency: text("currency").notNull().default("USD"),
+    refundedAt: integer("refunded_at"),
     // Carrier submissions tried so far; the retry limit counts these, not queue deliveries.
     attempts: integer("attempts").notNull().default(0),
     // Bumped by every status change; the event of that change is stored under this number.
@@ -65,6 +72,10 @@ export const messages = sqliteTable(
     index("messages_carrier_id_idx").on(t.carrier, t.carrierMessageId),
     // The sweeper looks for messages stuck in one status.
     index("messages_status_updated_idx").on(t.status, t.updatedAt),
+    // The sweeper finds failed, charged, never-submitted messages whose refund is not yet recorded.
+    index("messages_refund_due_idx")
+      .on(t.updatedAt)
+      .where(sql`status = 'failed' AND price > 0 AND carrier_message_id IS NULL AND refunded_at IS NULL`),
   ],
 );
 
@@ -81,6 +92,13 @@ export const messageEvents = sqliteTable(
   (t) => [primaryKey({ columns: [t.messageId, t.seq] })],
 );
 
+// The operator's price list: micro-units per segment, by destination country; `default` for the rest.
+export const prices = sqliteTable("prices", {
+  country: text("country").primaryKey(),
+  unitPrice: integer("unit_price").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
 // The simulator carrier's own records: what a real carrier would hold on its side.
 export const simulatorSubmissions = sqliteTable("simulator_submissions", {
   id: text("id").primaryKey(),
@@ -94,3 +112,4 @@ export type TenantRow = typeof tenants.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
 export type MessageEventRow = typeof messageEvents.$inferSelect;
+export type PriceRow = typeof prices.$inferSelect;

@@ -6,12 +6,18 @@ export const ERRORS = {
   malformed_json: { status: 400, title: "Malformed JSON" },
   unauthorized: { status: 401, title: "Unauthorized" },
   invalid_signature: { status: 401, title: "Invalid webhook signature" },
+  insufficient_balance: { status: 402, title: "Insufficient balance" },
   not_found: { status: 404, title: "Not found" },
+  idempotency_in_progress: { status: 409, title: "Request with this idempotency key in progress" },
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   validation_failed: { status: 422, title: "Validation failed" },
   invalid_number: { status: 422, title: "Invalid phone number" },
   body_too_long: { status: 422, title: "Message body too long" },
+  idempotency_mismatch: { status: 422, title: "Idempotency key reused with a different request" },
+  rate_limited: { status: 429, title: "Rate limit exceeded" },
+  quota_exceeded: { status: 429, title: "Daily quota exceeded" },
+  recipient_frequency_capped: { status: 429, title: "Too many messages to this recipient" },
   internal_error: { status: 500, title: "Internal server error" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 
@@ -27,15 +33,18 @@ export class ApiError extends HTTPException {
   readonly code: ErrorCode;
   readonly errors?: FieldError[];
   readonly extra?: Record<string, unknown>;
+  /** Response headers that belong to the error, e.g. `Retry-After`. */
+  readonly headers?: Record<string, string>;
 
   constructor(
     code: ErrorCode,
     detail: string,
-    options: { errors?: FieldError[]; extra?: Record<string, unknown> } = {},
+    options: { errors?: FieldError[]; extra?: Record<string, unknown>; headers?: Record<string, string> } = {},
   ) {
     super(ERRORS[code].status, { message: detail });
     this.code = code;
     this.errors = options.errors;
     this.extra = options.extra;
+    this.headers = options.headers;
   }
 }

@@ -6,6 +6,7 @@ export const ID_PREFIXES = {
   apiKey: "key",
   message: "msg",
   simulatorMessage: "sim",
+  ledgerEntry: "led",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -11,6 +11,14 @@ export const Problem = z
     code: z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
     reason: z.string().optional().openapi({ description: "For `invalid_number`: why the number is invalid." }),
+    retry_after: z.number().int().optional().openapi({ description: "For 429s: seconds to wait, as in `Retry-After`." }),
+    limit: z.enum(["requests", "messages"]).optional().openapi({ description: "For `rate_limited`: which bucket is empty." }),
+    quota: z.number().int().optional().openapi({ description: "For `quota_exceeded`: messages allowed a UTC day." }),
+    window: z.enum(["minute", "hour", "day"]).optional().openapi({ description: "For `recipient_frequency_capped`: the window." }),
+    max: z.number().int().optional().openapi({ description: "For `recipient_frequency_capped`: messages allowed in it." }),
+    balance: z.number().int().optional().openapi({ description: "For `insufficient_balance`: the balance, in micro-units." }),
+    price: z.number().int().optional().openapi({ description: "For `insufficient_balance`: the message's price." }),
+    currency: z.string().optional(),
     request_id: z.string(),
   })
   .openapi("Problem");

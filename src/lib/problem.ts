@@ -25,7 +25,7 @@ export function renderProblem(c: Context<AppEnv>, error: ApiError): Response {
     ...error.extra,
     request_id: c.get("requestId"),
   };
-  return c.json(body, status, { "Content-Type": PROBLEM_CONTENT_TYPE });
+  return c.json(body, status, { ...error.headers, "Content-Type": PROBLEM_CONTENT_TYPE });
 }
 
 /** app.onError: known errors keep their code; anything else is a 500 that leaks nothing. */

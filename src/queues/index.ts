@@ -2,6 +2,7 @@ import { app } from "../app";
 import { postReceipts } from "../carriers/simulator";
 import { createDb } from "../db/client";
 import { log } from "../lib/log";
+import { refundIfDue } from "../services/billing";
 import { failDeadLettered } from "../services/delivery";
 import { QueueBody } from "./bodies";
 import { handleSendJob } from "./send";
@@ -28,7 +29,8 @@ export async function queue(batch: MessageBatch<unknown>, env: Env, ctx: Executi
     const typed = message as Message<QueueBody>;
     try {
       if (batch.queue === QUEUES.sendDeadLetter && job.kind === "send") {
-        await failDeadLettered(db, job.message_id);
+        const failed = await failDeadLettered(db, job.message_id);
+        if (failed) await refundIfDue(env, db, failed);
         message.ack();
       } else if (job.kind === "send") {
         await handleSendJob(env, db, job, typed);

@@ -1,9 +1,16 @@
+import { eq } from "drizzle-orm";
 import { carrierAdapter } from "../carriers/registry";
 import type { Db } from "../db/client";
+import { messages } from "../db/schema";
+import { refundIfDue } from "../services/billing";
 import { deliver } from "../services/delivery";
 import type { SendJob, QueueBody } from "./bodies";
 
-/** Send consumer: submit the message once, then ack, or ask the queue to retry after a backoff. */
+/**
+ * Send consumer: submit the message once, then ack, or ask the queue to retry after a backoff.
+ * A message that failed is refunded before the ack; if the refund throws, the job is retried and the
+ * redelivery, which finds nothing to submit, finishes it.
+ */
 export async function handleSendJob(env: Env, db: Db, job: SendJob, message: Message<QueueBody>): Promise<void> {
   const outcome = await deliver(db, job.message_id, (carrier) =>
     carrierAdapter(carrier, {
@@ -12,6 +19,11 @@ export async function handleSendJob(env: Env, db: Db, job: SendJob, message: Mes
         env.SIMULATOR_QUEUE.send({ kind: "simulator_receipts", receipts } satisfies QueueBody, { delaySeconds }),
     }),
   );
-  if (outcome.kind === "retry") message.retry({ delaySeconds: outcome.delaySeconds });
-  else message.ack();
+  if (outcome.kind === "retry") return message.retry({ delaySeconds: outcome.delaySeconds });
+  if (outcome.kind === "failed") await refundIfDue(env, db, outcome.message);
+  if (outcome.kind === "skipped") {
+    const row = await db.query.messages.findFirst({ where: eq(messages.id, job.message_id) });
+    if (row) await refundIfDue(env, db, row);
+  }
+  message.ack();
 }

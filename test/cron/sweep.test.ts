@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { STUCK_AFTER_MS, sweepStuck } from "../../src/cron/sweep-stuck";
 import worker from "../../src/index";
-import { acceptMessage } from "../../src/services/messages";
+import { acceptMessage } from "../../src/services/sending";
 import { createTenant, getMessage } from "../helpers/api";
 import { db, insertQueuedMessage, number, waitForStatus } from "../helpers/seed";
 
@@ -25,12 +25,15 @@ describe("stuck-message sweeper", () => {
     vi.spyOn(console, "warn").mockImplementation(() => {});
     const { key, tenantId, keyId } = await createTenant();
     const queueDown = { send: () => Promise.reject(new Error("queue unavailable")) } as unknown as Queue;
-    const accepted = await acceptMessage(
-      { SEND_QUEUE: queueDown, LIVE_CARRIER: env.LIVE_CARRIER },
+    const result = await acceptMessage(
+      { ...env, SEND_QUEUE: queueDown },
       db,
-      { tenantId, keyId, mode: "test" },
+      { tenantId, keyId, mode: "test", metered: true },
       { to: number("5555"), body: "hi", type: "notification" },
+      { render: JSON.stringify },
     );
+    if (result.kind !== "accepted") throw new Error(`expected an accepted message, got ${result.kind}`);
+    const accepted = result.message;
     expect((await getMessage(key, accepted.id)).status).toBe("queued");
 
     const later = Date.now() + STUCK_AFTER_MS + 1000;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiKey, CreatedApiKey } from "../../src/routes/keys/schemas";
+import { DEFAULT_LIMITS } from "../../src/domain/limits";
 import { Tenant } from "../../src/routes/admin/schemas";
 import { ADMIN, call, createTenant, expectProblem, okJson } from "../helpers/api";
 
@@ -8,7 +9,8 @@ describe("operator API", () => {
     const created = Tenant.parse(await okJson(await call("/v1/admin/tenants", { method: "POST", headers: ADMIN, json: { name: "  Acme  " } }), 201));
     expect(created).toMatchObject({ name: "Acme" });
     expect(created.id).toMatch(/^ten_/);
-    expect(await okJson(await call(`/v1/admin/tenants/${created.id}`, { headers: ADMIN }), 200)).toEqual(created);
+    const detail = await okJson(await call(`/v1/admin/tenants/${created.id}`, { headers: ADMIN }), 200);
+    expect(detail).toEqual({ ...created, metered: true, balance: 0, currency: "USD", limits: DEFAULT_LIMITS });
   });
 
   it("answers 404 for an unknown tenant and 422 for a nameless one", async () => {

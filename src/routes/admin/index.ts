@@ -2,9 +2,30 @@ import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
 import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
 import { createApiKey, revokeApiKey } from "../../services/api-keys";
-import { createTenant, getTenant } from "../../services/tenants";
+import { listQuery } from "../../lib/pagination";
+import { meterFor } from "../../meter/client";
+import { creditTenant, ledgerPage } from "../../services/billing";
+import { FALLBACK_UNIT_PRICE, listPrices, putPrice } from "../../services/prices";
+import { createTenant, getTenant, updateTenant } from "../../services/tenants";
 import { ApiKey, CreatedApiKey, CreateKeyBody, KeyIdParam, presentCreatedKey, presentKey } from "../keys/schemas";
-import { CreateTenantBody, presentTenant, Tenant, TenantIdParam } from "./schemas";
+import {
+  CountryParam,
+  CreateTenantBody,
+  CreditBody,
+  LedgerEntry,
+  LedgerPage,
+  presentLedgerEntry,
+  presentPrice,
+  presentTenant,
+  presentTenantDetail,
+  Price,
+  PriceList,
+  PutPriceBody,
+  Tenant,
+  TenantDetail,
+  TenantIdParam,
+  UpdateTenantBody,
+} from "./schemas";
 
 const tags = ["Operator"];
 const security = [{ AdminToken: [] }];
@@ -25,9 +46,60 @@ const getTenantRoute = createRoute({
   path: "/tenants/{id}",
   tags,
   security,
-  summary: "Get a tenant",
+  summary: "Get a tenant with its balance and limits",
   request: { params: TenantIdParam },
-  responses: { 200: jsonResponse(Tenant, "The tenant."), ...problemResponses("unauthorized", "not_found") },
+  responses: { 200: jsonResponse(TenantDetail, "The tenant."), ...problemResponses("unauthorized", "not_found") },
+});
+
+const updateTenantRoute = createRoute({
+  method: "patch",
+  path: "/tenants/{id}",
+  tags,
+  security,
+  summary: "Change a tenant's name, limits and per-recipient caps, or exempt it from metering",
+  description: "`limits` may name any subset, down to one window of one message type; the rest is kept.",
+  request: { params: TenantIdParam, body: jsonBody(UpdateTenantBody) },
+  responses: { 200: jsonResponse(TenantDetail, "The tenant as changed."), ...problemResponses(...bodyErrors, "not_found") },
+});
+
+const creditRoute = createRoute({
+  method: "post",
+  path: "/tenants/{id}/credit",
+  tags,
+  security,
+  summary: "Add to a tenant's balance",
+  request: { params: TenantIdParam, body: jsonBody(CreditBody) },
+  responses: { 201: jsonResponse(LedgerEntry, "The ledger entry, with the new balance."), ...problemResponses(...bodyErrors, "not_found") },
+});
+
+const ledgerRoute = createRoute({
+  method: "get",
+  path: "/tenants/{id}/ledger",
+  tags,
+  security,
+  summary: "A tenant's ledger, newest first: every reserve, refund and credit",
+  request: { params: TenantIdParam, query: listQuery },
+  responses: { 200: jsonResponse(LedgerPage, "A page of entries."), ...problemResponses("unauthorized", "not_found", "validation_failed") },
+});
+
+const listPricesRoute = createRoute({
+  method: "get",
+  path: "/prices",
+  tags,
+  security,
+  summary: "The price list: micro-units per segment by destination country",
+  responses: { 200: jsonResponse(PriceList, "Every price, by country."), ...problemResponses("unauthorized") },
+});
+
+const putPriceRoute = createRoute({
+  method: "put",
+  path: "/prices/{country}",
+  tags,
+  security,
+  summary: "Set the price per segment for a country, or `default` for every other country",
+  description: "Applies to messages accepted from then on, in every Worker isolate within a minute.",
+  request: { params: CountryParam, body: jsonBody(PutPriceBody) },
+  responses: { 200: jsonResponse(Price, "The price."), ...problemResponses(...bodyErrors) },
 });
 
 const createKeyRoute = createRoute({
@@ -56,7 +128,41 @@ export const admin = createRouter()
     return c.json(presentTenant(await createTenant(c.var.db, c.req.valid("json").name)), 201);
   })
   .openapi(getTenantRoute, async (c) => {
-    return c.json(presentTenant(await getTenant(c.var.db, c.req.valid("param").id)), 200);
+    const tenant = await getTenant(c.var.db, c.req.valid("param").id);
+    const account = await meterFor(c.env, tenant.id).account();
+    return c.json(presentTenantDetail(tenant, account, c.env.BILLING_CURRENCY), 200);
+  })
+  .openapi(updateTenantRoute, async (c) => {
+    const { name, metered, limits } = c.req.valid("json");
+    const tenant = await updateTenant(c.var.db, c.req.valid("param").id, {
+      ...(name !== undefined && { name }),
+      ...(metered !== undefined && { metered }),
+    });
+    const meter = meterFor(c.env, tenant.id);
+    if (limits) await meter.configure(limits);
+    return c.json(presentTenantDetail(tenant, await meter.account(), c.env.BILLING_CURRENCY), 200);
+  })
+  .openapi(creditRoute, async (c) => {
+    const tenant = await getTenant(c.var.db, c.req.valid("param").id);
+    const { amount, note } = c.req.valid("json");
+    return c.json(presentLedgerEntry(await creditTenant(c.env, tenant.id, amount, note ?? null)), 201);
+  })
+  .openapi(ledgerRoute, async (c) => {
+    const tenant = await getTenant(c.var.db, c.req.valid("param").id);
+    const { limit, cursor } = c.req.valid("query");
+    const { data, next_cursor } = await ledgerPage(c.env, tenant.id, limit, cursor);
+    return c.json({ data: data.map(presentLedgerEntry), next_cursor }, 200);
+  })
+  .openapi(listPricesRoute, async (c) => {
+    const rows = await listPrices(c.var.db);
+    return c.json(
+      { data: rows.map((row) => presentPrice(row, c.env.BILLING_CURRENCY)), fallback_unit_price: FALLBACK_UNIT_PRICE },
+      200,
+    );
+  })
+  .openapi(putPriceRoute, async (c) => {
+    const row = await putPrice(c.var.db, c.req.valid("param").country, c.req.valid("json").unit_price);
+    return c.json(presentPrice(row, c.env.BILLING_CURRENCY), 200);
   })
   .openapi(createKeyRoute, async (c) => {
     const tenant = await getTenant(c.var.db, c.req.valid("param").id);

@@ -14,7 +14,7 @@ const list = createRoute({
   tags,
   security,
   summary: "List your API keys (never their secrets)",
-  responses: { 200: jsonResponse(ApiKeyList, "Your keys, newest first."), ...problemResponses("unauthorized") },
+  responses: { 200: jsonResponse(ApiKeyList, "Your keys, newest first."), ...problemResponses("unauthorized", "rate_limited") },
 });
 
 const create = createRoute({
@@ -27,7 +27,7 @@ const create = createRoute({
   request: { body: jsonBody(CreateKeyBody) },
   responses: {
     201: jsonResponse(CreatedApiKey, "The new key."),
-    ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed"),
+    ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "rate_limited"),
   },
 });
 
@@ -38,7 +38,7 @@ const remove = createRoute({
   security,
   summary: "Revoke an API key",
   request: { params: SelfKeyIdParam },
-  responses: { 200: jsonResponse(ApiKey, "The revoked key."), ...problemResponses("unauthorized", "not_found") },
+  responses: { 200: jsonResponse(ApiKey, "The revoked key."), ...problemResponses("unauthorized", "not_found", "rate_limited") },
 });
 
 export const keys = createRouter()

@@ -2,7 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
 import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
 import { page } from "../../lib/pagination";
-import { acceptMessage, getMessage, listMessages } from "../../services/messages";
+import { getMessage, listMessages } from "../../services/messages";
+import { acceptMessage, previewMessage } from "../../services/sending";
 import {
   MessageIdParam,
   MessageList,
@@ -10,7 +11,10 @@ import {
   MessageWithEvents,
   presentMessage,
   presentMessageWithEvents,
+  SendHeaders,
   SendMessageBody,
+  SendPreview,
+  SendQuery,
 } from "./schemas";
 
 const tags = ["Messages"];
@@ -23,19 +27,28 @@ const create = createRoute({
   security,
   summary: "Send a message",
   description:
-    "Validates and accepts the message, stores it as `queued` and hands it to the send queue. " +
-    "The answer is 202: delivery happens asynchronously; follow it with `GET /v1/messages/{id}`.",
-  request: { body: jsonBody(SendMessageBody) },
+    "Validates the message, meters it (rates, daily quota, per-recipient caps, balance), stores it as `queued` " +
+    "and hands it to the send queue. The answer is 202: delivery happens asynchronously; follow it with " +
+    "`GET /v1/messages/{id}`. Answers carry `RateLimit-Policy` and `RateLimit` headers; a replay of an " +
+    "`Idempotency-Key` carries `Idempotent-Replayed: true`.",
+  request: { body: jsonBody(SendMessageBody), headers: SendHeaders, query: SendQuery },
   responses: {
-    202: jsonResponse(MessageWithEvents, "Accepted for delivery."),
+    200: jsonResponse(SendPreview, "With `dry_run=true`: what would be sent, and which check would refuse it."),
+    202: jsonResponse(MessageWithEvents, "Accepted for delivery (or the replayed answer to an earlier request)."),
     ...problemResponses(
       "malformed_json",
       "unauthorized",
+      "insufficient_balance",
+      "idempotency_in_progress",
       "payload_too_large",
       "unsupported_media_type",
       "validation_failed",
       "invalid_number",
       "body_too_long",
+      "idempotency_mismatch",
+      "rate_limited",
+      "quota_exceeded",
+      "recipient_frequency_capped",
     ),
   },
 });
@@ -49,7 +62,7 @@ const get = createRoute({
   request: { params: MessageIdParam },
   responses: {
     200: jsonResponse(MessageWithEvents, "The message and its events, oldest first."),
-    ...problemResponses("unauthorized", "not_found"),
+    ...problemResponses("unauthorized", "not_found", "rate_limited"),
   },
 });
 
@@ -62,14 +75,25 @@ const list = createRoute({
   request: { query: MessageListQuery },
   responses: {
     200: jsonResponse(MessageList, "A page of messages."),
-    ...problemResponses("unauthorized", "validation_failed"),
+    ...problemResponses("unauthorized", "validation_failed", "rate_limited"),
   },
 });
 
 export const messages = createRouter()
   .openapi(create, async (c) => {
-    const message = await acceptMessage(c.env, c.var.db, c.var.auth, c.req.valid("json"));
-    return c.json(presentMessageWithEvents(message), 202);
+    const input = c.req.valid("json");
+    if (c.req.valid("query").dry_run === "true") {
+      const { preview, headers } = await previewMessage(c.env, c.var.db, c.var.auth, input);
+      return c.json(preview, 200, headers);
+    }
+    const result = await acceptMessage(c.env, c.var.db, c.var.auth, input, {
+      idempotencyKey: c.req.valid("header")["idempotency-key"],
+      render: (message) => JSON.stringify(presentMessageWithEvents(message)),
+    });
+    if (result.kind === "replayed") {
+      return c.json(JSON.parse(result.response) as ReturnType<typeof presentMessageWithEvents>, 202, { "Idempotent-Replayed": "true" });
+    }
+    return c.json(presentMessageWithEvents(result.message), 202, result.headers);
   })
   .openapi(get, async (c) => {
     const message = await getMessage(c.var.db, c.var.auth.tenantId, c.req.valid("param").id);

@@ -22,6 +22,43 @@ export const SendMessageBody = z
   .strict()
   .openapi("SendMessageRequest");
 
+export const SendHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .regex(/^[\x20-\x7E]{1,255}$/, "must be 1–255 printable ASCII characters")
+    .optional()
+    .openapi({
+      param: { name: "idempotency-key", in: "header" },
+      description: "Retrying with the same key and body within 24 hours returns the first answer and sends nothing again.",
+      example: "order-1234-otp",
+    }),
+});
+
+export const SendQuery = z.object({
+  dry_run: z
+    .enum(["true", "false"])
+    .optional()
+    .openapi({ description: "`true`: run every check and answer 200 with what would be sent; nothing is sent, charged or counted." }),
+});
+
+export const SendPreview = z
+  .object({
+    would_send: z.boolean(),
+    refusal: z
+      .object({ code: z.string(), status: z.number().int(), detail: z.string() })
+      .nullable()
+      .openapi({ description: "The first check that would refuse the message, as the error a send would get." }),
+    to: z.string().nullable().openapi({ description: "The number in E.164, or null when it is not valid." }),
+    country: z.string().nullable(),
+    type: z.enum(MESSAGE_TYPES),
+    encoding: z.enum(ENCODINGS),
+    segments: z.number().int(),
+    price: z.number().int().nullable(),
+    currency: z.string(),
+    carrier: z.string(),
+  })
+  .openapi("SendPreview");
+
 export const MessageEvent = z
   .object({ status: z.enum(MESSAGE_STATUSES), at: z.string(), detail: z.string().nullable() })
   .openapi("MessageEvent");
@@ -41,6 +78,9 @@ export const Message = z
     carrier_message_id: z.string().nullable(),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     reference: z.string().nullable(),
+    price: z.number().int().openapi({ description: "Micro-units reserved from the balance (0 for test keys).", example: 50000 }),
+    currency: z.string().openapi({ example: "USD" }),
+    refunded: z.boolean().openapi({ description: "The price was refunded: the message failed before reaching a carrier." }),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -77,6 +117,9 @@ export function presentMessage(row: MessageRow): z.infer<typeof Message> {
     // An error seen on a retry that later succeeded is cleared on `sent`; a final failure keeps it.
     error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? "" } : null,
     reference: row.reference,
+    price: row.price,
+    currency: row.currency,
+    refunded: row.refundedAt !== null,
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
   };

@@ -1,0 +1,105 @@
+import { CAP_WINDOWS, capsFor, type CapWindow, type Limits } from "./limits";
+import type { MessageType } from "./message-status";
+import type { QuotaState } from "./rate-limit-headers";
+import { secondsUntilAvailable, secondsUntilFull, type Bucket, type BucketRule } from "./token-bucket";
+import { nextUtcMidnight } from "./utc-day";
+
+/** Everything the meter knows that bears on one send, as of `now`. */
+export interface MeterSnapshot {
+  limits: Limits;
+  /** Both buckets already refilled to now. */
+  requests: Bucket;
+  messages: Bucket;
+  sentToday: number;
+  /** Times of earlier sends of this type to this recipient within the longest window, oldest first. */
+  recipientSends: number[];
+  balance: number;
+}
+
+export type Refusal =
+  | { code: "rate_limited"; limit: "requests" | "messages"; retryAfter: number }
+  | { code: "quota_exceeded"; quota: number; retryAfter: number }
+  | { code: "recipient_frequency_capped"; window: CapWindow; max: number; retryAfter: number }
+  | { code: "insufficient_balance"; balance: number; price: number };
+
+export const requestRule = (limits: Limits): BucketRule => ({ rate: limits.requests_per_second, burst: limits.request_burst });
+export const messageRule = (limits: Limits): BucketRule => ({ rate: limits.messages_per_second, burst: limits.message_burst });
+
+const wholeSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+/** The cap a further send of this type to this recipient would break, if any. */
+export function capRefusal(limits: Limits, type: MessageType, sends: readonly number[], now: number): Refusal | null {
+  for (const { window, max } of capsFor(limits, type)) {
+    const inWindow = sends.filter((at) => at > now - CAP_WINDOWS[window]);
+    if (inWindow.length >= max) {
+      // The window admits one more once enough of the oldest sends in it have aged out.
+      const freesAt = inWindow[inWindow.length - max]! + CAP_WINDOWS[window];
+      return { code: "recipient_frequency_capped", window, max, retryAfter: wholeSeconds(freesAt - now) };
+    }
+  }
+  return null;
+}
+
+/**
+ * The checks a send passes, in this order; the first that fails is the answer, and a refused send
+ * consumes nothing:
+ * 1. API requests per second, 2. messages per second, 3. the daily quota,
+ * 4. per-recipient caps (shortest window first), 5. balance (only when the send is charged).
+ */
+export function firstRefusal(
+  snapshot: MeterSnapshot,
+  send: { type: MessageType; price: number },
+  now: number,
+): Refusal | null {
+  const { limits } = snapshot;
+  if (snapshot.requests.tokens < 1) {
+    return { code: "rate_limited", limit: "requests", retryAfter: secondsUntilAvailable(snapshot.requests, requestRule(limits)) };
+  }
+  if (snapshot.messages.tokens < 1) {
+    return { code: "rate_limited", limit: "messages", retryAfter: secondsUntilAvailable(snapshot.messages, messageRule(limits)) };
+  }
+  if (snapshot.sentToday >= limits.daily_quota) {
+    return { code: "quota_exceeded", quota: limits.daily_quota, retryAfter: wholeSeconds(nextUtcMidnight(now) - now) };
+  }
+  const capped = capRefusal(limits, send.type, snapshot.recipientSends, now);
+  if (capped) return capped;
+  if (send.price > snapshot.balance) {
+    return { code: "insufficient_balance", balance: snapshot.balance, price: send.price };
+  }
+  return null;
+}
+
+/** The quotas a send answer advertises: the message bucket and the daily quota. */
+export function sendQuotas(limits: Limits, messages: Bucket, sentToday: number, now: number): QuotaState[] {
+  const rule = messageRule(limits);
+  return [
+    {
+      name: "messages",
+      quota: rule.burst,
+      window: Math.max(1, Math.ceil(rule.burst / rule.rate)),
+      remaining: messages.tokens,
+      reset: secondsUntilFull(messages, rule),
+    },
+    {
+      name: "daily",
+      quota: limits.daily_quota,
+      window: 86_400,
+      remaining: Math.max(0, limits.daily_quota - sentToday),
+      reset: wholeSeconds(nextUtcMidnight(now) - now),
+    },
+  ];
+}
+
+/** The quota every other API request advertises: the request bucket. */
+export function requestQuotas(limits: Limits, requests: Bucket): QuotaState[] {
+  const rule = requestRule(limits);
+  return [
+    {
+      name: "requests",
+      quota: rule.burst,
+      window: Math.max(1, Math.ceil(rule.burst / rule.rate)),
+      remaining: requests.tokens,
+      reset: secondsUntilFull(requests, rule),
+    },
+  ];
+}

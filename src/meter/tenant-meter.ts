@@ -1,0 +1,355 @@
+import { DurableObject } from "cloudflare:workers";
+import {
+  firstRefusal,
+  messageRule,
+  requestQuotas,
+  requestRule,
+  sendQuotas,
+  type MeterSnapshot,
+  type Refusal,
+} from "../domain/admission";
+import { applyLimitsPatch, DEFAULT_LIMITS, LONGEST_CAP_WINDOW_MS, type Limits, type LimitsPatch } from "../domain/limits";
+import type { MessageType } from "../domain/message-status";
+import type { QuotaState } from "../domain/rate-limit-headers";
+import { refill, secondsUntilAvailable, take, type Bucket } from "../domain/token-bucket";
+import { nextUtcMidnight, utcDay } from "../domain/utc-day";
+import { newId } from "../lib/ids";
+import { METER_SCHEMA } from "./schema";
+
+/** Idempotency keys are remembered this long. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/** How often expired counters are deleted while there are any. */
+const EXPIRY_INTERVAL_MS = 60 * 60 * 1000;
+
+export interface AdmitRequest {
+  messageId: string;
+  recipient: string;
+  type: MessageType;
+  segments: number;
+  /** Micro-units to reserve from the balance; 0 for a send that is not charged. */
+  price: number;
+  /** Run every check, change nothing. */
+  dryRun?: boolean;
+  /** The tenant is exempt from metering: only the idempotency key is recorded. */
+  exempt?: boolean;
+  /** The key, a hash of the request, and the answer to replay for it. */
+  idempotency?: { key: string; fingerprint: string; response: string };
+}
+
+export type AdmitVerdict =
+  | { outcome: "admitted"; quotas: QuotaState[] }
+  | { outcome: "refused"; refusal: Refusal; quotas: QuotaState[] }
+  | { outcome: "dry_run"; refusal: Refusal | null; quotas: QuotaState[] }
+  | { outcome: "replay"; messageId: string; response: string }
+  | { outcome: "idempotency_mismatch" };
+
+export type LedgerKind = "reserve" | "refund" | "credit";
+
+export interface LedgerEntry {
+  id: string;
+  kind: LedgerKind;
+  amount: number;
+  balance: number;
+  messageId: string | null;
+  note: string | null;
+  createdAt: number;
+}
+
+export interface DailyUsage {
+  day: string;
+  messages: number;
+  segments: number;
+  spend: number;
+}
+
+export interface AccountState {
+  balance: number;
+  limits: Limits;
+  today: DailyUsage & { resetsAt: number };
+}
+
+type LedgerRow = {
+  seq: number;
+  id: string;
+  kind: LedgerKind;
+  amount: number;
+  balance: number;
+  message_id: string | null;
+  note: string | null;
+  created_at: number;
+};
+
+const toEntry = (row: LedgerRow): LedgerEntry => ({
+  id: row.id,
+  kind: row.kind,
+  amount: row.amount,
+  balance: row.balance,
+  messageId: row.message_id,
+  note: row.note,
+  createdAt: row.created_at,
+});
+
+/**
+ * One per tenant, addressed by tenant id: the single authority for everything counted per tenant.
+ * Every method runs its reads and writes synchronously against the object's SQLite storage, so a
+ * decision and what it consumes are one atomic step, and nothing is held only in memory.
+ */
+export class TenantMeter extends DurableObject<Env> {
+  /** The meter's clock. Tests move it to cross windows and midnights without sleeping. */
+  now: () => number = () => Date.now();
+  private readonly sql: SqlStorage;
+  private limitsCache: Limits | null = null;
+  private expiryScheduled = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    for (const statement of METER_SCHEMA) this.sql.exec(statement);
+  }
+
+  /** Decides a send and, if it is admitted, consumes everything it costs, in one step. */
+  async admit(request: AdmitRequest): Promise<AdmitVerdict> {
+    const now = this.now();
+    if (request.idempotency && !request.dryRun) {
+      const earlier = this.rememberedKey(request.idempotency.key, now);
+      if (earlier) {
+        return earlier.fingerprint === request.idempotency.fingerprint
+          ? { outcome: "replay", messageId: earlier.message_id, response: earlier.response }
+          : { outcome: "idempotency_mismatch" };
+      }
+    }
+    if (request.exempt) {
+      if (request.idempotency) this.rememberKey(request.idempotency, request.messageId, now);
+      await this.scheduleExpiry();
+      return { outcome: "admitted", quotas: [] };
+    }
+    const snapshot = this.snapshot(request, now);
+    const refusal = firstRefusal(snapshot, request, now);
+    if (request.dryRun) {
+      return { outcome: "dry_run", refusal, quotas: sendQuotas(snapshot.limits, snapshot.messages, snapshot.sentToday, now) };
+    }
+    if (refusal) {
+      return { outcome: "refused", refusal, quotas: sendQuotas(snapshot.limits, snapshot.messages, snapshot.sentToday, now) };
+    }
+    const messages = take(snapshot.messages);
+    this.ctx.storage.transactionSync(() => {
+      this.saveBucket("requests", take(snapshot.requests));
+      this.saveBucket("messages", messages);
+      this.sql.exec(
+        `INSERT INTO daily_usage (day, messages, segments, spend) VALUES (?, 1, ?, ?)
+         ON CONFLICT (day) DO UPDATE SET messages = messages + 1, segments = segments + excluded.segments,
+           spend = spend + excluded.spend`,
+        utcDay(now),
+        request.segments,
+        request.price,
+      );
+      this.sql.exec(
+        `INSERT INTO recipient_sends (message_id, recipient, type, at) VALUES (?, ?, ?, ?)`,
+        request.messageId,
+        request.recipient,
+        request.type,
+        now,
+      );
+      if (request.price > 0) this.appendLedger("reserve", -request.price, request.messageId, null, now);
+      if (request.idempotency) this.rememberKey(request.idempotency, request.messageId, now);
+    });
+    await this.scheduleExpiry();
+    return { outcome: "admitted", quotas: sendQuotas(snapshot.limits, messages, snapshot.sentToday + 1, now) };
+  }
+
+  /** Counts one API request other than a send against the request bucket. */
+  hit(): { refusal: Refusal | null; quotas: QuotaState[] } {
+    const limits = this.limits();
+    const rule = requestRule(limits);
+    const bucket = refill(this.bucket("requests"), rule, this.now());
+    if (bucket.tokens < 1) {
+      const refusal: Refusal = { code: "rate_limited", limit: "requests", retryAfter: secondsUntilAvailable(bucket, rule) };
+      return { refusal, quotas: requestQuotas(limits, bucket) };
+    }
+    const after = take(bucket);
+    this.saveBucket("requests", after);
+    return { refusal: null, quotas: requestQuotas(limits, after) };
+  }
+
+  /**
+   * Undoes an admission whose message was never written (the outbox write failed): the reservation
+   * is refunded and the quota, the cap slot and the idempotency key are given back.
+   */
+  release(messageId: string): void {
+    const now = this.now();
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(`DELETE FROM idempotency WHERE message_id = ?`, messageId);
+      const send = this.sql
+        .exec<{ at: number }>(`DELETE FROM recipient_sends WHERE message_id = ? RETURNING at`, messageId)
+        .toArray()[0];
+      if (!send) return;
+      const reserve = this.reserveOf(messageId);
+      this.sql.exec(
+        `UPDATE daily_usage SET messages = messages - 1, spend = spend - ? WHERE day = ?`,
+        reserve ? -reserve.amount : 0,
+        utcDay(send.at),
+      );
+      if (reserve) this.appendLedger("refund", -reserve.amount, messageId, "the message could not be stored", now);
+    });
+  }
+
+  /**
+   * Refunds a message's reservation. Exactly once: the ledger holds at most one refund per message,
+   * so a second call, from a redelivered job or a sweep, changes nothing and returns null.
+   */
+  refund(messageId: string, note: string): LedgerEntry | null {
+    const now = this.now();
+    return this.ctx.storage.transactionSync(() => {
+      const reserve = this.reserveOf(messageId);
+      if (!reserve) return null;
+      const already = this.sql.exec(`SELECT 1 FROM ledger WHERE kind = 'refund' AND message_id = ?`, messageId).toArray();
+      if (already.length > 0) return null;
+      return this.appendLedger("refund", -reserve.amount, messageId, note, now);
+    });
+  }
+
+  credit(amount: number, note: string | null): LedgerEntry {
+    const now = this.now();
+    return this.ctx.storage.transactionSync(() => this.appendLedger("credit", amount, null, note, now));
+  }
+
+  /** Newest first; `beforeSeq` continues from an earlier page. Returns one more than asked for. */
+  ledger(limit: number, beforeSeq?: number): (LedgerEntry & { seq: number })[] {
+    const rows = this.sql
+      .exec<LedgerRow>(
+        `SELECT * FROM ledger WHERE seq < ? ORDER BY seq DESC LIMIT ?`,
+        beforeSeq ?? Number.MAX_SAFE_INTEGER,
+        limit + 1,
+      )
+      .toArray();
+    return rows.map((row) => ({ ...toEntry(row), seq: row.seq }));
+  }
+
+  account(): AccountState {
+    const now = this.now();
+    const day = utcDay(now);
+    const usage = this.sql
+      .exec<{ messages: number; segments: number; spend: number }>(
+        `SELECT messages, segments, spend FROM daily_usage WHERE day = ?`,
+        day,
+      )
+      .toArray()[0] ?? { messages: 0, segments: 0, spend: 0 };
+    return { balance: this.balance(), limits: this.limits(), today: { day, ...usage, resetsAt: nextUtcMidnight(now) } };
+  }
+
+  configure(patch: LimitsPatch): Limits {
+    const limits = applyLimitsPatch(this.limits(), patch);
+    this.sql.exec(`INSERT OR REPLACE INTO settings (name, value) VALUES ('limits', ?)`, JSON.stringify(limits));
+    this.limitsCache = limits;
+    return limits;
+  }
+
+  /** Deletes what can no longer count: cap records past the longest window, stale keys, old days. */
+  override async alarm(): Promise<void> {
+    const now = this.now();
+    this.sql.exec(`DELETE FROM recipient_sends WHERE at <= ?`, now - LONGEST_CAP_WINDOW_MS);
+    this.sql.exec(`DELETE FROM idempotency WHERE created_at <= ?`, now - IDEMPOTENCY_TTL_MS);
+    this.sql.exec(`DELETE FROM daily_usage WHERE day < ?`, utcDay(now - 86_400_000));
+    this.expiryScheduled = false;
+    const left = this.sql
+      .exec<{ n: number }>(`SELECT (SELECT COUNT(*) FROM recipient_sends) + (SELECT COUNT(*) FROM idempotency) AS n`)
+      .one().n;
+    if (left > 0) await this.scheduleExpiry();
+  }
+
+  private async scheduleExpiry(): Promise<void> {
+    if (this.expiryScheduled) return;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + EXPIRY_INTERVAL_MS);
+    this.expiryScheduled = true;
+  }
+
+  private snapshot(request: AdmitRequest, now: number): MeterSnapshot {
+    const limits = this.limits();
+    const sentToday =
+      this.sql.exec<{ messages: number }>(`SELECT messages FROM daily_usage WHERE day = ?`, utcDay(now)).toArray()[0]
+        ?.messages ?? 0;
+    const recipientSends = this.sql
+      .exec<{ at: number }>(
+        `SELECT at FROM recipient_sends WHERE recipient = ? AND type = ? AND at > ? ORDER BY at`,
+        request.recipient,
+        request.type,
+        now - LONGEST_CAP_WINDOW_MS,
+      )
+      .toArray()
+      .map((row) => row.at);
+    return {
+      limits,
+      requests: refill(this.bucket("requests"), requestRule(limits), now),
+      messages: refill(this.bucket("messages"), messageRule(limits), now),
+      sentToday,
+      recipientSends,
+      balance: this.balance(),
+    };
+  }
+
+  /** The earlier request with this key, if it is less than 24 hours old. */
+  private rememberedKey(key: string, now: number) {
+    return this.sql
+      .exec<{ fingerprint: string; message_id: string; response: string }>(
+        `SELECT fingerprint, message_id, response FROM idempotency WHERE key = ? AND created_at > ?`,
+        key,
+        now - IDEMPOTENCY_TTL_MS,
+      )
+      .toArray()[0];
+  }
+
+  private rememberKey(idempotency: NonNullable<AdmitRequest["idempotency"]>, messageId: string, now: number): void {
+    // REPLACE: a key older than 24 hours may be used again, for a new request.
+    this.sql.exec(
+      `INSERT OR REPLACE INTO idempotency (key, fingerprint, message_id, response, created_at) VALUES (?, ?, ?, ?, ?)`,
+      idempotency.key,
+      idempotency.fingerprint,
+      messageId,
+      idempotency.response,
+      now,
+    );
+  }
+
+  private limits(): Limits {
+    if (!this.limitsCache) {
+      const stored = this.sql.exec<{ value: string }>(`SELECT value FROM settings WHERE name = 'limits'`).toArray()[0];
+      // Stored limits are laid over the defaults, so a limit added later has a value for every tenant.
+      this.limitsCache = stored ? applyLimitsPatch(DEFAULT_LIMITS, JSON.parse(stored.value)) : DEFAULT_LIMITS;
+    }
+    return this.limitsCache;
+  }
+
+  private bucket(name: "requests" | "messages"): Bucket | null {
+    return this.sql.exec<{ tokens: number; at: number }>(`SELECT tokens, at FROM buckets WHERE name = ?`, name).toArray()[0] ?? null;
+  }
+
+  private saveBucket(name: "requests" | "messages", bucket: Bucket): void {
+    this.sql.exec(`INSERT OR REPLACE INTO buckets (name, tokens, at) VALUES (?, ?, ?)`, name, bucket.tokens, bucket.at);
+  }
+
+  private balance(): number {
+    return this.sql.exec<{ balance: number }>(`SELECT balance FROM ledger ORDER BY seq DESC LIMIT 1`).toArray()[0]?.balance ?? 0;
+  }
+
+  private reserveOf(messageId: string): { amount: number } | undefined {
+    return this.sql
+      .exec<{ amount: number }>(`SELECT amount FROM ledger WHERE kind = 'reserve' AND message_id = ?`, messageId)
+      .toArray()[0];
+  }
+
+  private appendLedger(kind: LedgerKind, amount: number, messageId: string | null, note: string | null, now: number): LedgerEntry {
+    const row = this.sql
+      .exec<LedgerRow>(
+        `INSERT INTO ledger (id, kind, amount, balance, message_id, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        newId("ledgerEntry", now),
+        kind,
+        amount,
+        this.balance() + amount,
+        messageId,
+        note,
+        now,
+      )
+      .one();
+    return toEntry(row);
+  }
+}

@@ -1,0 +1,70 @@
+import { and, eq, isNull, lt, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { messages, type MessageRow } from "../db/schema";
+import { decodeCursor, encodeCursor } from "../lib/pagination";
+import { ApiError } from "../lib/errors";
+import { log } from "../lib/log";
+import { meterFor } from "../meter/client";
+import type { LedgerEntry } from "../meter/tenant-meter";
+
+type MeterEnv = Pick<Env, "METER">;
+
+/** A charged message that failed before any carrier accepted it: its price goes back. */
+export function refundDue(row: Pick<MessageRow, "status" | "price" | "carrierMessageId" | "refundedAt">): boolean {
+  return row.status === "failed" && row.price > 0 && row.carrierMessageId === null && row.refundedAt === null;
+}
+
+/**
+ * Refunds a message if it is due one. Safe to call any number of times, from any path that sees the
+ * message fail (the send consumer, its redeliveries, the dead-letter consumer, the sweeper): the meter
+ * refunds a message at most once, and `refunded_at` is then set so the sweeper stops looking.
+ */
+export async function refundIfDue(env: MeterEnv, db: Db, row: MessageRow): Promise<boolean> {
+  if (!refundDue(row)) return false;
+  const entry = await meterFor(env, row.tenantId).refund(row.id, `${row.errorCode ?? "failed"} before reaching a carrier`);
+  await db
+    .update(messages)
+    .set({ refundedAt: Date.now() })
+    .where(and(eq(messages.id, row.id), isNull(messages.refundedAt)));
+  if (entry) log.info("message_refunded", { message_id: row.id, amount: entry.amount });
+  return entry !== null;
+}
+
+/** Refunds that a crash left undone: failed, charged, never submitted, not refunded, older than `graceMs`. */
+export async function sweepRefunds(env: MeterEnv, db: Db, now: number, graceMs = 60_000, limit = 100): Promise<number> {
+  const due = await db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        sql`${messages.status} = 'failed' AND ${messages.price} > 0 AND ${messages.carrierMessageId} IS NULL AND ${messages.refundedAt} IS NULL`,
+        lt(messages.updatedAt, now - graceMs),
+      ),
+    )
+    .orderBy(messages.updatedAt)
+    .limit(limit);
+  let refunded = 0;
+  for (const row of due) if (await refundIfDue(env, db, row)) refunded += 1;
+  return refunded;
+}
+
+export async function creditTenant(env: MeterEnv, tenantId: string, amount: number, note: string | null): Promise<LedgerEntry> {
+  return meterFor(env, tenantId).credit(amount, note);
+}
+
+/** A page of the tenant's ledger, newest first. The cursor names the last entry's position. */
+export async function ledgerPage(env: MeterEnv, tenantId: string, limit: number, cursor?: string) {
+  let before: number | undefined;
+  if (cursor) {
+    before = Number(decodeCursor(cursor));
+    if (!Number.isSafeInteger(before) || before <= 0) {
+      throw new ApiError("validation_failed", "The cursor is not one this API returned.", {
+        errors: [{ path: "query.cursor", message: "not a cursor returned by this API" }],
+      });
+    }
+  }
+  const rows = await meterFor(env, tenantId).ledger(limit, before);
+  const data = rows.slice(0, limit);
+  const last = data.at(-1);
+  return { data, next_cursor: rows.length > limit && last ? encodeCursor(String(last.seq)) : null };
+}
