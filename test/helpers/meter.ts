@@ -1,0 +1,50 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import type { LimitsPatch } from "../../src/domain/limits";
+import type { TenantMeter } from "../../src/meter/tenant-meter";
+import { ADMIN, call, okJson } from "./api";
+
+export function meterOf(tenantId: string) {
+  return env.METER.getByName(tenantId);
+}
+
+/** Stops the tenant's meter clock at `at`: windows, buckets and midnights move only when a test says. */
+export async function setMeterClock(tenantId: string, at: number): Promise<void> {
+  await runInDurableObject(meterOf(tenantId), (meter: TenantMeter) => {
+    meter.now = () => at;
+  });
+}
+
+export async function setLimits(tenantId: string, limits: LimitsPatch) {
+  return okJson(await call(`/v1/admin/tenants/${tenantId}`, { method: "PATCH", headers: ADMIN, json: { limits } }), 200);
+}
+
+export async function credit(tenantId: string, amount: number, note?: string) {
+  return okJson(await call(`/v1/admin/tenants/${tenantId}/credit`, { method: "POST", headers: ADMIN, json: { amount, note } }), 201);
+}
+
+export async function setPrice(country: string, unitPrice: number) {
+  return okJson(await call(`/v1/admin/prices/${country}`, { method: "PUT", headers: ADMIN, json: { unit_price: unitPrice } }), 200);
+}
+
+export async function ledger(tenantId: string) {
+  const entries: any[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: any = await okJson(
+      await call(`/v1/admin/tenants/${tenantId}/ledger?limit=100${cursor ? `&cursor=${cursor}` : ""}`, { headers: ADMIN }),
+      200,
+    );
+    entries.push(...page.data);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return entries;
+}
+
+export async function account(key: string) {
+  return okJson(await call("/v1/account", { key }), 200);
+}
+
+export function send(key: string, body: Record<string, unknown>, init: { headers?: Record<string, string>; query?: string } = {}) {
+  return call(`/v1/messages${init.query ?? ""}`, { method: "POST", key, json: body, headers: init.headers });
+}
