@@ -26,6 +26,7 @@ export async function insertQueuedMessage(
   to: string,
   updatedAt = Date.now(),
   carrier = "simulator",
+  fields: Partial<MessageRow> = {},
 ): Promise<MessageRow> {
   const row: MessageRow = {
     id: newId("message", updatedAt),
@@ -51,6 +52,7 @@ export async function insertQueuedMessage(
     version: 1,
     createdAt: updatedAt,
     updatedAt,
+    ...fields,
   };
   await db.batch([
     db.insert(messages).values(row),

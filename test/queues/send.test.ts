@@ -1,25 +1,8 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
-import { env } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
-import worker from "../../src/index";
+import { describe, expect, it } from "vitest";
 import { QUEUES } from "../../src/queues";
 import { createTenant, getMessage } from "../helpers/api";
+import { drive, sendJob } from "../helpers/queues";
 import { insertQueuedMessage, number, simulatorSubmissionsTo, waitForStatus } from "../helpers/seed";
-
-async function drive(queue: string, bodies: unknown[]) {
-  const batch = createMessageBatch(
-    queue,
-    bodies.map((body, i) => ({ id: `job-${crypto.randomUUID()}-${i}`, timestamp: new Date(), attempts: 1, body })),
-  );
-  // getQueueResult reports which messages were retried but not the delay asked for, so record it here.
-  const retryDelays = batch.messages.map((message) => vi.spyOn(message, "retry"));
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
-  const result = await getQueueResult(batch, ctx);
-  return { ...result, retryDelays: retryDelays.flatMap((spy) => spy.mock.calls.map(([options]) => options?.delaySeconds)) };
-}
-
-const sendJob = (id: string) => ({ kind: "send", message_id: id });
 
 describe("send consumer", () => {
   it("submits a redelivered job only once, even when both copies run at the same time", async () => {

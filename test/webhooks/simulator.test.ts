@@ -1,22 +1,10 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { signWebhook } from "../../src/lib/standard-webhooks";
 import { call, createTenant, expectProblem, getMessage, okJson, sendMessage } from "../helpers/api";
 import { transition } from "../../src/services/transitions";
+import { postReceipt, receiptFor, SIMULATOR_STATUS_PATH } from "../helpers/receipts";
 import { db, insertQueuedMessage, number, waitForStatus } from "../helpers/seed";
 
-const PATH = "/webhooks/simulator/status";
-
-async function postReceipt(receipt: object, options: { secret?: string; timestamp?: number; tamper?: boolean } = {}) {
-  const body = JSON.stringify(receipt);
-  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-  const headers = await signWebhook(options.secret ?? env.SIMULATOR_WEBHOOK_SECRET, `evt_${crypto.randomUUID()}`, timestamp, body);
-  return call(PATH, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: options.tamper ? body.replace("delivered", "undelivered") : body,
-  });
-}
+const PATH = SIMULATOR_STATUS_PATH;
 
 async function deliveredMessage() {
   const { key } = await createTenant();
@@ -24,13 +12,6 @@ async function deliveredMessage() {
   const message = await waitForStatus(key, accepted.id, "delivered");
   return { key, message };
 }
-
-const receiptFor = (carrierId: string, status: string) => ({
-  message_id: carrierId,
-  status,
-  error_code: null,
-  occurred_at: new Date().toISOString(),
-});
 
 describe("POST /webhooks/simulator/status", () => {
   it("ignores a duplicate delivered receipt and adds no event", async () => {

@@ -1,0 +1,108 @@
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { AdmitRequest, TenantMeter } from "../../src/meter/tenant-meter";
+import { createTenant, expectProblem, okJson } from "../helpers/api";
+import { account, credit, ledger, meterOf, send, setLimits, setMeterClock, setPrice } from "../helpers/meter";
+import { number } from "../helpers/seed";
+
+const NOON = Date.UTC(2030, 5, 1, 12, 0, 0);
+const DAY = 86_400_000;
+
+function rowCounts(tenantId: string) {
+  return runInDurableObject(meterOf(tenantId), (_meter: TenantMeter, state) => {
+    const count = (table: string) => state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
+    return { sends: count("recipient_sends"), keys: count("idempotency"), days: count("daily_usage") };
+  });
+}
+
+describe("tenant meter durability", () => {
+  it("keeps balance, buckets, quota, caps and idempotency keys across eviction", async () => {
+    const { tenantId, key } = await createTenant("live");
+    await setPrice("US", 10_000);
+    await credit(tenantId, 50_000);
+    await setLimits(tenantId, { message_burst: 3, daily_quota: 10 });
+    await setMeterClock(tenantId, NOON);
+    const to = number();
+    const first = await okJson(await send(key, { to, body: "code 1", type: "otp" }, { headers: { "Idempotency-Key": "evict-1" } }), 202);
+    await okJson(await send(key, { to: number(), body: "two" }), 202);
+
+    await evictDurableObject(meterOf(tenantId));
+    // A new instance, with nothing in memory: its clock is the real one again. Stop it at the same instant.
+    expect(await runInDurableObject(meterOf(tenantId), (meter: TenantMeter) => meter.now())).not.toBe(NOON);
+    await setMeterClock(tenantId, NOON);
+
+    const state = await account(key);
+    expect(state).toMatchObject({ balance: 30_000, limits: { message_burst: 3, daily_quota: 10 } });
+    expect(state.usage.today).toMatchObject({ date: "2030-06-01", messages: 2 });
+    // The cap slot survived: a second otp to the same number this minute is refused.
+    await expectProblem(await send(key, { to, body: "code 2", type: "otp" }), 429, "recipient_frequency_capped");
+    // So did the key: a replay answers with the first message.
+    const replay = await send(key, { to, body: "code 1", type: "otp" }, { headers: { "Idempotency-Key": "evict-1" } });
+    expect((await okJson(replay, 202)).id).toBe(first.id);
+    // And the bucket: one of its three tokens is left.
+    expect((await send(key, { to: number(), body: "three" })).status).toBe(202);
+    await expectProblem(await send(key, { to: number(), body: "four" }), 429, "rate_limited");
+    expect((await ledger(tenantId)).reduce((sum, e) => sum + e.amount, 0)).toBe(20_000);
+  });
+});
+
+describe("tenant meter expiry", () => {
+  it("deletes cap records and idempotency keys once they can no longer count, and then stops its alarm", async () => {
+    const { tenantId, key } = await createTenant();
+    await setMeterClock(tenantId, NOON);
+    for (let i = 0; i < 3; i++) await okJson(await send(key, { to: number(), body: `n${i}` }, { headers: { "Idempotency-Key": `exp-${i}` } }), 202);
+    expect(await rowCounts(tenantId)).toEqual({ sends: 3, keys: 3, days: 1 });
+
+    // An alarm before the windows end keeps everything.
+    await setMeterClock(tenantId, NOON + DAY - 1000);
+    expect(await runDurableObjectAlarm(meterOf(tenantId))).toBe(true);
+    expect(await rowCounts(tenantId)).toEqual({ sends: 3, keys: 3, days: 1 });
+
+    // After the longest window, nothing of that day is left but yesterday's usage row.
+    await setMeterClock(tenantId, NOON + DAY + 1000);
+    expect(await runDurableObjectAlarm(meterOf(tenantId))).toBe(true);
+    expect(await rowCounts(tenantId)).toEqual({ sends: 0, keys: 0, days: 1 });
+    // With nothing left to expire, no further alarm is set.
+    expect(await runDurableObjectAlarm(meterOf(tenantId))).toBe(false);
+
+    await setMeterClock(tenantId, NOON + 3 * DAY);
+    await okJson(await send(key, { to: number(), body: "later" }), 202);
+    expect(await runDurableObjectAlarm(meterOf(tenantId))).toBe(true);
+    expect((await rowCounts(tenantId)).days).toBe(1);
+  });
+});
+
+describe("tenant meter release", () => {
+  it("gives back everything an admission took when its message could not be stored", async () => {
+    const { tenantId, key } = await createTenant("live");
+    await credit(tenantId, 100_000);
+    await setLimits(tenantId, { daily_quota: 1 });
+    await setMeterClock(tenantId, NOON);
+    const meter = meterOf(tenantId);
+    const request: AdmitRequest = {
+      messageId: "msg_release_test",
+      recipient: "+14155550100",
+      type: "otp",
+      segments: 1,
+      price: 40_000,
+      idempotency: { key: "rel", fingerprint: "f1", response: "{}" },
+    };
+    expect((await meter.admit(request)).outcome).toBe("admitted");
+    expect((await account(key)).balance).toBe(60_000);
+
+    await meter.release("msg_release_test");
+    // Releasing twice is harmless.
+    await meter.release("msg_release_test");
+    const state = await account(key);
+    expect(state.balance).toBe(100_000);
+    expect(state.usage.today).toMatchObject({ messages: 0, spend: 0 });
+    // The quota slot, the cap slot and the key are free again: the same admission passes.
+    expect((await meter.admit({ ...request, messageId: "msg_release_retry" })).outcome).toBe("admitted");
+    expect((await ledger(tenantId)).map((e) => [e.kind, e.amount])).toEqual([
+      ["reserve", -40_000],
+      ["refund", 40_000],
+      ["reserve", -40_000],
+      ["credit", 100_000],
+    ]);
+  });
+});
