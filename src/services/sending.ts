@@ -124,8 +124,9 @@ export async function acceptMessage(
       segments,
       price: row.price,
       exempt: !auth.metered,
+      // Test and live keys of one tenant never share an idempotency key, as they share no messages.
       idempotency: options.idempotencyKey
-        ? { key: options.idempotencyKey, fingerprint: await fingerprint(input), response: options.render(message) }
+        ? { key: `${auth.mode}:${options.idempotencyKey}`, fingerprint: await fingerprint(input), response: options.render(message) }
         : undefined,
     };
     const verdict = await meter.admit(admit);
@@ -151,11 +152,15 @@ export async function acceptMessage(
   try {
     await db.batch([db.insert(messages).values(row), db.insert(messageEvents).values(event)]);
   } catch (error) {
-    // Nothing was stored, so nothing may stay consumed: refund the reservation, free the key.
-    if (auth.metered || options.idempotencyKey) {
-      await meter.release(row.id).catch((e: unknown) => log.error("meter_release_failed", { message_id: row.id, error: String(e) }));
+    // A write can fail after it committed; only a message that is really not there gives back what
+    // the meter took (the reservation, quota, cap slot and key), so nothing is sent uncharged.
+    const stored = await messageExists(db, auth.tenantId, row.id).catch(() => false);
+    if (!stored) {
+      if (auth.metered || options.idempotencyKey) {
+        await meter.release(row.id).catch((e: unknown) => log.error("meter_release_failed", { message_id: row.id, error: String(e) }));
+      }
+      throw error;
     }
-    throw error;
   }
   try {
     await enqueueSend(env.SEND_QUEUE, row.id);

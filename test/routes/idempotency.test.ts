@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { IDEMPOTENCY_TTL_MS } from "../../src/meter/tenant-meter";
-import { call, createTenant, expectProblem, okJson } from "../helpers/api";
+import { ADMIN, call, createTenant, expectProblem, okJson } from "../helpers/api";
 import { account, credit, ledger, send, setMeterClock, setPrice } from "../helpers/meter";
 import { number } from "../helpers/seed";
 
@@ -118,12 +118,29 @@ describe("Idempotency-Key on POST /v1/messages", () => {
     const { tenantId, key } = await createTenant();
     await call(`/v1/admin/tenants/${tenantId}`, {
       method: "PATCH",
-      headers: { authorization: "Bearer test_admin_token" },
+      headers: ADMIN,
       json: { metered: false },
     });
     const body = { to: number(), body: "exempt" };
     const first = await okJson(await send(key, body, keyed("ex")), 202);
     expect((await okJson(await send(key, body, keyed("ex")), 202)).id).toBe(first.id);
     await expectProblem(await send(key, { ...body, body: "changed" }, keyed("ex")), 422, "idempotency_mismatch");
+  });
+});
+
+describe("Idempotency-Key across key modes", () => {
+  it("keeps a tenant's test and live keys apart", async () => {
+    const { tenantId, key: testKey } = await createTenant("test");
+    const live = await okJson(
+      await call(`/v1/admin/tenants/${tenantId}/keys`, { method: "POST", headers: ADMIN, json: { mode: "live" } }),
+      201,
+    );
+    await setPrice("US", 1);
+    await credit(tenantId, 10);
+    const body = { to: number(), body: "same key, two modes" };
+    const fromTest = await okJson(await send(testKey, body, keyed("mode-key")), 202);
+    const fromLive = await okJson(await send(live.key, body, keyed("mode-key")), 202);
+    expect(fromLive.id).not.toBe(fromTest.id);
+    expect(fromLive.price).toBe(1);
   });
 });

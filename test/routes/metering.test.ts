@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
 import { ADMIN, call, createTenant, expectProblem, okJson } from "../helpers/api";
 import { account, credit, ledger, send, setLimits, setMeterClock, setPrice } from "../helpers/meter";
 import { number } from "../helpers/seed";
@@ -326,5 +327,35 @@ describe("operator API for metering", () => {
       expect(response.headers.get("ratelimit")).toBeNull();
     }
     expect((await account(key)).metered).toBe(false);
+  });
+});
+
+describe("a send whose outbox write fails", () => {
+  it("answers 500 and gives back what the meter took: balance, quota, cap slot and idempotency key", async () => {
+    const { tenantId, key } = await createTenant("live");
+    await setPrice("US", 10_000);
+    await credit(tenantId, 10_000);
+    await setLimits(tenantId, { daily_quota: 1 });
+    await setMeterClock(tenantId, NOON);
+    // A real D1 failure, not a mock: this file's database refuses this one message.
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_doomed BEFORE INSERT ON messages WHEN NEW.body = 'doomed' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    );
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const to = number();
+    const body = { to, body: "doomed", type: "otp" };
+    await expectProblem(await send(key, body, { headers: { "Idempotency-Key": "doomed-1" } }), 500, "internal_error");
+
+    const state = await account(key);
+    expect(state.balance).toBe(10_000);
+    expect(state.usage.today).toMatchObject({ messages: 0, spend: 0 });
+    expect((await okJson(await call("/v1/messages", { key }), 200)).data).toEqual([]);
+
+    // Once the database takes it, the retry with the same key goes through: quota, cap and key were freed.
+    await env.DB.exec("DROP TRIGGER refuse_doomed");
+    const retried = await send(key, body, { headers: { "Idempotency-Key": "doomed-1" } });
+    expect(retried.status).toBe(202);
+    expect(retried.headers.get("idempotent-replayed")).toBeNull();
+    expect((await account(key)).balance).toBe(0);
   });
 });
