@@ -1,6 +1,8 @@
-// `npm run bench`: POST /v1/messages against GET /health (the floor) on a local `wrangler dev`,
-// at concurrency 1 and 50, bounded in count and time. Starts its own wrangler (own port, own
-// throwaway database) and stops only that process group.
+// `npm run bench`: on a local `wrangler dev`, bounded in count and time, at 1 and 50 connections:
+// GET /health (the floor), POST /v1/messages through the tenant's metering Durable Object, and the same
+// send for a tenant exempt from metering (no DO call); then 50 connections on one tenant (one DO)
+// against 50 connections spread over 50 tenants. Starts its own wrangler (own port, own throwaway
+// database) and stops only that process group.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -10,6 +12,17 @@ import autocannon from "autocannon";
 import { devVars, root, waitForHealth, wrangler } from "../scripts/local-server.mjs";
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 20);
+/** Between runs, so the queue consumers can finish the previous run's messages. */
+const SETTLE_MS = 5000;
+// The bench measures the metering path, not its refusals: limits far above what the load can reach.
+const BENCH_LIMITS = {
+  messages_per_second: 10_000,
+  message_burst: 100_000,
+  requests_per_second: 10_000,
+  request_burst: 100_000,
+  daily_quota: 100_000_000,
+  recipient_caps: { notification: { per_day: null } },
+};
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -21,9 +34,9 @@ function freePort() {
   });
 }
 
-async function post(base, path, token, body) {
+async function post(base, path, token, body, method = "POST") {
   const response = await fetch(base + path, {
-    method: "POST",
+    method,
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     body: JSON.stringify(body),
   });
@@ -34,7 +47,7 @@ async function post(base, path, token, body) {
 function load(name, options) {
   return new Promise((resolve, reject) => {
     const instance = autocannon({ ...options, amount: REQUESTS, timeout: 10 }, (error, result) =>
-      error ? reject(error) : resolve({ name, connections: options.connections, result }),
+      error ? reject(error) : resolve({ name, connections: options.connections, floor: options.floor, result }),
     );
     // The count bounds the run; this bounds its time.
     const timer = setTimeout(() => instance.stop(), MAX_SECONDS * 1000);
@@ -69,31 +82,55 @@ process.on("SIGINT", () => process.exit(130));
 
 try {
   await waitForHealth(base, child);
-  const tenant = await post(base, "/v1/admin/tenants", token, { name: "bench" });
-  const { key } = await post(base, `/v1/admin/tenants/${tenant.id}/keys`, token, { mode: "test" });
-  const send = {
+  const tenant = async (name, changes) => {
+    const { id } = await post(base, "/v1/admin/tenants", token, { name });
+    await post(base, `/v1/admin/tenants/${id}`, token, changes, "PATCH");
+    return (await post(base, `/v1/admin/tenants/${id}/keys`, token, { mode: "test" })).key;
+  };
+  const sendBody = JSON.stringify({ to: "+14155550123", body: "Your verification code is 493021" });
+  const send = (key) => ({
     url: `${base}/v1/messages`,
     method: "POST",
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify({ to: "+14155550123", body: "Your verification code is 493021" }),
-  };
-  await post(base, "/v1/messages", key, JSON.parse(send.body)); // warm the isolate and the send path
+    body: sendBody,
+  });
+  const metered = await tenant("bench metered", { limits: BENCH_LIMITS });
+  const exempt = await tenant("bench exempt", { metered: false });
+  const spread = [];
+  for (let i = 0; i < 50; i++) spread.push(await tenant(`bench spread ${i}`, { limits: BENCH_LIMITS }));
+  // Warm the isolate, both send paths and every spread tenant's Durable Object.
+  for (const key of [metered, exempt, ...spread]) await post(base, "/v1/messages", key, JSON.parse(sendBody));
 
+  const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const rows = [];
   for (const connections of [1, 50]) {
-    const floor = await load("GET /health", { url: `${base}/health`, connections });
-    const sendRun = await load("POST /v1/messages", { ...send, connections });
-    rows.push(floor, sendRun);
+    const floor = `GET /health @${connections}`;
+    rows.push(await load("GET /health", { url: `${base}/health`, connections, floor }));
+    await settle();
+    rows.push(await load("POST /v1/messages, metered (1 DO call)", { ...send(metered), connections, floor }));
+    await settle();
+    rows.push(await load("POST /v1/messages, exempt (no DO call)", { ...send(exempt), connections, floor }));
+    await settle();
   }
+  // Contention: the same 50 connections, each on its own tenant, so 50 DOs share the load.
+  let nextTenant = 0;
+  rows.push(
+    await load("POST /v1/messages, metered, 50 tenants", {
+      ...send(metered),
+      connections: 50,
+      floor: "GET /health @50",
+      setupClient: (client) => client.setHeaders(send(spread[nextTenant++ % spread.length]).headers),
+    }),
+  );
 
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   console.log(`\nMachine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
   console.log(`Load: autocannon (in-process Node), ${REQUESTS} requests per run, at most ${MAX_SECONDS}s\n`);
   console.log("| run | connections | requests | non-2xx | req/s | p50 ms | p99 ms | req/s vs floor |");
   console.log("|---|---|---|---|---|---|---|---|");
-  for (const { name, connections, result } of rows) {
-    const floor = rows.find((r) => r.name === "GET /health" && r.connections === connections).result;
-    const ratio = (result.requests.average / floor.requests.average).toFixed(2);
+  const floors = new Map(rows.filter((r) => r.name === "GET /health").map((r) => [r.floor, r.result]));
+  for (const { name, connections, floor, result } of rows) {
+    const ratio = (result.requests.average / floors.get(floor).requests.average).toFixed(2);
     const done = result.requests.total ?? result["2xx"] + result.non2xx;
     console.log(
       `| ${name} | ${connections} | ${done} | ${result.non2xx + result.errors} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${ratio} |`,
