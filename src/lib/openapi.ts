@@ -23,6 +23,15 @@ export const Problem = z
   })
   .openapi("Problem");
 
+const header = (description: string, type: "string" | "integer" = "string") => ({ description, schema: { type } });
+
+/** The IETF RateLimit header fields every metered answer carries. */
+export const RATE_LIMIT_HEADERS = {
+  "RateLimit-Policy": header('The quota policies, e.g. `"messages";q=100;w=2, "daily";q=10000;w=86400` (q: quota, w: window in seconds).'),
+  RateLimit: header('What is left of each, e.g. `"messages";r=99;t=1` (r: remaining, t: seconds until whole again).'),
+};
+const RETRY_AFTER = { "Retry-After": header("Seconds to wait before retrying, rounded up.", "integer") };
+
 /** OpenAPI error responses for the given codes, grouped by status, from the same table the runtime uses. */
 export function problemResponses(...codes: ErrorCode[]) {
   const byStatus = new Map<number, ErrorCode[]>();
@@ -35,6 +44,8 @@ export function problemResponses(...codes: ErrorCode[]) {
       status,
       {
         description: group.map((code) => `\`${code}\`: ${ERRORS[code].title}`).join("; "),
+        ...(status === 429 && { headers: { ...RETRY_AFTER, ...RATE_LIMIT_HEADERS } }),
+        ...(status === 409 && { headers: RETRY_AFTER }),
         content: { [PROBLEM_CONTENT_TYPE]: { schema: Problem } },
       },
     ]),
@@ -45,6 +56,6 @@ export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {
   return { required: true, description, content: { "application/json": { schema } } } as const;
 }
 
-export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
-  return { description, content: { "application/json": { schema } } } as const;
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string, headers?: typeof RATE_LIMIT_HEADERS) {
+  return { description, ...(headers && { headers }), content: { "application/json": { schema } } } as const;
 }

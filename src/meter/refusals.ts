@@ -21,7 +21,7 @@ export function refusalError(refusal: Refusal, quotas: readonly QuotaState[], cu
     case "recipient_frequency_capped":
       return new ApiError(
         "recipient_frequency_capped",
-        `At most ${refusal.max} message${refusal.max === 1 ? "" : "s"} of this type to this recipient a ${refusal.window}; retry in ${refusal.retryAfter} s.`,
+        `At most ${refusal.max} message${refusal.max === 1 ? "" : "s"} of this type to this recipient per ${refusal.window}; retry in ${refusal.retryAfter} s.`,
         {
           extra: { window: refusal.window, max: refusal.max, retry_after: refusal.retryAfter },
           headers: { ...headers, "Retry-After": String(refusal.retryAfter) },

@@ -45,6 +45,7 @@ export async function sweepRefunds(env: MeterEnv, db: Db, now: number, graceMs =
     .limit(limit);
   let refunded = 0;
   for (const row of due) if (await refundIfDue(env, db, row)) refunded += 1;
+  if (refunded > 0) log.warn("swept_refunds", { count: refunded });
   return refunded;
 }
 

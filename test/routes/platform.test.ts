@@ -57,10 +57,23 @@ describe("OpenAPI document", () => {
         "DELETE /v1/admin/tenants/{id}/keys/{key_id}",
         "POST /webhooks/simulator/status",
         "GET /health",
+        "GET /v1/account",
+        "PATCH /v1/admin/tenants/{id}",
+        "POST /v1/admin/tenants/{id}/credit",
+        "GET /v1/admin/tenants/{id}/ledger",
+        "GET /v1/admin/prices",
+        "PUT /v1/admin/prices/{country}",
       ]),
     );
     const send = doc.paths["/v1/messages"].post;
-    for (const status of ["202", "400", "401", "413", "415", "422", "500"]) expect(send.responses[status], status).toBeDefined();
+    for (const status of ["200", "202", "400", "401", "402", "409", "413", "415", "422", "429", "500"]) {
+      expect(send.responses[status], status).toBeDefined();
+    }
+    expect(Object.keys(send.responses["429"].headers)).toEqual(["Retry-After", "RateLimit-Policy", "RateLimit"]);
+    expect(Object.keys(send.responses["202"].headers)).toEqual(["RateLimit-Policy", "RateLimit"]);
+    expect(send.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(
+      expect.arrayContaining(["header:idempotency-key", "query:dry_run"]),
+    );
     expect(send.responses["422"].content["application/problem+json"]).toBeDefined();
     expect(doc.components.schemas.Problem.properties.code.enum.sort()).toEqual(Object.keys(ERRORS).sort());
     expect(doc.components.securitySchemes.ApiKey).toMatchObject({ type: "http", scheme: "bearer" });

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { jsonBody, jsonResponse, problemResponses, RATE_LIMIT_HEADERS } from "../../lib/openapi";
 import { page } from "../../lib/pagination";
 import { getMessage, listMessages } from "../../services/messages";
 import { acceptMessage, previewMessage } from "../../services/sending";
@@ -33,8 +33,8 @@ const create = createRoute({
     "`Idempotency-Key` carries `Idempotent-Replayed: true`.",
   request: { body: jsonBody(SendMessageBody), headers: SendHeaders, query: SendQuery },
   responses: {
-    200: jsonResponse(SendPreview, "With `dry_run=true`: what would be sent, and which check would refuse it."),
-    202: jsonResponse(MessageWithEvents, "Accepted for delivery (or the replayed answer to an earlier request)."),
+    200: jsonResponse(SendPreview, "With `dry_run=true`: what would be sent, and which check would refuse it.", RATE_LIMIT_HEADERS),
+    202: jsonResponse(MessageWithEvents, "Accepted for delivery (or the replayed answer to an earlier request).", RATE_LIMIT_HEADERS),
     ...problemResponses(
       "malformed_json",
       "unauthorized",
