@@ -20,4 +20,6 @@ export const METER_SCHEMA = [
      key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, message_id TEXT NOT NULL,
      response TEXT NOT NULL, created_at INTEGER NOT NULL)`,
   `CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency (created_at)`,
+  // Admissions not yet seen in D1; the alarm checks them and releases any whose message was never stored.
+  `CREATE TABLE IF NOT EXISTS unconfirmed (message_id TEXT PRIMARY KEY, at INTEGER NOT NULL)`,
 ];

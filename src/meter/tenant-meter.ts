@@ -20,8 +20,16 @@ import { METER_SCHEMA } from "./schema";
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** How often expired counters are deleted while there are any. */
 const EXPIRY_INTERVAL_MS = 60 * 60 * 1000;
+/**
+ * An admission whose message is not in D1 this long after is released: the Worker died between the
+ * two, or the write failed and so did the release. No write takes anywhere near this long.
+ */
+export const RECONCILE_AFTER_MS = 5 * 60 * 1000;
+/** Admissions checked against D1 per query. */
+const RECONCILE_BATCH = 500;
 
 export interface AdmitRequest {
+  tenantId: string;
   messageId: string;
   recipient: string;
   type: MessageType;
@@ -99,7 +107,8 @@ export class TenantMeter extends DurableObject<Env> {
   now: () => number = () => Date.now();
   private readonly sql: SqlStorage;
   private limitsCache: Limits | null = null;
-  private expiryScheduled = false;
+  /** The alarm as last read or set; undefined until read once per instance. */
+  private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -119,8 +128,13 @@ export class TenantMeter extends DurableObject<Env> {
       }
     }
     if (request.exempt) {
-      if (request.idempotency) this.rememberKey(request.idempotency, request.messageId, now);
-      await this.scheduleExpiry();
+      if (request.idempotency) {
+        this.ctx.storage.transactionSync(() => {
+          this.rememberKey(request.idempotency!, request.messageId, now);
+          this.awaitConfirmation(request, now);
+        });
+        await this.ensureAlarmBy(Date.now() + RECONCILE_AFTER_MS + 60_000);
+      }
       return { outcome: "admitted", quotas: [] };
     }
     const snapshot = this.snapshot(request, now);
@@ -152,8 +166,9 @@ export class TenantMeter extends DurableObject<Env> {
       );
       if (request.price > 0) this.appendLedger("reserve", -request.price, request.messageId, null, now);
       if (request.idempotency) this.rememberKey(request.idempotency, request.messageId, now);
+      this.awaitConfirmation(request, now);
     });
-    await this.scheduleExpiry();
+    await this.ensureAlarmBy(Date.now() + RECONCILE_AFTER_MS + 60_000);
     return { outcome: "admitted", quotas: sendQuotas(snapshot.limits, messages, snapshot.sentToday + 1, now) };
   }
 
@@ -177,20 +192,7 @@ export class TenantMeter extends DurableObject<Env> {
    */
   release(messageId: string): void {
     const now = this.now();
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec(`DELETE FROM idempotency WHERE message_id = ?`, messageId);
-      const send = this.sql
-        .exec<{ at: number }>(`DELETE FROM recipient_sends WHERE message_id = ? RETURNING at`, messageId)
-        .toArray()[0];
-      if (!send) return;
-      const reserve = this.reserveOf(messageId);
-      this.sql.exec(
-        `UPDATE daily_usage SET messages = messages - 1, spend = spend - ? WHERE day = ?`,
-        reserve ? -reserve.amount : 0,
-        utcDay(send.at),
-      );
-      if (reserve) this.appendLedger("refund", -reserve.amount, messageId, "the message could not be stored", now);
-    });
+    this.ctx.storage.transactionSync(() => this.releaseNow(messageId, now));
   }
 
   /**
@@ -244,23 +246,80 @@ export class TenantMeter extends DurableObject<Env> {
     return limits;
   }
 
-  /** Deletes what can no longer count: cap records past the longest window, stale keys, old days. */
+  /**
+   * Releases admissions whose message never reached D1, then deletes what can no longer count: cap
+   * records past the longest window, stale keys, old days. Runs while there is anything left to do.
+   * If D1 cannot be read the alarm throws and is retried; nothing is released on a guess.
+   */
   override async alarm(): Promise<void> {
+    this.alarmAt = null;
     const now = this.now();
+    await this.reconcile(now);
     this.sql.exec(`DELETE FROM recipient_sends WHERE at <= ?`, now - LONGEST_CAP_WINDOW_MS);
     this.sql.exec(`DELETE FROM idempotency WHERE created_at <= ?`, now - IDEMPOTENCY_TTL_MS);
     this.sql.exec(`DELETE FROM daily_usage WHERE day < ?`, utcDay(now - 86_400_000));
-    this.expiryScheduled = false;
-    const left = this.sql
-      .exec<{ n: number }>(`SELECT (SELECT COUNT(*) FROM recipient_sends) + (SELECT COUNT(*) FROM idempotency) AS n`)
-      .one().n;
-    if (left > 0) await this.scheduleExpiry();
+    const count = (table: string) => this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
+    if (count("unconfirmed") > 0) await this.ensureAlarmBy(Date.now() + RECONCILE_AFTER_MS);
+    else if (count("recipient_sends") + count("idempotency") > 0) await this.ensureAlarmBy(Date.now() + EXPIRY_INTERVAL_MS);
   }
 
-  private async scheduleExpiry(): Promise<void> {
-    if (this.expiryScheduled) return;
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + EXPIRY_INTERVAL_MS);
-    this.expiryScheduled = true;
+  /** Checks admissions older than RECONCILE_AFTER_MS against the outbox, and releases those not in it. */
+  private async reconcile(now: number): Promise<void> {
+    const tenantId = this.sql.exec<{ value: string }>(`SELECT value FROM settings WHERE name = 'tenant_id'`).toArray()[0]?.value;
+    if (!tenantId) return;
+    for (;;) {
+      const due = this.sql
+        .exec<{ message_id: string }>(
+          `SELECT message_id FROM unconfirmed WHERE at <= ? ORDER BY message_id LIMIT ?`,
+          now - RECONCILE_AFTER_MS,
+          RECONCILE_BATCH,
+        )
+        .toArray()
+        .map((row) => row.message_id);
+      if (due.length === 0) return;
+      // Message ids sort by time, so one range read on (tenant_id, id) finds every one of them that was stored.
+      const { results } = await this.env.DB.prepare(`SELECT id FROM messages WHERE tenant_id = ? AND id BETWEEN ? AND ?`)
+        .bind(tenantId, due[0], due.at(-1))
+        .all<{ id: string }>();
+      const stored = new Set(results.map((row) => row.id));
+      this.ctx.storage.transactionSync(() => {
+        for (const id of due) {
+          if (!stored.has(id)) this.releaseNow(id, now);
+          this.sql.exec(`DELETE FROM unconfirmed WHERE message_id = ?`, id);
+        }
+      });
+      if (due.length < RECONCILE_BATCH) return;
+    }
+  }
+
+  /** Makes sure the alarm fires no later than `at` (real time: alarms run on the real clock). */
+  private async ensureAlarmBy(at: number): Promise<void> {
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    await this.ctx.storage.setAlarm(at);
+    this.alarmAt = at;
+  }
+
+  /** Records an admission until the alarm has seen its message in D1. */
+  private awaitConfirmation(request: AdmitRequest, now: number): void {
+    this.sql.exec(`INSERT OR IGNORE INTO settings (name, value) VALUES ('tenant_id', ?)`, request.tenantId);
+    this.sql.exec(`INSERT OR REPLACE INTO unconfirmed (message_id, at) VALUES (?, ?)`, request.messageId, now);
+  }
+
+  private releaseNow(messageId: string, now: number): void {
+    this.sql.exec(`DELETE FROM idempotency WHERE message_id = ?`, messageId);
+    this.sql.exec(`DELETE FROM unconfirmed WHERE message_id = ?`, messageId);
+    const send = this.sql
+      .exec<{ at: number }>(`DELETE FROM recipient_sends WHERE message_id = ? RETURNING at`, messageId)
+      .toArray()[0];
+    if (!send) return;
+    const reserve = this.reserveOf(messageId);
+    this.sql.exec(
+      `UPDATE daily_usage SET messages = messages - 1, spend = spend - ? WHERE day = ?`,
+      reserve ? -reserve.amount : 0,
+      utcDay(send.at),
+    );
+    if (reserve) this.appendLedger("refund", -reserve.amount, messageId, "the message was never stored", now);
   }
 
   private snapshot(request: AdmitRequest, now: number): MeterSnapshot {

@@ -62,7 +62,7 @@ async function priceOf(db: Db, auth: AuthContext, country: string | null, segmen
 }
 
 /** Same key and same request: a hash of the validated body with its keys in a fixed order. */
-function fingerprint(input: SendInput): Promise<string> {
+export function fingerprint(input: SendInput): Promise<string> {
   return sha256Hex(JSON.stringify(input, Object.keys(input).sort()));
 }
 
@@ -118,6 +118,7 @@ export async function acceptMessage(
   const meter = meterFor(env, auth.tenantId);
   if (auth.metered || options.idempotencyKey) {
     const admit: AdmitRequest = {
+      tenantId: auth.tenantId,
       messageId: row.id,
       recipient: row.to,
       type: row.type,
@@ -185,6 +186,7 @@ export async function previewMessage(
   let headers: Record<string, string> = {};
   if (!refusal && phone.ok && auth.metered) {
     const verdict = await meterFor(env, auth.tenantId).admit({
+      tenantId: auth.tenantId,
       messageId: "dry_run",
       recipient: phone.e164,
       type: input.type,

@@ -1,6 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { AdmitRequest, TenantMeter } from "../../src/meter/tenant-meter";
+import { RECONCILE_AFTER_MS, type AdmitRequest, type TenantMeter } from "../../src/meter/tenant-meter";
+import { fingerprint } from "../../src/services/sending";
 import { createTenant, expectProblem, okJson } from "../helpers/api";
 import { account, credit, ledger, meterOf, send, setLimits, setMeterClock, setPrice } from "../helpers/meter";
 import { number } from "../helpers/seed";
@@ -11,7 +12,7 @@ const DAY = 86_400_000;
 function rowCounts(tenantId: string) {
   return runInDurableObject(meterOf(tenantId), (_meter: TenantMeter, state) => {
     const count = (table: string) => state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
-    return { sends: count("recipient_sends"), keys: count("idempotency"), days: count("daily_usage") };
+    return { sends: count("recipient_sends"), keys: count("idempotency"), days: count("daily_usage"), unconfirmed: count("unconfirmed") };
   });
 }
 
@@ -51,17 +52,17 @@ describe("tenant meter expiry", () => {
     const { tenantId, key } = await createTenant();
     await setMeterClock(tenantId, NOON);
     for (let i = 0; i < 3; i++) await okJson(await send(key, { to: number(), body: `n${i}` }, { headers: { "Idempotency-Key": `exp-${i}` } }), 202);
-    expect(await rowCounts(tenantId)).toEqual({ sends: 3, keys: 3, days: 1 });
+    expect(await rowCounts(tenantId)).toMatchObject({ sends: 3, keys: 3, days: 1 });
 
     // An alarm before the windows end keeps everything.
     await setMeterClock(tenantId, NOON + DAY - 1000);
     expect(await runDurableObjectAlarm(meterOf(tenantId))).toBe(true);
-    expect(await rowCounts(tenantId)).toEqual({ sends: 3, keys: 3, days: 1 });
+    expect(await rowCounts(tenantId)).toMatchObject({ sends: 3, keys: 3, days: 1 });
 
     // After the longest window, nothing of that day is left but yesterday's usage row.
     await setMeterClock(tenantId, NOON + DAY + 1000);
     expect(await runDurableObjectAlarm(meterOf(tenantId))).toBe(true);
-    expect(await rowCounts(tenantId)).toEqual({ sends: 0, keys: 0, days: 1 });
+    expect(await rowCounts(tenantId)).toEqual({ sends: 0, keys: 0, days: 1, unconfirmed: 0 });
     // With nothing left to expire, no further alarm is set.
     expect(await runDurableObjectAlarm(meterOf(tenantId))).toBe(false);
 
@@ -80,6 +81,7 @@ describe("tenant meter release", () => {
     await setMeterClock(tenantId, NOON);
     const meter = meterOf(tenantId);
     const request: AdmitRequest = {
+      tenantId,
       messageId: "msg_release_test",
       recipient: "+14155550100",
       type: "otp",
@@ -104,5 +106,45 @@ describe("tenant meter release", () => {
       ["reserve", -40_000],
       ["credit", 100_000],
     ]);
+  });
+});
+
+describe("tenant meter reconciliation", () => {
+  it("releases an admission whose message never reached D1, and keeps those that did", async () => {
+    const { tenantId, key } = await createTenant("live");
+    await setPrice("US", 10_000);
+    await credit(tenantId, 30_000);
+    await setMeterClock(tenantId, NOON);
+    // A real send, stored in D1 ...
+    const stored = await okJson(await send(key, { to: number(), body: "stored" }), 202);
+    // ... and an admission whose Worker died before its write: charged, counted, its key taken.
+    const orphan = { tenantId, messageId: "msg_00000000000000000000000000", recipient: number(), type: "otp" as const, segments: 1, price: 10_000 };
+    const orphanBody = { to: orphan.recipient, body: "lost", type: "otp" as const };
+    expect((await meterOf(tenantId).admit({ ...orphan, idempotency: { key: "live:lost-1", fingerprint: await fingerprint(orphanBody), response: "{}" } })).outcome).toBe(
+      "admitted",
+    );
+    expect((await account(key)).balance).toBe(10_000);
+    // Until it is reconciled, a retry with its key hears that the first request is still in flight.
+    await expectProblem(await send(key, orphanBody, { headers: { "Idempotency-Key": "lost-1" } }), 409, "idempotency_in_progress");
+
+    // Too early: a write may still be under way.
+    await setMeterClock(tenantId, NOON + 60_000);
+    await runDurableObjectAlarm(meterOf(tenantId));
+    expect((await account(key)).balance).toBe(10_000);
+
+    await setMeterClock(tenantId, NOON + RECONCILE_AFTER_MS + 1000);
+    expect(await runDurableObjectAlarm(meterOf(tenantId))).toBe(true);
+    const state = await account(key);
+    expect(state.balance).toBe(20_000);
+    expect(state.usage.today).toMatchObject({ messages: 1, spend: 10_000 });
+    const entries = await ledger(tenantId);
+    expect(entries.filter((e) => e.kind === "refund").map((e) => e.message_id)).toEqual([orphan.messageId]);
+    expect(entries.find((e) => e.kind === "reserve" && e.message_id === stored.id)).toBeDefined();
+    expect(await rowCounts(tenantId)).toMatchObject({ unconfirmed: 0 });
+
+    // The key and the cap slot are free again: the retry now goes through as a new message.
+    const retried = await send(key, orphanBody, { headers: { "Idempotency-Key": "lost-1" } });
+    expect(retried.status).toBe(202);
+    expect(retried.headers.get("idempotent-replayed")).toBeNull();
   });
 });

@@ -25,7 +25,7 @@ const refunds = async (tenantId: string) => (await ledger(tenantId)).filter((e) 
 /** A charged message, reserved in the meter and stored as the API stores it, with no send job. */
 async function chargedMessage(tenantId: string, to: string) {
   const row = await insertQueuedMessage(tenantId, to, Date.now(), "simulator", { mode: "live", price: PRICE });
-  const verdict = await meterOf(tenantId).admit({ messageId: row.id, recipient: to, type: "notification", segments: 1, price: PRICE });
+  const verdict = await meterOf(tenantId).admit({ tenantId, messageId: row.id, recipient: to, type: "notification", segments: 1, price: PRICE });
   expect(verdict.outcome).toBe("admitted");
   return row;
 }
