@@ -69,17 +69,21 @@ export function firstRefusal(
   return null;
 }
 
+/** A token bucket as a quota policy: q is its burst, w the time it takes to fill from empty. */
+function bucketQuota(name: string, rule: BucketRule, bucket: Bucket): QuotaState {
+  return {
+    name,
+    quota: rule.burst,
+    window: Math.max(1, Math.ceil(rule.burst / rule.rate)),
+    remaining: bucket.tokens,
+    reset: secondsUntilFull(bucket, rule),
+  };
+}
+
 /** The quotas a send answer advertises: the message bucket and the daily quota. */
 export function sendQuotas(limits: Limits, messages: Bucket, sentToday: number, now: number): QuotaState[] {
-  const rule = messageRule(limits);
   return [
-    {
-      name: "messages",
-      quota: rule.burst,
-      window: Math.max(1, Math.ceil(rule.burst / rule.rate)),
-      remaining: messages.tokens,
-      reset: secondsUntilFull(messages, rule),
-    },
+    bucketQuota("messages", messageRule(limits), messages),
     {
       name: "daily",
       quota: limits.daily_quota,
@@ -92,14 +96,5 @@ export function sendQuotas(limits: Limits, messages: Bucket, sentToday: number, 
 
 /** The quota every other API request advertises: the request bucket. */
 export function requestQuotas(limits: Limits, requests: Bucket): QuotaState[] {
-  const rule = requestRule(limits);
-  return [
-    {
-      name: "requests",
-      quota: rule.burst,
-      window: Math.max(1, Math.ceil(rule.burst / rule.rate)),
-      remaining: requests.tokens,
-      reset: secondsUntilFull(requests, rule),
-    },
-  ];
+  return [bucketQuota("requests", requestRule(limits), requests)];
 }

@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { LimitsPatch } from "../../src/domain/limits";
 import type { TenantMeter } from "../../src/meter/tenant-meter";
-import { ADMIN, call, okJson } from "./api";
+import { ADMIN, call, createTenant, okJson } from "./api";
 
 export function meterOf(tenantId: string) {
   return env.METER.getByName(tenantId);
@@ -25,6 +25,15 @@ export async function credit(tenantId: string, amount: number, note?: string) {
 
 export async function setPrice(country: string, unitPrice: number) {
   return okJson(await call(`/v1/admin/prices/${country}`, { method: "PUT", headers: ADMIN, json: { unit_price: unitPrice } }), 200);
+}
+
+/** A live tenant with a US price per segment, a balance, and (optionally) its meter clock stopped. */
+export async function fundedLiveTenant(balance: number, options: { unitPrice?: number; clock?: number } = {}) {
+  const tenant = await createTenant("live");
+  await setPrice("US", options.unitPrice ?? 10_000);
+  if (balance > 0) await credit(tenant.tenantId, balance);
+  if (options.clock !== undefined) await setMeterClock(tenant.tenantId, options.clock);
+  return tenant;
 }
 
 export async function ledger(tenantId: string) {

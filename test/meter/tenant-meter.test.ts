@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { RECONCILE_AFTER_MS, type AdmitRequest, type TenantMeter } from "../../src/meter/tenant-meter";
 import { fingerprint } from "../../src/services/sending";
 import { createTenant, expectProblem, okJson } from "../helpers/api";
-import { account, credit, ledger, meterOf, send, setLimits, setMeterClock, setPrice } from "../helpers/meter";
+import { account, credit, fundedLiveTenant, ledger, meterOf, send, setLimits, setMeterClock, setPrice } from "../helpers/meter";
 import { number } from "../helpers/seed";
 
 const NOON = Date.UTC(2030, 5, 1, 12, 0, 0);
@@ -111,10 +111,7 @@ describe("tenant meter release", () => {
 
 describe("tenant meter reconciliation", () => {
   it("releases an admission whose message never reached D1, and keeps those that did", async () => {
-    const { tenantId, key } = await createTenant("live");
-    await setPrice("US", 10_000);
-    await credit(tenantId, 30_000);
-    await setMeterClock(tenantId, NOON);
+    const { tenantId, key } = await fundedLiveTenant(30_000, { clock: NOON });
     // A real send, stored in D1 ...
     const stored = await okJson(await send(key, { to: number(), body: "stored" }), 202);
     // ... and an admission whose Worker died before its write: charged, counted, its key taken.

@@ -6,19 +6,14 @@ import { QUEUES } from "../../src/queues";
 import { sweepRefunds } from "../../src/services/billing";
 import { transition } from "../../src/services/transitions";
 import { createTenant, getMessage, okJson } from "../helpers/api";
-import { account, credit, ledger, meterOf, send, setPrice } from "../helpers/meter";
+import { account, fundedLiveTenant, ledger, meterOf, send } from "../helpers/meter";
 import { drive, sendJob } from "../helpers/queues";
 import { postReceipt, receiptFor } from "../helpers/receipts";
 import { db, insertQueuedMessage, number, waitForStatus } from "../helpers/seed";
 
 const PRICE = 10_000;
 
-async function liveTenantWithCredit(amount: number) {
-  const tenant = await createTenant("live");
-  await setPrice("US", PRICE);
-  await credit(tenant.tenantId, amount);
-  return tenant;
-}
+const liveTenantWithCredit = (amount: number) => fundedLiveTenant(amount, { unitPrice: PRICE });
 
 const refunds = async (tenantId: string) => (await ledger(tenantId)).filter((e) => e.kind === "refund");
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { ADMIN, call, createTenant, expectProblem, okJson } from "../helpers/api";
-import { account, credit, ledger, send, setLimits, setMeterClock, setPrice } from "../helpers/meter";
+import { account, credit, fundedLiveTenant, ledger, send, setLimits, setMeterClock, setPrice } from "../helpers/meter";
 import { number } from "../helpers/seed";
 
 // A fixed instant, noon UTC, for meters whose clock a test stops.
@@ -215,24 +215,22 @@ describe("per-recipient caps", () => {
 
 describe("a refused send", () => {
   it("consumes nothing: no token, no quota, no cap slot, no balance", async () => {
-    const { tenantId, key } = await createTenant("live");
-    await setPrice("US", 10_000);
-    await credit(tenantId, 10_000);
-    await setMeterClock(tenantId, NOON);
+    const { tenantId, key } = await fundedLiveTenant(10_000, { clock: NOON });
     const to = number();
+    const unpaidTo = number();
 
     const first = await send(key, { to, body: "code 1", type: "otp" });
     expect(first.headers.get("ratelimit")).toBe(`"messages";r=99;t=1, "daily";r=9999;t=43200`);
     // Capped (otp, same minute), then unpaid: neither may take a token, a quota slot or money.
     await expectProblem(await send(key, { to, body: "code 2", type: "otp" }), 429, "recipient_frequency_capped");
-    await expectProblem(await send(key, { to: number(), body: "code 3", type: "otp" }), 402, "insufficient_balance");
+    await expectProblem(await send(key, { to: unpaidTo, body: "code 3", type: "otp" }), 402, "insufficient_balance");
 
     const state = await account(key);
     expect(state.balance).toBe(0);
     expect(state.usage.today).toMatchObject({ messages: 1, spend: 10_000 });
     await credit(tenantId, 10_000);
-    // The unpaid send did not take the cap slot of its recipient either.
-    const next = await send(key, { to: number(), body: "code 4", type: "otp" });
+    // The unpaid send did not take its recipient's cap slot either: an otp to it, this same minute, passes.
+    const next = await send(key, { to: unpaidTo, body: "code 4", type: "otp" });
     expect(next.status).toBe(202);
     expect(next.headers.get("ratelimit")).toBe(`"messages";r=98;t=1, "daily";r=9998;t=43200`);
   });
@@ -240,10 +238,7 @@ describe("a refused send", () => {
 
 describe("dry run", () => {
   it("answers what would be sent, and which check would refuse it, while sending, charging and counting nothing", async () => {
-    const { tenantId, key } = await createTenant("live");
-    await setPrice("US", 10_000);
-    await credit(tenantId, 15_000);
-    await setMeterClock(tenantId, NOON);
+    const { key } = await fundedLiveTenant(15_000, { clock: NOON });
     const to = number();
 
     const preview = await okJson(await send(key, { to, body: "a".repeat(161) }, { query: "?dry_run=true" }), 200);
@@ -332,9 +327,7 @@ describe("operator API for metering", () => {
 
 describe("a send whose outbox write fails", () => {
   it("answers 500 and gives back what the meter took: balance, quota, cap slot and idempotency key", async () => {
-    const { tenantId, key } = await createTenant("live");
-    await setPrice("US", 10_000);
-    await credit(tenantId, 10_000);
+    const { tenantId, key } = await fundedLiveTenant(10_000);
     await setLimits(tenantId, { daily_quota: 1 });
     await setMeterClock(tenantId, NOON);
     // A real D1 failure, not a mock: this file's database refuses this one message.
