@@ -71,7 +71,8 @@ export function fingerprint(input: SendInput): Promise<string> {
  * 1. content checks; 2. one call to the tenant's meter, which decides idempotency, rates, quota,
  * caps and balance and consumes them atomically; 3. the outbox write (message and first event in one
  * D1 batch); 4. the send job. If the write fails, the meter gives back what it took. If the enqueue
- * fails, the row is there and the sweeper enqueues it.
+ * fails, the row is there and the sweeper enqueues it. If the Worker dies between 2 and 3, the meter's
+ * alarm finds no message and gives back what it took.
  */
 export async function acceptMessage(
   env: SendEnv,
@@ -153,11 +154,12 @@ export async function acceptMessage(
   try {
     await db.batch([db.insert(messages).values(row), db.insert(messageEvents).values(event)]);
   } catch (error) {
-    // A write can fail after it committed; only a message that is really not there gives back what
-    // the meter took (the reservation, quota, cap slot and key), so nothing is sent uncharged.
-    const stored = await messageExists(db, auth.tenantId, row.id).catch(() => false);
-    if (!stored) {
-      if (auth.metered || options.idempotencyKey) {
+    // A write can fail after it committed. Only a message known not to be there gives back what the
+    // meter took (reservation, quota, cap slot, key), so nothing is sent uncharged; when that cannot be
+    // told now, or the release fails, the meter's alarm checks D1 and releases it a few minutes later.
+    const stored = await messageExists(db, auth.tenantId, row.id).catch(() => null);
+    if (stored !== true) {
+      if (stored === false && (auth.metered || options.idempotencyKey)) {
         await meter.release(row.id).catch((e: unknown) => log.error("meter_release_failed", { message_id: row.id, error: String(e) }));
       }
       throw error;
