@@ -9,9 +9,13 @@ import { limitBody, requireJson } from "./middleware/json-body";
 import { requestRate } from "./middleware/request-rate";
 import { account } from "./routes/account";
 import { admin } from "./routes/admin";
+import { reviews } from "./routes/admin/reviews";
+import { contentRules } from "./routes/content-rules";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
 import { messages } from "./routes/messages";
+import { sendersRouter } from "./routes/senders";
+import { templatesRouter } from "./routes/templates";
 import { webhooks } from "./routes/webhooks";
 import type { AppEnv } from "./types";
 
@@ -41,8 +45,12 @@ function buildApp() {
   app.route("/health", health);
   app.route("/v1/messages", messages);
   app.route("/v1/account", account);
+  app.route("/v1/templates", templatesRouter);
+  app.route("/v1/senders", sendersRouter);
+  app.route("/v1/content-rules", contentRules);
   app.route("/v1/keys", keys);
   app.route("/v1/admin", admin);
+  app.route("/v1/admin", reviews);
   app.route("/webhooks", webhooks);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {

@@ -2,7 +2,10 @@ import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { KEY_MODES } from "../domain/api-key";
 import { ENCODINGS } from "../domain/encoding";
+import type { ContentRule } from "../domain/content-policy";
 import { MESSAGE_STATUSES, MESSAGE_TYPES } from "../domain/message-status";
+import { SENDER_KINDS } from "../domain/senders";
+import { TEMPLATE_STATUSES, type ParamDeclarations } from "../domain/templates";
 
 // Timestamps are Unix milliseconds; ids are prefixed ULIDs (src/lib/ids.ts).
 
@@ -11,6 +14,8 @@ export const tenants = sqliteTable("tenants", {
   name: text("name").notNull(),
   // Metered tenants (all, unless an operator says otherwise) go through their TenantMeter on every send.
   metered: integer("metered", { mode: "boolean" }).notNull().default(true),
+  // Used as `from` when a message names none.
+  defaultSenderId: text("default_sender_id"),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -52,6 +57,9 @@ export const messages = sqliteTable(
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
     reference: text("reference"),
+    // The template and the version of it that was rendered, for messages sent from one.
+    templateId: text("template_id"),
+    templateVersion: integer("template_version"),
     // What the message reserved from the balance, in micro-units (0 for test keys), and when it was refunded.
     price: integer("price").notNull().default(0),
     currency: text("currency").notNull().default("USD"),
@@ -92,6 +100,75 @@ export const messageEvents = sqliteTable(
   (t) => [primaryKey({ columns: [t.messageId, t.seq] })],
 );
 
+export const templates = sqliteTable(
+  "templates",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    name: text("name").notNull(),
+    type: text("type", { enum: MESSAGE_TYPES }).notNull(),
+    description: text("description"),
+    // The latest version and its review status; the version that serves live sends is `approved_version`.
+    status: text("status", { enum: TEMPLATE_STATUSES }).notNull(),
+    latestVersion: integer("latest_version").notNull(),
+    approvedVersion: integer("approved_version"),
+    createdAt: integer("created_at").notNull(),
+    // When the latest version was submitted: the review queue's order.
+    updatedAt: integer("updated_at").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [index("templates_tenant_idx").on(t.tenantId, t.id), index("templates_review_idx").on(t.status, t.updatedAt, t.id)],
+);
+
+export const templateVersions = sqliteTable(
+  "template_versions",
+  {
+    templateId: text("template_id").notNull().references(() => templates.id),
+    version: integer("version").notNull(),
+    body: text("body").notNull(),
+    // JSON: the declared parameters, { name: { max_length } }.
+    params: text("params", { mode: "json" }).$type<ParamDeclarations>().notNull(),
+    status: text("status", { enum: TEMPLATE_STATUSES }).notNull(),
+    // JSON: why it was rejected, every reason.
+    reasons: text("reasons", { mode: "json" }).$type<string[]>(),
+    createdAt: integer("created_at").notNull(),
+    reviewedAt: integer("reviewed_at"),
+  },
+  (t) => [primaryKey({ columns: [t.templateId, t.version] })],
+);
+
+export const senders = sqliteTable(
+  "senders",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    kind: text("kind", { enum: SENDER_KINDS }).notNull(),
+    value: text("value").notNull(),
+    status: text("status", { enum: TEMPLATE_STATUSES }).notNull(),
+    reasons: text("reasons", { mode: "json" }).$type<string[]>(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [
+    index("senders_tenant_idx").on(t.tenantId, t.id),
+    // A message's `from` is looked up by value.
+    index("senders_tenant_value_idx").on(t.tenantId, t.value),
+    index("senders_review_idx").on(t.status, t.updatedAt, t.id),
+  ],
+);
+
+// Content rules, link policy and opt-out suffix: one row for the platform (scope `platform`) and one per tenant.
+export const contentPolicies = sqliteTable("content_policies", {
+  scope: text("scope").primaryKey(),
+  rules: text("rules", { mode: "json" }).$type<ContentRule[]>().notNull(),
+  allowedDomains: text("allowed_domains", { mode: "json" }).$type<string[]>().notNull(),
+  enforceAllowedDomains: integer("enforce_allowed_domains", { mode: "boolean" }).notNull().default(false),
+  allowUrlShorteners: integer("allow_url_shorteners", { mode: "boolean" }).notNull().default(false),
+  optOutSuffix: text("opt_out_suffix"),
+  updatedAt: integer("updated_at").notNull(),
+});
+
 // The operator's price list: micro-units per segment, by destination country; `default` for the rest.
 export const prices = sqliteTable("prices", {
   country: text("country").primaryKey(),
@@ -113,3 +190,7 @@ export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
 export type MessageEventRow = typeof messageEvents.$inferSelect;
 export type PriceRow = typeof prices.$inferSelect;
+export type TemplateRow = typeof templates.$inferSelect;
+export type TemplateVersionRow = typeof templateVersions.$inferSelect;
+export type SenderRow = typeof senders.$inferSelect;
+export type ContentPolicyRow = typeof contentPolicies.$inferSelect;

@@ -6,6 +6,9 @@ export const ID_PREFIXES = {
   apiKey: "key",
   message: "msg",
   simulatorMessage: "sim",
+  template: "tpl",
+  sender: "snd",
+  contentRule: "rul",
   ledgerEntry: "led",
 } as const;
 

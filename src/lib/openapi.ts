@@ -19,6 +19,11 @@ export const Problem = z
     balance: z.number().int().optional().openapi({ description: "For `insufficient_balance`: the balance, in micro-units." }),
     price: z.number().int().optional().openapi({ description: "For `insufficient_balance`: the message's price." }),
     currency: z.string().optional(),
+    rule: z
+      .object({ id: z.string(), label: z.string() })
+      .optional()
+      .openapi({ description: "For `content_blocked`: the rule that matched (not the whole list)." }),
+    id: z.string().optional().openapi({ description: "For `already_exists`: the existing resource." }),
     request_id: z.string(),
   })
   .openapi("Problem");

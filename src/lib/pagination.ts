@@ -1,3 +1,4 @@
+import { ApiError } from "./errors";
 import { z } from "@hono/zod-openapi";
 
 export const listQuery = z.object({
@@ -27,4 +28,29 @@ export function page<T extends { id: string }>(rows: T[], limit: number) {
   const data = rows.slice(0, limit);
   const last = data.at(-1);
   return { data, next_cursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+}
+
+/** The error for a cursor this API did not hand out. */
+export function invalidCursor(): ApiError {
+  return new ApiError("validation_failed", "The cursor is not one this API returned.", {
+    errors: [{ path: "query.cursor", message: "not a cursor returned by this API" }],
+  });
+}
+
+/** For lists in ascending (time, id) order, such as review queues: the position after `row`. */
+export function encodeTimeCursor(row: { updatedAt: number; id: string }): string {
+  return encodeCursor(`${row.updatedAt}.${row.id}`);
+}
+
+export function decodeTimeCursor(cursor: string): { at: number; id: string } {
+  const [at, id] = (decodeCursor(cursor) ?? "").split(".");
+  if (!id || !Number.isSafeInteger(Number(at))) throw invalidCursor();
+  return { at: Number(at), id };
+}
+
+/** `page` for (time, id) lists. */
+export function timePage<T extends { updatedAt: number; id: string }>(rows: T[], limit: number) {
+  const data = rows.slice(0, limit);
+  const last = data.at(-1);
+  return { data, next_cursor: rows.length > limit && last ? encodeTimeCursor(last) : null };
 }

@@ -1,8 +1,7 @@
 import { and, eq, isNull, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { messages, type MessageRow } from "../db/schema";
-import { decodeCursor, encodeCursor } from "../lib/pagination";
-import { ApiError } from "../lib/errors";
+import { decodeCursor, encodeCursor, invalidCursor } from "../lib/pagination";
 import { log } from "../lib/log";
 import { meterFor } from "../meter/client";
 import type { LedgerEntry } from "../meter/tenant-meter";
@@ -58,11 +57,7 @@ export async function ledgerPage(env: MeterEnv, tenantId: string, limit: number,
   let before: number | undefined;
   if (cursor) {
     before = Number(decodeCursor(cursor));
-    if (!Number.isSafeInteger(before) || before <= 0) {
-      throw new ApiError("validation_failed", "The cursor is not one this API returned.", {
-        errors: [{ path: "query.cursor", message: "not a cursor returned by this API" }],
-      });
-    }
+    if (!Number.isSafeInteger(before) || before <= 0) throw invalidCursor();
   }
   const rows = await meterFor(env, tenantId).ledger(limit, before);
   const data = rows.slice(0, limit);

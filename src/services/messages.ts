@@ -4,7 +4,7 @@ import { messageEvents, messages, type MessageEventRow, type MessageRow } from "
 import type { MessageStatus } from "../domain/message-status";
 import { parsePhone } from "../domain/phone";
 import { ApiError } from "../lib/errors";
-import { decodeCursor } from "../lib/pagination";
+import { decodeCursor, invalidCursor } from "../lib/pagination";
 
 export type MessageWithEvents = MessageRow & { events: MessageEventRow[] };
 
@@ -39,11 +39,7 @@ export async function listMessages(db: Db, tenantId: string, filter: ListFilter)
   }
   if (filter.cursor) {
     const after = decodeCursor(filter.cursor);
-    if (!after) {
-      throw new ApiError("validation_failed", "The cursor is not one this API returned.", {
-        errors: [{ path: "query.cursor", message: "not a cursor returned by this API" }],
-      });
-    }
+    if (!after) throw invalidCursor();
     conditions.push(lt(messages.id, after));
   }
   return db

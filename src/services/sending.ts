@@ -15,14 +15,12 @@ import { refusalError } from "../meter/refusals";
 import type { AdmitRequest } from "../meter/tenant-meter";
 import { enqueueSend } from "../queues/bodies";
 import type { AuthContext } from "../types";
+import { composeMessage, type ComposeInput, type Composed } from "./composition";
 import type { MessageWithEvents } from "./messages";
 import { unitPrice } from "./prices";
 
-export interface SendInput {
+export interface SendInput extends ComposeInput {
   to: string;
-  body: string;
-  type: MessageType;
-  from?: string;
   reference?: string;
   country?: string;
 }
@@ -39,9 +37,13 @@ export interface SendPreview {
   refusal: { code: string; status: number; detail: string } | null;
   to: string | null;
   country: string | null;
-  type: MessageType;
-  encoding: Encoding;
-  segments: number;
+  type: MessageType | null;
+  from: string | null;
+  body: string | null;
+  template_id: string | null;
+  template_version: number | null;
+  encoding: Encoding | null;
+  segments: number | null;
   price: number | null;
   currency: string;
   carrier: string;
@@ -61,9 +63,19 @@ async function priceOf(db: Db, auth: AuthContext, country: string | null, segmen
   return auth.mode === "live" && auth.metered ? (await unitPrice(db, country)) * segments : 0;
 }
 
-/** Same key and same request: a hash of the validated body with its keys in a fixed order. */
+/** JSON with every object's keys in a fixed order, so equal requests hash alike. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Same key and same request: a hash of the validated body, params included, in a canonical form. */
 export function fingerprint(input: SendInput): Promise<string> {
-  return sha256Hex(JSON.stringify(input, Object.keys(input).sort()));
+  return sha256Hex(canonicalJson(input));
 }
 
 /**
@@ -82,9 +94,11 @@ export async function acceptMessage(
   options: { idempotencyKey?: string; render: (message: MessageWithEvents) => string },
 ): Promise<SendResult> {
   const phone = parsePhone(input.to, input.country);
-  const { encoding, segments } = analyzeBody(input.body);
+  if (!phone.ok) throw new ApiError("invalid_number", phone.detail, { extra: { reason: phone.reason } });
+  const composed = await composeMessage(db, auth, input);
+  const { encoding, segments } = analyzeBody(composed.body);
   const invalid = contentError(phone, segments, encoding);
-  if (invalid || !phone.ok) throw invalid;
+  if (invalid) throw invalid;
 
   const now = Date.now();
   const row: MessageRow = {
@@ -93,9 +107,9 @@ export async function acceptMessage(
     mode: auth.mode,
     to: phone.e164,
     country: phone.country,
-    from: input.from ?? null,
-    type: input.type,
-    body: input.body,
+    from: composed.from,
+    type: composed.type,
+    body: composed.body,
     status: "queued",
     encoding,
     segments,
@@ -104,6 +118,8 @@ export async function acceptMessage(
     errorCode: null,
     errorMessage: null,
     reference: input.reference ?? null,
+    templateId: composed.templateId,
+    templateVersion: composed.templateVersion,
     price: await priceOf(db, auth, phone.country, segments),
     currency: env.BILLING_CURRENCY,
     refundedAt: null,
@@ -181,18 +197,26 @@ export async function previewMessage(
   input: SendInput,
 ): Promise<{ preview: SendPreview; headers: Record<string, string> }> {
   const phone = parsePhone(input.to, input.country);
-  const { encoding, segments } = analyzeBody(input.body);
   const country = phone.ok ? phone.country : null;
-  const price = phone.ok ? await priceOf(db, auth, country, segments) : null;
-  let refusal: ApiError | null = contentError(phone, segments, encoding);
+  let refusal: ApiError | null = null;
+  let composed: Composed | null = null;
   let headers: Record<string, string> = {};
-  if (!refusal && phone.ok && auth.metered) {
+  try {
+    composed = await composeMessage(db, auth, input);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    refusal = error;
+  }
+  const counted = composed && analyzeBody(composed.body);
+  const price = phone.ok && counted ? await priceOf(db, auth, country, counted.segments) : null;
+  refusal ??= counted && contentError(phone, counted.segments, counted.encoding);
+  if (!refusal && phone.ok && composed && counted && auth.metered) {
     const verdict = await meterFor(env, auth.tenantId).admit({
       tenantId: auth.tenantId,
       messageId: "dry_run",
       recipient: phone.e164,
-      type: input.type,
-      segments,
+      type: composed.type,
+      segments: counted.segments,
       price: price ?? 0,
       dryRun: true,
     });
@@ -206,9 +230,13 @@ export async function previewMessage(
       refusal: refusal && { code: refusal.code, status: refusal.status, detail: refusal.message },
       to: phone.ok ? phone.e164 : null,
       country,
-      type: input.type,
-      encoding,
-      segments,
+      type: composed?.type ?? null,
+      from: composed?.from ?? null,
+      body: composed?.body ?? null,
+      template_id: composed?.templateId ?? null,
+      template_version: composed?.templateVersion ?? null,
+      encoding: counted?.encoding ?? null,
+      segments: counted?.segments ?? null,
       price,
       currency: env.BILLING_CURRENCY,
       carrier: carrierNameFor(auth.mode, env),

@@ -45,6 +45,8 @@ export async function insertQueuedMessage(
     errorCode: null,
     errorMessage: null,
     reference: null,
+    templateId: null,
+    templateVersion: null,
     price: 0,
     currency: "USD",
     refundedAt: null,

@@ -10,6 +10,8 @@ async function listAll(key: string, query = "") {
 describe("POST /v1/messages", () => {
   it("accepts a message with 202 and returns it queued, normalised and counted", async () => {
     const { key } = await createTenant();
+    // A test key may send from a sender still waiting for review.
+    await okJson(await call("/v1/senders", { method: "POST", key, json: { value: "Acme", kind: "alphanumeric" } }), 201);
     const message = await sendMessage(key, {
       to: "13800138000",
       country: "CN",

@@ -9,9 +9,22 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export const SendMessageBody = z
   .object({
     to: z.string().min(1).max(32).openapi({ example: "+14155550123", description: "E.164, or national format with `country`." }),
-    body: z.string().min(1).max(1600).openapi({ example: "Your code is 123456" }),
-    type: z.enum(MESSAGE_TYPES).default("notification"),
-    from: z.string().min(1).max(15).optional().openapi({ description: "Sender ID or number shown to the recipient." }),
+    body: z.string().min(1).max(1600).optional().openapi({ example: "Your code is 123456", description: "Free text; or send `template_id`." }),
+    template_id: z.string().min(1).max(64).optional().openapi({ example: "tpl_01JD4Z0Q7W3X5Y6Z7A8B9C0D1E" }),
+    params: z
+      .record(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, "a placeholder name"), z.string().max(500))
+      .optional()
+      .openapi({ example: { code: "493021" }, description: "The template's placeholder values, inserted as plain text." }),
+    type: z
+      .enum(MESSAGE_TYPES)
+      .optional()
+      .openapi({ description: "Default `notification`; with a template, the template's type (sending another is 422)." }),
+    from: z
+      .string()
+      .min(1)
+      .max(16)
+      .optional()
+      .openapi({ description: "One of your senders (`POST /v1/senders`); a signature as `阿里云` or `【阿里云】`. Default: your default sender." }),
     reference: z.string().min(1).max(128).optional().openapi({ description: "Your own id for this message, echoed back." }),
     country: z
       .string()
@@ -20,6 +33,17 @@ export const SendMessageBody = z
       .openapi({ example: "CN", description: "Country for numbers written in national format." }),
   })
   .strict()
+  // `when`: checked even when other fields fail, so one answer lists every problem.
+  .refine((body) => (body?.body === undefined) !== (body?.template_id === undefined), {
+    path: ["body"],
+    message: "send exactly one of body and template_id",
+    when: () => true,
+  })
+  .refine((body) => body?.params === undefined || body?.template_id !== undefined, {
+    path: ["params"],
+    message: "params go with template_id",
+    when: () => true,
+  })
   .openapi("SendMessageRequest");
 
 export const SendHeaders = z.object({
@@ -50,9 +74,13 @@ export const SendPreview = z
       .openapi({ description: "The first check that would refuse the message, as the error a send would get." }),
     to: z.string().nullable().openapi({ description: "The number in E.164, or null when it is not valid." }),
     country: z.string().nullable(),
-    type: z.enum(MESSAGE_TYPES),
-    encoding: z.enum(ENCODINGS),
-    segments: z.number().int(),
+    type: z.enum(MESSAGE_TYPES).nullable(),
+    from: z.string().nullable(),
+    body: z.string().nullable().openapi({ description: "The text as it would be sent: rendered, with signature and opt-out suffix." }),
+    template_id: z.string().nullable(),
+    template_version: z.number().int().nullable(),
+    encoding: z.enum(ENCODINGS).nullable(),
+    segments: z.number().int().nullable(),
     price: z.number().int().nullable(),
     currency: z.string(),
     carrier: z.string(),
@@ -78,6 +106,8 @@ export const Message = z
     carrier_message_id: z.string().nullable(),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     reference: z.string().nullable(),
+    template_id: z.string().nullable(),
+    template_version: z.number().int().nullable(),
     price: z.number().int().openapi({ description: "Micro-units reserved from the balance (0 for test keys).", example: 50000 }),
     currency: z.string().openapi({ example: "USD" }),
     refunded: z.boolean().openapi({ description: "The price was refunded: the message failed before reaching a carrier." }),
@@ -117,6 +147,8 @@ export function presentMessage(row: MessageRow): z.infer<typeof Message> {
     // An error seen on a retry that later succeeded is cleared on `sent`; a final failure keeps it.
     error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? "" } : null,
     reference: row.reference,
+    template_id: row.templateId,
+    template_version: row.templateVersion,
     price: row.price,
     currency: row.currency,
     refunded: row.refundedAt !== null,

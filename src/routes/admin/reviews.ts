@@ -1,0 +1,116 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { createRouter } from "../../lib/create-router";
+import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { timePage } from "../../lib/pagination";
+import { getPolicy, PLATFORM_SCOPE, putPolicy } from "../../services/content-policies";
+import { reviewSender, senderReviewQueue } from "../../services/senders";
+import { reviewQueue, reviewTemplate } from "../../services/templates";
+import { PlatformRules, PlatformRulesResponse } from "../content-rules/schemas";
+import { presentSender, Sender } from "../senders/schemas";
+import { IdParam, presentTemplate, RejectBody, ReviewQueueQuery, Template } from "../templates/schemas";
+
+// The operator's side of template and sender review, and the platform's content rules.
+const tags = ["Operator: review and content"];
+const security = [{ AdminToken: [] }];
+
+const TemplateForReview = Template.extend({ tenant_id: z.string() }).openapi("TemplateForReview");
+const SenderForReview = Sender.extend({ tenant_id: z.string() }).openapi("SenderForReview");
+const queuePage = <T extends z.ZodType>(item: T, name: string) =>
+  z.object({ data: z.array(item), next_cursor: z.string().nullable() }).openapi(name);
+
+const reviewRoutes = (resource: "templates" | "senders", item: z.ZodType) => ({
+  queue: createRoute({
+    method: "get",
+    path: `/${resource}`,
+    tags,
+    security,
+    summary: `All tenants' ${resource} by review status, oldest submission first (the review queue)`,
+    request: { query: ReviewQueueQuery },
+    responses: { 200: jsonResponse(queuePage(item, `${resource}ReviewQueue`), "A page of the queue."), ...problemResponses("unauthorized", "validation_failed") },
+  }),
+  approve: createRoute({
+    method: "post",
+    path: `/${resource}/{id}/approve`,
+    tags,
+    security,
+    summary: `Approve a ${resource.slice(0, -1)} waiting for review`,
+    request: { params: IdParam },
+    responses: { 200: jsonResponse(item, "Approved."), ...problemResponses("unauthorized", "not_found", "review_not_pending") },
+  }),
+  reject: createRoute({
+    method: "post",
+    path: `/${resource}/{id}/reject`,
+    tags,
+    security,
+    summary: `Reject a ${resource.slice(0, -1)} waiting for review, with the reason`,
+    request: { params: IdParam, body: jsonBody(RejectBody) },
+    responses: {
+      200: jsonResponse(item, "Rejected."),
+      ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "not_found", "review_not_pending"),
+    },
+  }),
+});
+
+const templateRoutes = reviewRoutes("templates", TemplateForReview);
+const senderRoutes = reviewRoutes("senders", SenderForReview);
+
+const getRules = createRoute({
+  method: "get",
+  path: "/content-rules",
+  tags,
+  security,
+  summary: "The platform's content rules, applied to every tenant",
+  responses: { 200: jsonResponse(PlatformRulesResponse, "The rules."), ...problemResponses("unauthorized") },
+});
+
+const putRules = createRoute({
+  method: "put",
+  path: "/content-rules",
+  tags,
+  security,
+  summary: "Replace the platform's content rules",
+  request: { body: jsonBody(PlatformRules) },
+  responses: {
+    200: jsonResponse(PlatformRulesResponse, "The rules, with their ids."),
+    ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed"),
+  },
+});
+
+const forReview = <T extends { tenantId: string }, P>(row: T, present: (row: T) => P) => ({ ...present(row), tenant_id: row.tenantId });
+
+export const reviews = createRouter()
+  .openapi(templateRoutes.queue, async (c) => {
+    const { status, limit, cursor } = c.req.valid("query");
+    const { data, next_cursor } = timePage(await reviewQueue(c.var.db, { status, limit, cursor }), limit);
+    return c.json({ data: data.map((row) => forReview(row, presentTemplate)), next_cursor }, 200);
+  })
+  .openapi(templateRoutes.approve, async (c) => {
+    return c.json(forReview(await reviewTemplate(c.var.db, c.req.valid("param").id, { approve: true }), presentTemplate), 200);
+  })
+  .openapi(templateRoutes.reject, async (c) => {
+    const decision = { approve: false as const, reason: c.req.valid("json").reason };
+    return c.json(forReview(await reviewTemplate(c.var.db, c.req.valid("param").id, decision), presentTemplate), 200);
+  })
+  .openapi(senderRoutes.queue, async (c) => {
+    const { status, limit, cursor } = c.req.valid("query");
+    const { data, next_cursor } = timePage(await senderReviewQueue(c.var.db, { status, limit, cursor }), limit);
+    return c.json({ data: data.map((row) => forReview(row, (r) => presentSender(r, null))), next_cursor }, 200);
+  })
+  .openapi(senderRoutes.approve, async (c) => {
+    return c.json(forReview(await reviewSender(c.var.db, c.req.valid("param").id, { approve: true }), (r) => presentSender(r, null)), 200);
+  })
+  .openapi(senderRoutes.reject, async (c) => {
+    const decision = { approve: false as const, reason: c.req.valid("json").reason };
+    return c.json(forReview(await reviewSender(c.var.db, c.req.valid("param").id, decision), (r) => presentSender(r, null)), 200);
+  })
+  .openapi(getRules, async (c) => c.json({ rules: (await getPolicy(c.var.db, PLATFORM_SCOPE)).rules }, 200))
+  .openapi(putRules, async (c) => {
+    const policy = await putPolicy(c.var.db, PLATFORM_SCOPE, {
+      rules: c.req.valid("json").rules,
+      allowedDomains: [],
+      enforceAllowedDomains: false,
+      allowUrlShorteners: false,
+      optOutSuffix: null,
+    });
+    return c.json({ rules: policy.rules }, 200);
+  });
