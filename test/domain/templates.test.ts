@@ -84,7 +84,7 @@ describe("template pre-screen", () => {
       "with every parameter at its maximum length the message needs 11 segments; at most 10 are allowed",
     ]);
     // A Chinese template is UCS-2: 67 characters a segment.
-    const chinese = `${"字".repeat(600)}{{name}}`;
+    const chinese = `${"字".repeat(640)}{{name}}`;
     expect(prescreenTemplate({ body: chinese, type: "notification", params: {} }, noBlocks)[0]).toMatch(/needs 11 segments/);
   });
 });
