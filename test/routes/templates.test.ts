@@ -185,7 +185,7 @@ describe("template management", () => {
 
   it("gives operators the review queue oldest first, a page at a time", async () => {
     const { key } = await createTenant();
-    const ids = [];
+    const ids: string[] = [];
     for (const name of ["q1", "q2", "q3"]) ids.push((await createTemplate(key, { name, type: "notification", body: `${name} {{x}}` })).id);
     const seen: string[] = [];
     let cursor: string | null = null;
