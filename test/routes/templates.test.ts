@@ -230,3 +230,19 @@ describe("template management", () => {
     expect((await okJson(await call(`/v1/templates/${template.id}`, { key: owner.key }), 200)).name).toBe("Login code");
   });
 });
+
+describe("idempotency with templates", () => {
+  it("tells requests apart by their params", async () => {
+    const { key } = await createTenant();
+    const template = await createTemplate(key, OTP);
+    const headers = { "Idempotency-Key": "tpl-key" };
+    const first = await okJson(await send(key, { to: number(), template_id: template.id, params }, { headers }), 202);
+    const again = await send(key, { to: first.to, template_id: template.id, params: { minutes: "10", code: "493021" } }, { headers });
+    expect((await okJson(again, 202)).id).toBe(first.id);
+    await expectProblem(
+      await send(key, { to: first.to, template_id: template.id, params: { ...params, code: "000000" } }, { headers }),
+      422,
+      "idempotency_mismatch",
+    );
+  });
+});
