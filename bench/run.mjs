@@ -1,7 +1,7 @@
 // `npm run bench`: on a local `wrangler dev`, bounded in count and time, at 1 and 50 connections:
-// GET /health (the floor), POST /v1/messages through the tenant's metering Durable Object, and the same
-// send for a tenant exempt from metering (no DO call); then 50 connections on one tenant (one DO)
-// against 50 connections spread over 50 tenants. Starts its own wrangler (own port, own throwaway
+// GET /health (the floor), POST /v1/messages through the tenant's metering Durable Object, the same
+// send by an approved template with 5 params, and the free-text send for a tenant exempt from metering
+// (no DO call); then 50 connections on one tenant (one DO) against 50 connections over 50 tenants. Starts its own wrangler (own port, own throwaway
 // database) and stops only that process group.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -88,18 +88,30 @@ try {
     return (await post(base, `/v1/admin/tenants/${id}/keys`, token, { mode: "test" })).key;
   };
   const sendBody = JSON.stringify({ to: "+14155550123", body: "Your verification code is 493021" });
-  const send = (key) => ({
+  const send = (key, body = sendBody) => ({
     url: `${base}/v1/messages`,
     method: "POST",
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: sendBody,
+    body,
   });
   const metered = await tenant("bench metered", { limits: BENCH_LIMITS });
   const exempt = await tenant("bench exempt", { metered: false });
+  const template = await post(base, "/v1/templates", metered, {
+    name: "bench",
+    type: "notification",
+    body: "Hi {{name}}, order {{order}} ({{items}} items) ships {{date}} from {{store}}.",
+  });
+  await post(base, `/v1/admin/templates/${template.id}/approve`, token, {});
+  const templateBody = JSON.stringify({
+    to: "+14155550123",
+    template_id: template.id,
+    params: { name: "Ann", order: "A-1042", items: "3", date: "today", store: "Acme Oakland" },
+  });
   const spread = [];
   for (let i = 0; i < 50; i++) spread.push(await tenant(`bench spread ${i}`, { limits: BENCH_LIMITS }));
   // Warm the isolate, both send paths and every spread tenant's Durable Object.
   for (const key of [metered, exempt, ...spread]) await post(base, "/v1/messages", key, JSON.parse(sendBody));
+  await post(base, "/v1/messages", metered, JSON.parse(templateBody));
 
   const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const rows = [];
@@ -108,6 +120,8 @@ try {
     rows.push(await load("GET /health", { url: `${base}/health`, connections, floor }));
     await settle();
     rows.push(await load("POST /v1/messages, metered (1 DO call)", { ...send(metered), connections, floor }));
+    await settle();
+    rows.push(await load("POST /v1/messages, metered, template (5 params)", { ...send(metered, templateBody), connections, floor }));
     await settle();
     rows.push(await load("POST /v1/messages, exempt (no DO call)", { ...send(exempt), connections, floor }));
     await settle();
@@ -134,6 +148,15 @@ try {
     const done = result.requests.total ?? result["2xx"] + result.non2xx;
     console.log(
       `| ${name} | ${connections} | ${done} | ${result.non2xx + result.errors} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${ratio} |`,
+    );
+  }
+  for (const connections of [1, 50]) {
+    const run = (name) => rows.find((r) => r.name === name && r.connections === connections).result;
+    const text = run("POST /v1/messages, metered (1 DO call)");
+    const byTemplate = run("POST /v1/messages, metered, template (5 params)");
+    console.log(
+      `Template vs free text at ${connections}: req/s ${(byTemplate.requests.average / text.requests.average).toFixed(2)}×, ` +
+        `p50 ${byTemplate.latency.p50} vs ${text.latency.p50} ms`,
     );
   }
 } finally {
