@@ -27,7 +27,8 @@ const create = createRoute({
   security,
   summary: "Send a message",
   description:
-    "Validates the message, meters it (rates, daily quota, per-recipient caps, balance), stores it as `queued` " +
+    "Validates the message, composes it (template and params, sender, opt-out suffix) and screens it against the " +
+    "content rules, meters it (rates, daily quota, per-recipient caps, balance), stores it as `queued` " +
     "and hands it to the send queue. The answer is 202: delivery happens asynchronously; follow it with " +
     "`GET /v1/messages/{id}`. Answers carry `RateLimit-Policy` and `RateLimit` headers; a replay of an " +
     "`Idempotency-Key` carries `Idempotent-Replayed: true`.",
@@ -39,6 +40,7 @@ const create = createRoute({
       "malformed_json",
       "unauthorized",
       "insufficient_balance",
+      "not_found",
       "idempotency_in_progress",
       "payload_too_large",
       "unsupported_media_type",
@@ -46,6 +48,9 @@ const create = createRoute({
       "invalid_number",
       "body_too_long",
       "idempotency_mismatch",
+      "template_not_approved",
+      "sender_not_approved",
+      "content_blocked",
       "rate_limited",
       "quota_exceeded",
       "recipient_frequency_capped",
