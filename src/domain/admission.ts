@@ -11,7 +11,10 @@ export interface MeterSnapshot {
   requests: Bucket;
   messages: Bucket;
   sentToday: number;
-  /** Times of earlier sends of this type to this recipient within the longest window, oldest first. */
+  /**
+   * Times of earlier sends of this type to this recipient, oldest first: at least the newest `max`
+   * of the largest cap within its window (older ones cannot change the answer).
+   */
   recipientSends: number[];
   balance: number;
 }

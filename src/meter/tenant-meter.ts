@@ -8,7 +8,15 @@ import {
   type MeterSnapshot,
   type Refusal,
 } from "../domain/admission";
-import { applyLimitsPatch, DEFAULT_LIMITS, LONGEST_CAP_WINDOW_MS, type Limits, type LimitsPatch } from "../domain/limits";
+import {
+  applyLimitsPatch,
+  CAP_WINDOWS,
+  capsFor,
+  DEFAULT_LIMITS,
+  LONGEST_CAP_WINDOW_MS,
+  type Limits,
+  type LimitsPatch,
+} from "../domain/limits";
 import type { MessageType } from "../domain/message-status";
 import type { QuotaState } from "../domain/rate-limit-headers";
 import { refill, secondsUntilAvailable, take, type Bucket } from "../domain/token-bucket";
@@ -327,15 +335,23 @@ export class TenantMeter extends DurableObject<Env> {
     const sentToday =
       this.sql.exec<{ messages: number }>(`SELECT messages FROM daily_usage WHERE day = ?`, utcDay(now)).toArray()[0]
         ?.messages ?? 0;
-    const recipientSends = this.sql
-      .exec<{ at: number }>(
-        `SELECT at FROM recipient_sends WHERE recipient = ? AND type = ? AND at > ? ORDER BY at`,
-        request.recipient,
-        request.type,
-        now - LONGEST_CAP_WINDOW_MS,
-      )
-      .toArray()
-      .map((row) => row.at);
+    // Only the newest sends can decide a cap: as many as the largest cap, never every send of the day
+    // (a recipient messaged thousands of times would otherwise make each admission slower).
+    const caps = capsFor(limits, request.type);
+    const recipientSends =
+      caps.length === 0
+        ? []
+        : this.sql
+            .exec<{ at: number }>(
+              `SELECT at FROM recipient_sends WHERE recipient = ? AND type = ? AND at > ? ORDER BY at DESC LIMIT ?`,
+              request.recipient,
+              request.type,
+              now - Math.max(...caps.map((cap) => CAP_WINDOWS[cap.window])),
+              Math.max(...caps.map((cap) => cap.max)),
+            )
+            .toArray()
+            .map((row) => row.at)
+            .reverse();
     return {
       limits,
       requests: refill(this.bucket("requests"), requestRule(limits), now),

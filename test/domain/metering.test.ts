@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { capRefusal, firstRefusal, sendQuotas, type MeterSnapshot } from "../../src/domain/admission";
-import { applyLimitsPatch, DEFAULT_LIMITS, LimitsPatch } from "../../src/domain/limits";
+import { applyLimitsPatch, capsFor, DEFAULT_LIMITS, LimitsPatch } from "../../src/domain/limits";
 import { rateLimitHeaders } from "../../src/domain/rate-limit-headers";
 import { refill, secondsUntilAvailable, take } from "../../src/domain/token-bucket";
 import { nextUtcMidnight, utcDay } from "../../src/domain/utc-day";
@@ -92,6 +92,17 @@ describe("per-recipient caps", () => {
     expect(capRefusal(DEFAULT_LIMITS, "otp", old, T)).toBeNull();
     expect(capRefusal(DEFAULT_LIMITS, "marketing", [T - 23 * 60 * minute], T)).toMatchObject({ window: "day", max: 1 });
     expect(capRefusal(DEFAULT_LIMITS, "marketing", [T - 24 * 60 * minute], T)).toBeNull();
+  });
+
+  it("decides the same from only the newest sends (as many as the largest cap) as from the whole day", () => {
+    const caps = capsFor(DEFAULT_LIMITS, "otp");
+    const largest = Math.max(...caps.map((c) => c.max));
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let run = 0; run < 200; run++) {
+      const sends = Array.from({ length: Math.floor(random() * 40) }, () => T - Math.floor(random() * 86_400_000)).sort((a, b) => a - b);
+      expect(capRefusal(DEFAULT_LIMITS, "otp", sends.slice(-largest), T)).toEqual(capRefusal(DEFAULT_LIMITS, "otp", sends, T));
+    }
   });
 
   it("lets a null cap through without counting", () => {
