@@ -59,6 +59,26 @@ describe("template review", () => {
     ]);
     await expectProblem(await review("templates", template.id, "approve"), 409, "review_not_pending");
     await expectProblem(await send(key, { to: number(), template_id: template.id, params: {} }), 422, "template_not_approved");
+
+    // Fixed, it is a new version that waits for review.
+    const fixed = await okJson(
+      await call(`/v1/templates/${template.id}`, { method: "PATCH", key, json: { body: "Big sale {{item}}! Reply STOP to opt out" } }),
+      200,
+    );
+    expect(fixed).toMatchObject({ version: 2, status: "pending_review", rejection_reasons: null, placeholders: ["item"] });
+  });
+
+  it("makes one new version per edit when edits race, and refuses the ones that lost", async () => {
+    const { key } = await createTenant();
+    const template = await createTemplate(key, { name: "race", type: "notification", body: "v1 {{x}}" });
+    const responses = await Promise.all(
+      [2, 3, 4, 5, 6].map((n) => call(`/v1/templates/${template.id}`, { method: "PATCH", key, json: { body: `edit ${n} {{x}}` } })),
+    );
+    const won = responses.filter((r) => r.status === 200);
+    for (const r of responses.filter((r) => r.status !== 200)) await expectProblem(r, 409, "edit_conflict");
+    expect(won.length).toBeGreaterThanOrEqual(1);
+    const final = await okJson(await call(`/v1/templates/${template.id}`, { key }), 200);
+    expect(final.version).toBe(1 + won.length);
   });
 
   it("records an operator's rejection with its reason", async () => {
