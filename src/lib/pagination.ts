@@ -1,3 +1,5 @@
+import { and, eq, gt, or, type SQL } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { ApiError } from "./errors";
 import { z } from "@hono/zod-openapi";
 
@@ -46,6 +48,12 @@ export function decodeTimeCursor(cursor: string): { at: number; id: string } {
   const [at, id] = (decodeCursor(cursor) ?? "").split(".");
   if (!id || !Number.isSafeInteger(Number(at))) throw invalidCursor();
   return { at: Number(at), id };
+}
+
+/** The rows after a time cursor, for a list ordered by (time, id) ascending. */
+export function afterTimeCursor(columns: { at: SQLiteColumn; id: SQLiteColumn }, cursor: string): SQL | undefined {
+  const { at, id } = decodeTimeCursor(cursor);
+  return or(gt(columns.at, at), and(eq(columns.at, at), gt(columns.id, id)));
 }
 
 /** `page` for (time, id) lists. */

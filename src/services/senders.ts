@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNull, lt, ne, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, lt, ne, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { senders, tenants, type SenderRow } from "../db/schema";
 import type { KeyMode } from "../domain/api-key";
@@ -7,7 +7,7 @@ import { normalizeSenderValue, senderFormatError, type SenderKind } from "../dom
 import type { TemplateStatus } from "../domain/templates";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { decodeCursor, decodeTimeCursor, invalidCursor } from "../lib/pagination";
+import { decodeCursor, afterTimeCursor, invalidCursor } from "../lib/pagination";
 import { TtlCache } from "../lib/ttl-cache";
 import { screeningFor } from "./content-policies";
 
@@ -114,10 +114,7 @@ export async function senderReviewQueue(
 ): Promise<SenderRow[]> {
   const conditions: (SQL | undefined)[] = [isNull(senders.deletedAt)];
   if (filter.status) conditions.push(eq(senders.status, filter.status));
-  if (filter.cursor) {
-    const { at, id } = decodeTimeCursor(filter.cursor);
-    conditions.push(or(gt(senders.updatedAt, at), and(eq(senders.updatedAt, at), gt(senders.id, id))));
-  }
+  if (filter.cursor) conditions.push(afterTimeCursor({ at: senders.updatedAt, id: senders.id }, filter.cursor));
   return db.select().from(senders).where(and(...conditions)).orderBy(asc(senders.updatedAt), asc(senders.id)).limit(filter.limit + 1);
 }
 

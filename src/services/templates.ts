@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNull, lt, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, lt, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { templates, templateVersions, type TemplateRow, type TemplateVersionRow } from "../db/schema";
 import { findBlocked, hasOptOut } from "../domain/content-policy";
@@ -7,7 +7,7 @@ import type { MessageType } from "../domain/message-status";
 import { parsePlaceholders, prescreenTemplate, type ParamDeclarations, type TemplateStatus } from "../domain/templates";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { decodeCursor, decodeTimeCursor, invalidCursor } from "../lib/pagination";
+import { decodeCursor, afterTimeCursor, invalidCursor } from "../lib/pagination";
 import { TtlCache } from "../lib/ttl-cache";
 import { screeningFor } from "./content-policies";
 
@@ -213,10 +213,7 @@ export async function reviewQueue(
 ): Promise<TemplateWithVersion[]> {
   const conditions: (SQL | undefined)[] = [isNull(templates.deletedAt)];
   if (filter.status) conditions.push(eq(templates.status, filter.status));
-  if (filter.cursor) {
-    const { at, id } = decodeTimeCursor(filter.cursor);
-    conditions.push(or(gt(templates.updatedAt, at), and(eq(templates.updatedAt, at), gt(templates.id, id))));
-  }
+  if (filter.cursor) conditions.push(afterTimeCursor({ at: templates.updatedAt, id: templates.id }, filter.cursor));
   const rows = await db
     .select({ template: templates, latest: templateVersions })
     .from(templates)
