@@ -216,6 +216,9 @@ describe("template management", () => {
     } while (cursor);
     expect(seen.filter((id) => ids.includes(id))).toEqual(ids);
     await expectProblem(await call("/v1/admin/templates?cursor=bm9wZQ", { headers: ADMIN }), 422, "validation_failed");
+    await expectProblem(await call("/v1/admin/senders?cursor=bm9wZQ", { headers: ADMIN }), 422, "validation_failed");
+    await expectProblem(await review("templates", "tpl_missing", "approve"), 404, "not_found");
+    await expectProblem(await review("senders", "snd_missing", "reject"), 404, "not_found");
   });
 
   it("deletes a template: it is gone from the API and cannot be sent", async () => {
