@@ -40,7 +40,7 @@ export async function getPolicy(db: Db, scope: string): Promise<ContentPolicy> {
 
 /** Replaces a scope's policy. Rules keep the ids they were given and get new ones otherwise. */
 export async function putPolicy(db: Db, scope: string, policy: Omit<ContentPolicy, "rules"> & { rules: RuleInput[] }): Promise<ContentPolicy> {
-  const stored: ContentPolicy = { ...policy, rules: policy.rules.map((rule) => ({ ...rule, id: rule.id ?? newId("contentRule") })) };
+  const stored: ContentPolicy = { ...policy, rules: policy.rules.map(({ id, ...rule }) => ({ id: id ?? newId("contentRule"), ...rule })) };
   const row = { scope, ...stored, updatedAt: Date.now() };
   await db.insert(contentPolicies).values(row).onConflictDoUpdate({ target: contentPolicies.scope, set: row });
   // The platform's rules are in every tenant's screening, so a platform change empties the whole cache.
