@@ -14,6 +14,7 @@ import { contentRules } from "./routes/content-rules";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
 import { messages } from "./routes/messages";
+import { numbers } from "./routes/numbers";
 import { sendersRouter } from "./routes/senders";
 import { templatesRouter } from "./routes/templates";
 import { webhooks } from "./routes/webhooks";
@@ -48,6 +49,7 @@ function buildApp() {
   app.route("/v1/templates", templatesRouter);
   app.route("/v1/senders", sendersRouter);
   app.route("/v1/content-rules", contentRules);
+  app.route("/v1/numbers", numbers);
   app.route("/v1/keys", keys);
   app.route("/v1/admin", admin);
   app.route("/v1/admin", reviews);

@@ -16,8 +16,32 @@ export const INVALID_NUMBER_REASONS = [
 ] as const;
 export type InvalidNumberReason = (typeof INVALID_NUMBER_REASONS)[number];
 
+/** libphonenumber's number types, in snake case; `unknown` when the metadata cannot tell. */
+export const NUMBER_TYPES = [
+  "mobile",
+  "fixed_line",
+  "fixed_line_or_mobile",
+  "toll_free",
+  "premium_rate",
+  "shared_cost",
+  "voip",
+  "personal_number",
+  "pager",
+  "uan",
+  "voicemail",
+  "unknown",
+] as const;
+export type NumberType = (typeof NUMBER_TYPES)[number];
+
+/** Types that cannot take an SMS. Unknown, VoIP, toll-free and personal numbers may, so they pass. */
+const NOT_SMS_CAPABLE: readonly NumberType[] = ["fixed_line", "premium_rate", "shared_cost", "pager", "uan", "voicemail"];
+
+export function smsCapable(type: NumberType): boolean {
+  return !NOT_SMS_CAPABLE.includes(type);
+}
+
 export type PhoneResult =
-  | { ok: true; e164: string; country: string | null }
+  | { ok: true; e164: string; country: string | null; type: NumberType }
   | { ok: false; reason: InvalidNumberReason; detail: string };
 
 // libphonenumber's error names, mapped to the categories Twilio Lookup uses.
@@ -52,11 +76,33 @@ export function parsePhone(input: string, country?: string): PhoneResult {
   if (country && !defaultCountry) return invalid(input, "invalid_country_code");
   try {
     const phone = parsePhoneNumberWithError(input, { defaultCountry });
-    if (phone.isValid()) return { ok: true, e164: phone.number, country: phone.country ?? null };
+    if (phone.isValid()) {
+      const type = (phone.getType()?.toLowerCase() ?? "unknown") as NumberType;
+      return { ok: true, e164: phone.number, country: phone.country ?? null, type };
+    }
     const lengthError = validatePhoneNumberLength(input, { defaultCountry });
     return invalid(input, (lengthError && REASON_BY_ERROR[lengthError]) || "invalid_for_region");
   } catch (error) {
     if (error instanceof ParseError) return invalid(input, REASON_BY_ERROR[error.message] ?? "not_a_number");
     throw error;
   }
+}
+
+export interface NumberLookup {
+  input: string;
+  valid: boolean;
+  e164: string | null;
+  country: string | null;
+  type: NumberType | null;
+  sms_capable: boolean;
+  reason: InvalidNumberReason | null;
+  detail: string | null;
+}
+
+/** What lookup answers for one number: valid or not (and why), and what kind of line it is. */
+export function lookupNumber(input: string, country?: string): NumberLookup {
+  const phone = parsePhone(input, country);
+  return phone.ok
+    ? { input, valid: true, e164: phone.e164, country: phone.country, type: phone.type, sms_capable: smsCapable(phone.type), reason: null, detail: null }
+    : { input, valid: false, e164: null, country: null, type: null, sms_capable: false, reason: phone.reason, detail: phone.detail };
 }

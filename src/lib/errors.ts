@@ -16,6 +16,7 @@ export const ERRORS = {
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   validation_failed: { status: 422, title: "Validation failed" },
   invalid_number: { status: 422, title: "Invalid phone number" },
+  number_not_sms_capable: { status: 422, title: "Number cannot receive SMS" },
   body_too_long: { status: 422, title: "Message body too long" },
   idempotency_mismatch: { status: 422, title: "Idempotency key reused with a different request" },
   template_not_approved: { status: 422, title: "Template not approved" },

@@ -24,6 +24,7 @@ export const Problem = z
       .optional()
       .openapi({ description: "For `content_blocked`: the rule that matched (not the whole list)." }),
     id: z.string().optional().openapi({ description: "For `already_exists`: the existing resource." }),
+    number_type: z.string().optional().openapi({ description: "For `number_not_sms_capable`: the number's type." }),
     request_id: z.string(),
   })
   .openapi("Problem");

@@ -4,7 +4,7 @@ import type { Db } from "../db/client";
 import { messageEvents, messages, type MessageEventRow, type MessageRow } from "../db/schema";
 import { analyzeBody, MAX_SEGMENTS, type Encoding } from "../domain/encoding";
 import type { MessageType } from "../domain/message-status";
-import { parsePhone, type PhoneResult } from "../domain/phone";
+import { parsePhone, smsCapable, type PhoneResult } from "../domain/phone";
 import { rateLimitHeaders } from "../domain/rate-limit-headers";
 import { sha256Hex } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
@@ -49,9 +49,19 @@ export interface SendPreview {
   carrier: string;
 }
 
-/** The content checks, which come before any metering: a valid number and a body that fits. */
-function contentError(phone: PhoneResult, segments: number, encoding: Encoding): ApiError | null {
+/** The first check of all: a valid number that can receive SMS. */
+function numberError(phone: PhoneResult): ApiError | null {
   if (!phone.ok) return new ApiError("invalid_number", phone.detail, { extra: { reason: phone.reason } });
+  if (!smsCapable(phone.type)) {
+    return new ApiError("number_not_sms_capable", `${phone.e164} is a ${phone.type.replaceAll("_", " ")} number, which cannot receive SMS.`, {
+      extra: { number_type: phone.type },
+    });
+  }
+  return null;
+}
+
+/** After composing: a body that fits in the segments allowed. */
+function lengthError(segments: number, encoding: Encoding): ApiError | null {
   if (segments > MAX_SEGMENTS) {
     return new ApiError("body_too_long", `The body needs ${segments} ${encoding} segments; at most ${MAX_SEGMENTS} are allowed.`);
   }
@@ -94,11 +104,12 @@ export async function acceptMessage(
   options: { idempotencyKey?: string; render: (message: MessageWithEvents) => string },
 ): Promise<SendResult> {
   const phone = parsePhone(input.to, input.country);
-  if (!phone.ok) throw new ApiError("invalid_number", phone.detail, { extra: { reason: phone.reason } });
+  const badNumber = numberError(phone);
+  if (badNumber || !phone.ok) throw badNumber;
   const composed = await composeMessage(db, auth, input);
   const { encoding, segments } = analyzeBody(composed.body);
-  const invalid = contentError(phone, segments, encoding);
-  if (invalid) throw invalid;
+  const tooLong = lengthError(segments, encoding);
+  if (tooLong) throw tooLong;
 
   const now = Date.now();
   const row: MessageRow = {
@@ -198,18 +209,18 @@ export async function previewMessage(
 ): Promise<{ preview: SendPreview; headers: Record<string, string> }> {
   const phone = parsePhone(input.to, input.country);
   const country = phone.ok ? phone.country : null;
-  let refusal: ApiError | null = null;
+  let refusal: ApiError | null = numberError(phone);
   let composed: Composed | null = null;
   let headers: Record<string, string> = {};
   try {
     composed = await composeMessage(db, auth, input);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    refusal = error;
+    refusal ??= error;
   }
   const counted = composed && analyzeBody(composed.body);
   const price = phone.ok && counted ? await priceOf(db, auth, country, counted.segments) : null;
-  refusal ??= counted && contentError(phone, counted.segments, counted.encoding);
+  refusal ??= counted && lengthError(counted.segments, counted.encoding);
   if (!refusal && phone.ok && composed && counted && auth.metered) {
     const verdict = await meterFor(env, auth.tenantId).admit({
       tenantId: auth.tenantId,

@@ -46,6 +46,7 @@ const create = createRoute({
       "unsupported_media_type",
       "validation_failed",
       "invalid_number",
+      "number_not_sms_capable",
       "body_too_long",
       "idempotency_mismatch",
       "template_not_approved",

@@ -1,0 +1,47 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { INVALID_NUMBER_REASONS, lookupNumber, NUMBER_TYPES } from "../../domain/phone";
+import { createRouter } from "../../lib/create-router";
+import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+
+const CountryHint = z
+  .string()
+  .regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as CN")
+  .optional()
+  .openapi({ example: "CN", description: "Country for numbers written in national format." });
+
+const LookupBody = z
+  .object({ numbers: z.array(z.string().max(64)).min(1).max(1000), country: CountryHint })
+  .strict()
+  .openapi("LookupRequest");
+
+const Lookup = z
+  .object({
+    input: z.string(),
+    valid: z.boolean(),
+    e164: z.string().nullable(),
+    country: z.string().nullable(),
+    type: z.enum(NUMBER_TYPES).nullable().openapi({ description: "libphonenumber's type; `fixed_line_or_mobile` where a country does not tell them apart." }),
+    sms_capable: z.boolean().openapi({ description: "False for fixed lines, premium rate, shared cost, pagers, UAN and voicemail: a send is 422 `number_not_sms_capable`." }),
+    reason: z.enum(INVALID_NUMBER_REASONS).nullable(),
+    detail: z.string().nullable(),
+  })
+  .openapi("NumberLookup");
+
+const lookup = createRoute({
+  method: "post",
+  path: "/lookup",
+  tags: ["Numbers"],
+  security: [{ ApiKey: [] }],
+  summary: "Validate and classify up to 1,000 numbers",
+  description: "Answers in the order asked. Uses libphonenumber's full metadata, so mobile and fixed-line ranges are told apart.",
+  request: { body: jsonBody(LookupBody) },
+  responses: {
+    200: jsonResponse(z.object({ data: z.array(Lookup) }).openapi("LookupResponse"), "One answer per number, in order."),
+    ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "rate_limited"),
+  },
+});
+
+export const numbers = createRouter().openapi(lookup, (c) => {
+  const { numbers: inputs, country } = c.req.valid("json");
+  return c.json({ data: inputs.map((input) => lookupNumber(input, country)) }, 200);
+});
