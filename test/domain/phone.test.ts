@@ -3,8 +3,8 @@ import { parsePhone } from "../../src/domain/phone";
 
 describe("parsePhone", () => {
   it("normalises international and national formats to E.164", () => {
-    expect(parsePhone("+86 138-0013-8000")).toEqual({ ok: true, e164: "+8613800138000", country: "CN" });
-    expect(parsePhone("13800138000", "CN")).toEqual({ ok: true, e164: "+8613800138000", country: "CN" });
+    expect(parsePhone("+86 138-0013-8000")).toEqual({ ok: true, e164: "+8613800138000", country: "CN", type: "mobile" });
+    expect(parsePhone("13800138000", "CN")).toEqual({ ok: true, e164: "+8613800138000", country: "CN", type: "mobile" });
     expect(parsePhone("(415) 555-2671", "US")).toMatchObject({ ok: true, e164: "+14155552671" });
     expect(parsePhone("+44 7911 123456")).toMatchObject({ ok: true, e164: "+447911123456" });
   });
