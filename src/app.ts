@@ -5,7 +5,7 @@ import { validationHook } from "./lib/create-router";
 import { onError, onNotFound } from "./lib/problem";
 import { adminAuth, tenantAuth } from "./middleware/auth";
 import { context } from "./middleware/context";
-import { limitBody, requireJson } from "./middleware/json-body";
+import { IMPORT_BODY_LIMIT, limitBody, requireBodyType, requireJson } from "./middleware/json-body";
 import { requestRate } from "./middleware/request-rate";
 import { account } from "./routes/account";
 import { admin } from "./routes/admin";
@@ -15,6 +15,7 @@ import { health } from "./routes/health";
 import { keys } from "./routes/keys";
 import { messages } from "./routes/messages";
 import { numbers } from "./routes/numbers";
+import { recipients } from "./routes/recipients";
 import { sendersRouter } from "./routes/senders";
 import { templatesRouter } from "./routes/templates";
 import { webhooks } from "./routes/webhooks";
@@ -31,6 +32,9 @@ const OPENAPI_INFO = {
   },
 };
 
+// Bulk imports: JSON or CSV, up to IMPORT_BODY_LIMIT.
+const IMPORT_PATHS = ["/v1/blocklist/import"];
+
 function buildApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(onError);
@@ -40,7 +44,8 @@ function buildApp() {
   app.use("/v1/admin/*", adminAuth);
   app.use("/v1/*", except("/v1/admin/*", tenantAuth));
   app.use("/v1/*", except(["/v1/admin/*", (c) => c.req.method === "POST" && c.req.path === "/v1/messages"], requestRate));
-  app.use("/v1/*", limitBody(), requireJson);
+  app.use("/v1/*", except(IMPORT_PATHS, limitBody(), requireJson));
+  app.use(IMPORT_PATHS[0]!, limitBody(IMPORT_BODY_LIMIT), requireBodyType("json", "csv"));
   app.use("/webhooks/*", limitBody(), requireJson);
 
   app.route("/health", health);
@@ -50,6 +55,7 @@ function buildApp() {
   app.route("/v1/senders", sendersRouter);
   app.route("/v1/content-rules", contentRules);
   app.route("/v1/numbers", numbers);
+  app.route("/v1", recipients);
   app.route("/v1/keys", keys);
   app.route("/v1/admin", admin);
   app.route("/v1/admin", reviews);

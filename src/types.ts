@@ -7,6 +7,8 @@ export interface AuthContext {
   mode: ApiKeyRow["mode"];
   /** False only for tenants an operator exempted from metering. */
   metered: TenantRow["metered"];
+  /** True until an operator takes the tenant out of the sandbox. */
+  sandbox: TenantRow["sandbox"];
 }
 
 /** The one Hono environment: bindings from wrangler.toml, per-request values set once in middleware. */

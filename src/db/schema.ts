@@ -14,6 +14,8 @@ export const tenants = sqliteTable("tenants", {
   name: text("name").notNull(),
   // Metered tenants (all, unless an operator says otherwise) go through their TenantMeter on every send.
   metered: integer("metered", { mode: "boolean" }).notNull().default(true),
+  // A new tenant's live keys may send only to its allow list until an operator lifts this.
+  sandbox: integer("sandbox", { mode: "boolean" }).notNull().default(true),
   // Used as `from` when a message names none.
   defaultSenderId: text("default_sender_id"),
   createdAt: integer("created_at").notNull(),

@@ -17,9 +17,28 @@ export interface MeterSnapshot {
    */
   recipientSends: number[];
   balance: number;
+  /** The recipient's block-list entry, if any. */
+  blocked: { source: BlockSource } | null;
+  /** The recipient is on the tenant's allow list. */
+  allowlisted: boolean;
+}
+
+export const BLOCK_SOURCES = ["api", "import", "opt_out"] as const;
+export type BlockSource = (typeof BLOCK_SOURCES)[number];
+
+/** What a send brings to the checks beyond the snapshot. */
+export interface SendFacts {
+  type: MessageType;
+  price: number;
+  /** A live key of a tenant still in the sandbox: only allow-listed recipients. */
+  sandbox?: boolean;
+  /** The tenant is exempt from metering: only the recipient checks apply. */
+  exempt?: boolean;
 }
 
 export type Refusal =
+  | { code: "sandbox_recipient_not_allowed" }
+  | { code: "recipient_blocked" | "recipient_opted_out" }
   | { code: "rate_limited"; limit: "requests" | "messages"; retryAfter: number }
   | { code: "quota_exceeded"; quota: number; retryAfter: number }
   | { code: "recipient_frequency_capped"; window: CapWindow; max: number; retryAfter: number }
@@ -46,15 +65,16 @@ export function capRefusal(limits: Limits, type: MessageType, sends: readonly nu
 /**
  * The checks a send passes, in this order; the first that fails is the answer, and a refused send
  * consumes nothing:
- * 1. API requests per second, 2. messages per second, 3. the daily quota,
- * 4. per-recipient caps (shortest window first), 5. balance (only when the send is charged).
+ * 1. the sandbox (live keys: allow-listed recipients only), 2. the block list (opt-outs included),
+ * 3. API requests per second, 4. messages per second, 5. the daily quota,
+ * 6. per-recipient caps (shortest window first; allow-listed numbers are exempt outside the sandbox),
+ * 7. balance (only when the send is charged). Exempt tenants stop after 2.
  */
-export function firstRefusal(
-  snapshot: MeterSnapshot,
-  send: { type: MessageType; price: number },
-  now: number,
-): Refusal | null {
+export function firstRefusal(snapshot: MeterSnapshot, send: SendFacts, now: number): Refusal | null {
   const { limits } = snapshot;
+  if (send.sandbox && !snapshot.allowlisted) return { code: "sandbox_recipient_not_allowed" };
+  if (snapshot.blocked) return { code: snapshot.blocked.source === "opt_out" ? "recipient_opted_out" : "recipient_blocked" };
+  if (send.exempt) return null;
   if (snapshot.requests.tokens < 1) {
     return { code: "rate_limited", limit: "requests", retryAfter: secondsUntilAvailable(snapshot.requests, requestRule(limits)) };
   }
@@ -64,7 +84,7 @@ export function firstRefusal(
   if (snapshot.sentToday >= limits.daily_quota) {
     return { code: "quota_exceeded", quota: limits.daily_quota, retryAfter: wholeSeconds(nextUtcMidnight(now) - now) };
   }
-  const capped = capRefusal(limits, send.type, snapshot.recipientSends, now);
+  const capped = snapshot.allowlisted && !send.sandbox ? null : capRefusal(limits, send.type, snapshot.recipientSends, now);
   if (capped) return capped;
   if (send.price > snapshot.balance) {
     return { code: "insufficient_balance", balance: snapshot.balance, price: send.price };

@@ -6,6 +6,16 @@ import { ApiError } from "../lib/errors";
 export function refusalError(refusal: Refusal, quotas: readonly QuotaState[], currency: string): ApiError {
   const headers = rateLimitHeaders(quotas);
   switch (refusal.code) {
+    case "sandbox_recipient_not_allowed":
+      return new ApiError(
+        "sandbox_recipient_not_allowed",
+        "Your account is in the sandbox: live keys may send only to numbers on your allow list (PUT /v1/allowlist/{number}).",
+        { headers },
+      );
+    case "recipient_blocked":
+      return new ApiError("recipient_blocked", "This number is on your block list.", { headers });
+    case "recipient_opted_out":
+      return new ApiError("recipient_opted_out", "The recipient opted out of your messages; they can opt back in by replying START.", { headers });
     case "rate_limited":
       return new ApiError(
         "rate_limited",

@@ -22,4 +22,9 @@ export const METER_SCHEMA = [
   `CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency (created_at)`,
   // Admissions not yet seen in D1; the alarm checks them and releases any whose message was never stored.
   `CREATE TABLE IF NOT EXISTS unconfirmed (message_id TEXT PRIMARY KEY, at INTEGER NOT NULL)`,
+  // Numbers in E.164. Blocked numbers get nothing; allowed numbers are the sandbox's recipients and,
+  // outside it, are exempt from the per-recipient caps.
+  `CREATE TABLE IF NOT EXISTS blocklist (
+     number TEXT PRIMARY KEY, source TEXT NOT NULL, reason TEXT, created_at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS allowlist (number TEXT PRIMARY KEY, note TEXT, created_at INTEGER NOT NULL)`,
 ];

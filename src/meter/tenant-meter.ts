@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   firstRefusal,
+  type BlockSource,
   messageRule,
   requestQuotas,
   requestRule,
@@ -46,8 +47,10 @@ export interface AdmitRequest {
   price: number;
   /** Run every check, change nothing. */
   dryRun?: boolean;
-  /** The tenant is exempt from metering: only the idempotency key is recorded. */
+  /** The tenant is exempt from metering: only the recipient checks apply and only the key is recorded. */
   exempt?: boolean;
+  /** A live key of a tenant in the sandbox: only allow-listed recipients. */
+  sandbox?: boolean;
   /** The key, a hash of the request, and the answer to replay for it. */
   idempotency?: { key: string; fingerprint: string; response: string };
 }
@@ -70,6 +73,19 @@ export interface LedgerEntry {
   note: string | null;
   createdAt: number;
 }
+
+export type BlockEntry = {
+  number: string;
+  source: BlockSource;
+  reason: string | null;
+  created_at: number;
+};
+
+export type AllowEntry = {
+  number: string;
+  note: string | null;
+  created_at: number;
+};
 
 export interface DailyUsage {
   day: string;
@@ -135,6 +151,11 @@ export class TenantMeter extends DurableObject<Env> {
           : { outcome: "idempotency_mismatch" };
       }
     }
+    const snapshot = this.snapshot(request, now);
+    const refusal = firstRefusal(snapshot, request, now);
+    const quotas = request.exempt ? [] : sendQuotas(snapshot.limits, snapshot.messages, snapshot.sentToday, now);
+    if (request.dryRun) return { outcome: "dry_run", refusal, quotas };
+    if (refusal) return { outcome: "refused", refusal, quotas };
     if (request.exempt) {
       if (request.idempotency) {
         this.ctx.storage.transactionSync(() => {
@@ -143,15 +164,7 @@ export class TenantMeter extends DurableObject<Env> {
         });
         await this.ensureAlarmBy(Date.now() + RECONCILE_AFTER_MS + 60_000);
       }
-      return { outcome: "admitted", quotas: [] };
-    }
-    const snapshot = this.snapshot(request, now);
-    const refusal = firstRefusal(snapshot, request, now);
-    if (request.dryRun) {
-      return { outcome: "dry_run", refusal, quotas: sendQuotas(snapshot.limits, snapshot.messages, snapshot.sentToday, now) };
-    }
-    if (refusal) {
-      return { outcome: "refused", refusal, quotas: sendQuotas(snapshot.limits, snapshot.messages, snapshot.sentToday, now) };
+      return { outcome: "admitted", quotas };
     }
     const messages = take(snapshot.messages);
     this.ctx.storage.transactionSync(() => {
@@ -245,6 +258,81 @@ export class TenantMeter extends DurableObject<Env> {
       )
       .toArray()[0] ?? { messages: 0, segments: 0, spend: 0 };
     return { balance: this.balance(), limits: this.limits(), today: { day, ...usage, resetsAt: nextUtcMidnight(now) } };
+  }
+
+  /** Adds numbers to the block list, or updates their source and reason. Says how many were new. */
+  block(entries: { number: string; reason: string | null }[], source: BlockSource): { created: number; updated: number } {
+    const now = this.now();
+    return this.ctx.storage.transactionSync(() => {
+      let created = 0;
+      for (const { number, reason } of entries) {
+        const existed = this.sql.exec(`SELECT 1 FROM blocklist WHERE number = ?`, number).toArray().length > 0;
+        this.sql.exec(
+          `INSERT INTO blocklist (number, source, reason, created_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (number) DO UPDATE SET source = excluded.source, reason = excluded.reason`,
+          number,
+          source,
+          reason,
+          now,
+        );
+        if (!existed) created += 1;
+      }
+      return { created, updated: entries.length - created };
+    });
+  }
+
+  /** Removes a number from the block list (only if it got there by `onlySource`, when given). */
+  unblock(number: string, onlySource?: BlockSource): boolean {
+    const removed = onlySource
+      ? this.sql.exec(`DELETE FROM blocklist WHERE number = ? AND source = ? RETURNING number`, number, onlySource)
+      : this.sql.exec(`DELETE FROM blocklist WHERE number = ? RETURNING number`, number);
+    return removed.toArray().length > 0;
+  }
+
+  blockEntry(number: string): BlockEntry | null {
+    return this.sql.exec<BlockEntry>(`SELECT * FROM blocklist WHERE number = ?`, number).toArray()[0] ?? null;
+  }
+
+  /** By number; `after` continues from a page's last number. Returns one more than asked for. */
+  blocklist(limit: number, after?: string, source?: BlockSource): BlockEntry[] {
+    return this.sql
+      .exec<BlockEntry>(
+        `SELECT * FROM blocklist WHERE number > ? AND (? IS NULL OR source = ?) ORDER BY number LIMIT ?`,
+        after ?? "",
+        source ?? null,
+        source ?? null,
+        limit + 1,
+      )
+      .toArray();
+  }
+
+  /** Adds a number to the allow list; with `max`, refuses to grow it beyond that many numbers. */
+  allow(number: string, note: string | null, max: number | null): { entry: AllowEntry; created: boolean } | { full: true } {
+    const now = this.now();
+    return this.ctx.storage.transactionSync(() => {
+      const existing = this.sql.exec<AllowEntry>(`SELECT * FROM allowlist WHERE number = ?`, number).toArray()[0];
+      if (!existing && max !== null && this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM allowlist`).one().n >= max) {
+        return { full: true as const };
+      }
+      const entry = this.sql
+        .exec<AllowEntry>(
+          `INSERT INTO allowlist (number, note, created_at) VALUES (?, ?, ?)
+           ON CONFLICT (number) DO UPDATE SET note = excluded.note RETURNING *`,
+          number,
+          note,
+          now,
+        )
+        .one();
+      return { entry, created: !existing };
+    });
+  }
+
+  disallow(number: string): boolean {
+    return this.sql.exec(`DELETE FROM allowlist WHERE number = ? RETURNING number`, number).toArray().length > 0;
+  }
+
+  allowlist(limit: number, after?: string): AllowEntry[] {
+    return this.sql.exec<AllowEntry>(`SELECT * FROM allowlist WHERE number > ? ORDER BY number LIMIT ?`, after ?? "", limit + 1).toArray();
   }
 
   configure(patch: LimitsPatch): Limits {
@@ -354,6 +442,8 @@ export class TenantMeter extends DurableObject<Env> {
             .reverse();
     return {
       limits,
+      blocked: this.sql.exec<{ source: BlockSource }>(`SELECT source FROM blocklist WHERE number = ?`, request.recipient).toArray()[0] ?? null,
+      allowlisted: this.sql.exec(`SELECT 1 FROM allowlist WHERE number = ?`, request.recipient).toArray().length > 0,
       requests: refill(this.bucket("requests"), requestRule(limits), now),
       messages: refill(this.bucket("messages"), messageRule(limits), now),
       sentToday,

@@ -10,19 +10,26 @@ function hasBody(req: Request): boolean {
   return req.body !== null && req.headers.get("content-length") !== "0";
 }
 
-/** A request that carries a body must say it is JSON: anything else is 415, never parsed as `{}`. */
-export const requireJson = createMiddleware<AppEnv>(async (c, next) => {
-  if (hasBody(c.req.raw)) {
-    const mediaType = (c.req.header("content-type") ?? "").split(";")[0]!.trim();
-    if (!JSON_MEDIA_TYPE.test(mediaType)) {
-      throw new ApiError(
-        "unsupported_media_type",
-        `Request bodies must be application/json; got ${mediaType ? `"${mediaType}"` : "no Content-Type"}.`,
-      );
+const MEDIA_TYPES = { json: JSON_MEDIA_TYPE, csv: /^text\/csv$/i } as const;
+
+/** A request that carries a body must say it is one of `types`: anything else is 415, never parsed as `{}`. */
+export function requireBodyType(...types: (keyof typeof MEDIA_TYPES)[]) {
+  const names = types.map((t) => (t === "json" ? "application/json" : "text/csv")).join(" or ");
+  return createMiddleware<AppEnv>(async (c, next) => {
+    if (hasBody(c.req.raw)) {
+      const mediaType = (c.req.header("content-type") ?? "").split(";")[0]!.trim();
+      if (!types.some((t) => MEDIA_TYPES[t].test(mediaType))) {
+        throw new ApiError("unsupported_media_type", `Request bodies must be ${names}; got ${mediaType ? `"${mediaType}"` : "no Content-Type"}.`);
+      }
     }
-  }
-  await next();
-});
+    await next();
+  });
+}
+
+export const requireJson = requireBodyType("json");
+
+/** The bulk imports take bodies this large, as JSON or CSV. */
+export const IMPORT_BODY_LIMIT = 10 * 1024 * 1024;
 
 /** Caps request bodies; bulk endpoints that need more declare their own, larger limit. */
 export function limitBody(maxSize = DEFAULT_BODY_LIMIT) {

@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { apiKeys, tenants, type ApiKeyRow } from "../db/schema";
+import { apiKeys, tenants, type ApiKeyRow, type TenantRow } from "../db/schema";
 import { displayPrefix, generateApiKey, type KeyMode } from "../domain/api-key";
 import { randomBytes, sha256Hex } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
@@ -22,15 +22,15 @@ export async function createApiKey(db: Db, tenantId: string, mode: KeyMode): Pro
   return { ...row, key };
 }
 
-/** The key and whether its tenant is metered, in the one read every authenticated request makes. */
-export async function findActiveKey(db: Db, key: string): Promise<(ApiKeyRow & { metered: boolean }) | undefined> {
+/** The key and its tenant's metering and sandbox flags, in the one read every authenticated request makes. */
+export async function findActiveKey(db: Db, key: string): Promise<(ApiKeyRow & Pick<TenantRow, "metered" | "sandbox">) | undefined> {
   const hash = await sha256Hex(key);
   const [row] = await db
-    .select({ key: apiKeys, metered: tenants.metered })
+    .select({ key: apiKeys, metered: tenants.metered, sandbox: tenants.sandbox })
     .from(apiKeys)
     .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
     .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
-  return row && { ...row.key, metered: row.metered };
+  return row && { ...row.key, metered: row.metered, sandbox: row.sandbox };
 }
 
 export async function listApiKeys(db: Db, tenantId: string): Promise<ApiKeyRow[]> {

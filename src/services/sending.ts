@@ -90,8 +90,8 @@ export function fingerprint(input: SendInput): Promise<string> {
 
 /**
  * Accepts a message. The order is what keeps it lost-free and charge-correct:
- * 1. content checks; 2. one call to the tenant's meter, which decides idempotency, rates, quota,
- * caps and balance and consumes them atomically; 3. the outbox write (message and first event in one
+ * 1. content checks; 2. one call to the tenant's meter, which decides idempotency, the sandbox, the
+ * block list, rates, quota, caps and balance, and consumes them atomically; 3. the outbox write (message and first event in one
  * D1 batch); 4. the send job. If the write fails, the meter gives back what it took. If the enqueue
  * fails, the row is there and the sweeper enqueues it. If the Worker dies between 2 and 3, the meter's
  * alarm finds no message and gives back what it took.
@@ -142,41 +142,38 @@ export async function acceptMessage(
   const event: MessageEventRow = { messageId: row.id, seq: 1, status: "queued", at: now, detail: null };
   const message: MessageWithEvents = { ...row, events: [event] };
 
-  let headers: Record<string, string> = {};
   const meter = meterFor(env, auth.tenantId);
-  if (auth.metered || options.idempotencyKey) {
-    const admit: AdmitRequest = {
-      tenantId: auth.tenantId,
-      messageId: row.id,
-      recipient: row.to,
-      type: row.type,
-      segments,
-      price: row.price,
-      exempt: !auth.metered,
-      // Test and live keys of one tenant never share an idempotency key, as they share no messages.
-      idempotency: options.idempotencyKey
-        ? { key: `${auth.mode}:${options.idempotencyKey}`, fingerprint: await fingerprint(input), response: options.render(message) }
-        : undefined,
-    };
-    const verdict = await meter.admit(admit);
-    switch (verdict.outcome) {
-      case "idempotency_mismatch":
-        throw new ApiError("idempotency_mismatch", "This idempotency key was used with a different request in the last 24 hours.");
-      case "replay":
-        if (await messageExists(db, auth.tenantId, verdict.messageId)) return { kind: "replayed", response: verdict.response };
-        throw new ApiError(
-          "idempotency_in_progress",
-          "A request with this idempotency key is still being processed; retry in a moment.",
-          { headers: { "Retry-After": "1" } },
-        );
-      case "refused":
-        throw refusalError(verdict.refusal, verdict.quotas, env.BILLING_CURRENCY);
-      case "dry_run":
-        throw new Error("the meter answered a send with a dry run");
-      case "admitted":
-        headers = rateLimitHeaders(verdict.quotas);
-    }
+  const admit: AdmitRequest = {
+    tenantId: auth.tenantId,
+    messageId: row.id,
+    recipient: row.to,
+    type: row.type,
+    segments,
+    price: row.price,
+    exempt: !auth.metered,
+    sandbox: auth.mode === "live" && auth.sandbox,
+    // Test and live keys of one tenant never share an idempotency key, as they share no messages.
+    idempotency: options.idempotencyKey
+      ? { key: `${auth.mode}:${options.idempotencyKey}`, fingerprint: await fingerprint(input), response: options.render(message) }
+      : undefined,
+  };
+  const verdict = await meter.admit(admit);
+  switch (verdict.outcome) {
+    case "idempotency_mismatch":
+      throw new ApiError("idempotency_mismatch", "This idempotency key was used with a different request in the last 24 hours.");
+    case "replay":
+      if (await messageExists(db, auth.tenantId, verdict.messageId)) return { kind: "replayed", response: verdict.response };
+      throw new ApiError(
+        "idempotency_in_progress",
+        "A request with this idempotency key is still being processed; retry in a moment.",
+        { headers: { "Retry-After": "1" } },
+      );
+    case "refused":
+      throw refusalError(verdict.refusal, verdict.quotas, env.BILLING_CURRENCY);
+    case "dry_run":
+      throw new Error("the meter answered a send with a dry run");
   }
+  const headers = rateLimitHeaders(verdict.quotas);
 
   try {
     await db.batch([db.insert(messages).values(row), db.insert(messageEvents).values(event)]);
@@ -186,7 +183,7 @@ export async function acceptMessage(
     // told now, or the release fails, the meter's alarm checks D1 and releases it a few minutes later.
     const stored = await messageExists(db, auth.tenantId, row.id).catch(() => null);
     if (stored !== true) {
-      if (stored === false && (auth.metered || options.idempotencyKey)) {
+      if (stored === false) {
         await meter.release(row.id).catch((e: unknown) => log.error("meter_release_failed", { message_id: row.id, error: String(e) }));
       }
       throw error;
@@ -221,9 +218,11 @@ export async function previewMessage(
   const counted = composed && analyzeBody(composed.body);
   const price = phone.ok && counted ? await priceOf(db, auth, country, counted.segments) : null;
   refusal ??= counted && lengthError(counted.segments, counted.encoding);
-  if (!refusal && phone.ok && composed && counted && auth.metered) {
+  if (!refusal && phone.ok && composed && counted) {
     const verdict = await meterFor(env, auth.tenantId).admit({
       tenantId: auth.tenantId,
+      exempt: !auth.metered,
+      sandbox: auth.mode === "live" && auth.sandbox,
       messageId: "dry_run",
       recipient: phone.e164,
       type: composed.type,

@@ -28,7 +28,7 @@ describe("stuck-message sweeper", () => {
     const result = await acceptMessage(
       { ...env, SEND_QUEUE: queueDown },
       db,
-      { tenantId, keyId, mode: "test", metered: true },
+      { tenantId, keyId, mode: "test", metered: true, sandbox: true },
       { to: number("5555"), body: "hi", type: "notification" },
       { render: JSON.stringify },
     );

@@ -37,6 +37,8 @@ function snapshot(overrides: Partial<MeterSnapshot> = {}): MeterSnapshot {
     sentToday: 0,
     recipientSends: [],
     balance: 1_000_000,
+    blocked: null,
+    allowlisted: false,
     ...overrides,
   };
 }

@@ -41,9 +41,15 @@ export async function expectProblem(response: Response, status: number, code: st
   return problem;
 }
 
-/** A fresh tenant with a key, made through the operator API the way an operator would. */
+/**
+ * A fresh tenant with a key, made through the operator API the way an operator would. A tenant given a
+ * live key is also taken out of the sandbox, as an operator does before its live traffic.
+ */
 export async function createTenant(mode: "test" | "live" = "test") {
   const tenant = await okJson(await call("/v1/admin/tenants", { method: "POST", headers: ADMIN, json: { name: "Acme" } }), 201);
+  if (mode === "live") {
+    await okJson(await call(`/v1/admin/tenants/${tenant.id}`, { method: "PATCH", headers: ADMIN, json: { sandbox: false } }), 200);
+  }
   const key = await okJson(
     await call(`/v1/admin/tenants/${tenant.id}/keys`, { method: "POST", headers: ADMIN, json: { mode } }),
     201,

@@ -131,6 +131,7 @@ describe("Idempotency-Key on POST /v1/messages", () => {
 describe("Idempotency-Key across key modes", () => {
   it("keeps a tenant's test and live keys apart", async () => {
     const { tenantId, key: testKey } = await createTenant("test");
+    await okJson(await call(`/v1/admin/tenants/${tenantId}`, { method: "PATCH", headers: ADMIN, json: { sandbox: false } }), 200);
     const live = await okJson(
       await call(`/v1/admin/tenants/${tenantId}/keys`, { method: "POST", headers: ADMIN, json: { mode: "live" } }),
       201,

@@ -133,10 +133,11 @@ export const admin = createRouter()
     return c.json(presentTenantDetail(tenant, account, c.env.BILLING_CURRENCY), 200);
   })
   .openapi(updateTenantRoute, async (c) => {
-    const { name, metered, limits } = c.req.valid("json");
+    const { name, metered, sandbox, limits } = c.req.valid("json");
     const tenant = await updateTenant(c.var.db, c.req.valid("param").id, {
       ...(name !== undefined && { name }),
       ...(metered !== undefined && { metered }),
+      ...(sandbox !== undefined && { sandbox }),
     });
     const meter = meterFor(c.env, tenant.id);
     if (limits) await meter.configure(limits);

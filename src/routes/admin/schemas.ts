@@ -19,19 +19,21 @@ export function presentTenant(row: TenantRow): z.infer<typeof Tenant> {
 
 export const TenantDetail = Tenant.extend({
   metered: z.boolean(),
+  sandbox: z.boolean().openapi({ description: "Live keys may send only to the allow list (at most 10 numbers)." }),
   balance: z.number().int().openapi({ description: "Micro-units of `currency`." }),
   currency: z.string(),
   limits: Limits,
 }).openapi("TenantDetail");
 
 export function presentTenantDetail(row: TenantRow, account: AccountState, currency: string): z.infer<typeof TenantDetail> {
-  return { ...presentTenant(row), metered: row.metered, balance: account.balance, currency, limits: account.limits };
+  return { ...presentTenant(row), metered: row.metered, sandbox: row.sandbox, balance: account.balance, currency, limits: account.limits };
 }
 
 export const UpdateTenantBody = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
     metered: z.boolean().optional().openapi({ description: "False exempts the tenant from all metering and charges." }),
+    sandbox: z.boolean().optional().openapi({ description: "False lifts the sandbox: live keys may then send to any number." }),
     limits: LimitsPatch.optional(),
   })
   .strict()

@@ -1,0 +1,1 @@
+ALTER TABLE `tenants` ADD `sandbox` integer DEFAULT true NOT NULL;

@@ -1,0 +1,161 @@
+import { createRoute } from "@hono/zod-openapi";
+import { ApiError } from "../../lib/errors";
+import { validationError } from "../../lib/problem";
+import { createRouter } from "../../lib/create-router";
+import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { decodeCursor, encodeCursor, invalidCursor, listQuery } from "../../lib/pagination";
+import {
+  allowlistPage,
+  allowNumber,
+  blocklistPage,
+  blockNumber,
+  csvImportRows,
+  disallowNumber,
+  e164Of,
+  importBlocklist,
+  jsonRows,
+  unblockNumber,
+} from "../../services/recipients";
+import {
+  AllowBody,
+  AllowedNumber,
+  AllowList,
+  BlockBody,
+  BlockedNumber,
+  BlockList,
+  BlocklistImportJson,
+  BlockListQuery,
+  CountryQuery,
+  ImportReport,
+  NumberParam,
+  presentAllowed,
+  presentBlocked,
+} from "./schemas";
+
+const security = [{ ApiKey: [] }];
+const numberErrors = ["malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "invalid_number", "rate_limited"] as const;
+const optionalJson = <T extends Parameters<typeof jsonBody>[0]>(schema: T) => ({ ...jsonBody(schema), required: false as const });
+
+const after = (cursor: string | undefined) => {
+  if (!cursor) return undefined;
+  return decodeCursor(cursor) ?? (() => { throw invalidCursor(); })();
+};
+const page = <T>(data: T[], next: string | null) => ({ data, next_cursor: next && encodeCursor(next) });
+
+const route = (tag: string) => ({ tags: [tag], security });
+
+async function importJson(request: Request) {
+  const body: unknown = await request.json().catch(() => {
+    throw new ApiError("malformed_json", "The request body is not valid JSON.");
+  });
+  const parsed = BlocklistImportJson.safeParse(body);
+  if (!parsed.success) throw validationError(parsed.error, "json");
+  return parsed.data;
+}
+
+const block = createRoute({
+  method: "put",
+  path: "/blocklist/{number}",
+  ...route("Block list"),
+  summary: "Block a number: nothing more is sent to it",
+  request: { params: NumberParam, query: CountryQuery, body: optionalJson(BlockBody) },
+  responses: { 200: jsonResponse(BlockedNumber, "Already blocked (reason updated)."), 201: jsonResponse(BlockedNumber, "Blocked."), ...problemResponses(...numberErrors) },
+});
+const unblock = createRoute({
+  method: "delete",
+  path: "/blocklist/{number}",
+  ...route("Block list"),
+  summary: "Unblock a number",
+  request: { params: NumberParam, query: CountryQuery },
+  responses: { 204: { description: "Unblocked." }, ...problemResponses("unauthorized", "invalid_number", "not_found", "rate_limited") },
+});
+const listBlocked = createRoute({
+  method: "get",
+  path: "/blocklist",
+  ...route("Block list"),
+  summary: "Blocked numbers, by number, with source and reason",
+  request: { query: BlockListQuery },
+  responses: { 200: jsonResponse(BlockList, "A page of the block list."), ...problemResponses("unauthorized", "validation_failed", "rate_limited") },
+});
+const importBlocked = createRoute({
+  method: "post",
+  path: "/blocklist/import",
+  ...route("Block list"),
+  summary: "Block up to 10,000 numbers from JSON or CSV",
+  description: "Bodies up to 10 MiB. Valid rows are imported, duplicates merged; invalid rows are reported with their row numbers.",
+  request: {
+    query: CountryQuery,
+    body: { required: true, content: { "application/json": { schema: BlocklistImportJson }, "text/csv": { schema: { type: "string" } } } },
+  },
+  responses: { 200: jsonResponse(ImportReport, "What was imported."), ...problemResponses(...numberErrors, "payload_too_large") },
+});
+const allow = createRoute({
+  method: "put",
+  path: "/allowlist/{number}",
+  ...route("Allow list"),
+  summary: "Allow a number: a sandbox recipient, or exempt from per-recipient caps",
+  request: { params: NumberParam, query: CountryQuery, body: optionalJson(AllowBody) },
+  responses: {
+    200: jsonResponse(AllowedNumber, "Already allowed (note updated)."),
+    201: jsonResponse(AllowedNumber, "Allowed."),
+    ...problemResponses(...numberErrors, "allowlist_full"),
+  },
+});
+const disallow = createRoute({
+  method: "delete",
+  path: "/allowlist/{number}",
+  ...route("Allow list"),
+  summary: "Remove a number from the allow list",
+  request: { params: NumberParam, query: CountryQuery },
+  responses: { 204: { description: "Removed." }, ...problemResponses("unauthorized", "invalid_number", "not_found", "rate_limited") },
+});
+const listAllowed = createRoute({
+  method: "get",
+  path: "/allowlist",
+  ...route("Allow list"),
+  summary: "Allowed numbers, by number",
+  request: { query: listQuery },
+  responses: { 200: jsonResponse(AllowList, "A page of the allow list."), ...problemResponses("unauthorized", "validation_failed", "rate_limited") },
+});
+
+export const recipients = createRouter()
+  .openapi(block, async (c) => {
+    const number = e164Of(c.req.valid("param").number, c.req.valid("query").country, "path.number");
+    const reason = c.req.header("content-type") ? (c.req.valid("json")?.reason ?? null) : null;
+    const { created, entry } = await blockNumber(c.env, c.var.auth.tenantId, number, reason);
+    return created ? c.json(presentBlocked(entry), 201) : c.json(presentBlocked(entry), 200);
+  })
+  .openapi(unblock, async (c) => {
+    await unblockNumber(c.env, c.var.auth.tenantId, e164Of(c.req.valid("param").number, c.req.valid("query").country, "path.number"));
+    return c.body(null, 204);
+  })
+  .openapi(listBlocked, async (c) => {
+    const { limit, cursor, source } = c.req.valid("query");
+    const { data, next } = await blocklistPage(c.env, c.var.auth.tenantId, limit, after(cursor), source);
+    return c.json(page(data.map(presentBlocked), next), 200);
+  })
+  .openapi(importBlocked, async (c) => {
+    const { country } = c.req.valid("query");
+    const csv = /^text\/csv/i.test(c.req.header("content-type") ?? "");
+    if (!csv && !c.req.raw.body) throw new ApiError("validation_failed", "Send a JSON array or text/csv.", { errors: [{ path: "body", message: "required" }] });
+    const source = csv ? csvImportRows(c.req.raw.body!) : jsonRows(await importJson(c.req.raw));
+    const rows = (async function* () {
+      for await (const { row, values } of source) yield { row, number: values.phone ?? values.number, reason: values.reason };
+    })();
+    return c.json(await importBlocklist(c.env, c.var.auth.tenantId, rows, country), 200);
+  })
+  .openapi(allow, async (c) => {
+    const number = e164Of(c.req.valid("param").number, c.req.valid("query").country, "path.number");
+    const note = c.req.header("content-type") ? (c.req.valid("json")?.note ?? null) : null;
+    const { created, entry } = await allowNumber(c.env, c.var.auth.tenantId, number, note, c.var.auth.sandbox);
+    return created ? c.json(presentAllowed(entry), 201) : c.json(presentAllowed(entry), 200);
+  })
+  .openapi(disallow, async (c) => {
+    await disallowNumber(c.env, c.var.auth.tenantId, e164Of(c.req.valid("param").number, c.req.valid("query").country, "path.number"));
+    return c.body(null, 204);
+  })
+  .openapi(listAllowed, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const { data, next } = await allowlistPage(c.env, c.var.auth.tenantId, limit, after(cursor));
+    return c.json(page(data.map(presentAllowed), next), 200);
+  });

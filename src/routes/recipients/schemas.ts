@@ -1,0 +1,42 @@
+import { z } from "@hono/zod-openapi";
+import { BLOCK_SOURCES } from "../../domain/admission";
+import { listQuery } from "../../lib/pagination";
+import type { AllowEntry, BlockEntry } from "../../meter/tenant-meter";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export const NumberParam = z.object({
+  number: z.string().min(1).max(32).openapi({ param: { name: "number", in: "path" }, example: "+8613800138000", description: "E.164 (URL-encode the +), or national with `country`." }),
+});
+
+export const CountryQuery = z.object({
+  country: z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as CN").optional().openapi({ description: "Country for numbers in national format." }),
+});
+
+export const BlockBody = z.object({ reason: z.string().trim().min(1).max(200).optional() }).strict().openapi("BlockRequest");
+export const AllowBody = z.object({ note: z.string().trim().min(1).max(200).optional() }).strict().openapi("AllowRequest");
+
+export const BlockedNumber = z
+  .object({ number: z.string(), source: z.enum(BLOCK_SOURCES), reason: z.string().nullable(), created_at: z.string() })
+  .openapi("BlockedNumber");
+export const AllowedNumber = z.object({ number: z.string(), note: z.string().nullable(), created_at: z.string() }).openapi("AllowedNumber");
+
+export const BlockList = z.object({ data: z.array(BlockedNumber), next_cursor: z.string().nullable() }).openapi("BlockList");
+export const AllowList = z.object({ data: z.array(AllowedNumber), next_cursor: z.string().nullable() }).openapi("AllowList");
+export const BlockListQuery = listQuery.extend({ source: z.enum(BLOCK_SOURCES).optional() });
+
+export const BlocklistImportJson = z
+  .array(z.union([z.string().max(64), z.object({ number: z.string().max(64), reason: z.string().max(200).optional() }).strict()]))
+  .openapi("BlocklistImportRequest", { description: "Numbers, or {number, reason}; or send text/csv with a `phone` (or `number`) column and an optional `reason`." });
+
+export const ImportReport = z
+  .object({
+    imported: z.number().int().openapi({ description: "New entries." }),
+    updated: z.number().int().openapi({ description: "Entries that were already there." }),
+    invalid: z.number().int(),
+    errors: z.array(z.object({ row: z.number().int(), input: z.string(), path: z.string(), message: z.string() })).openapi({ description: "The first 100 invalid rows; `invalid` counts them all." }),
+  })
+  .openapi("ImportReport");
+
+export const presentBlocked = (e: BlockEntry) => ({ number: e.number, source: e.source, reason: e.reason, created_at: iso(e.created_at) });
+export const presentAllowed = (e: AllowEntry) => ({ number: e.number, note: e.note, created_at: iso(e.created_at) });

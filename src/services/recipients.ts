@@ -1,0 +1,112 @@
+import { parsePhone } from "../domain/phone";
+import type { BlockSource } from "../domain/admission";
+import { ApiError, type FieldError } from "../lib/errors";
+import { csvRows } from "../lib/csv";
+import { meterFor } from "../meter/client";
+import type { AllowEntry, BlockEntry } from "../meter/tenant-meter";
+
+type MeterEnv = Pick<Env, "METER">;
+
+/** The sandbox allows this many recipients. */
+export const SANDBOX_ALLOWLIST_MAX = 10;
+export const BLOCKLIST_IMPORT_MAX = 10_000;
+
+/** A number as the API takes it (E.164, or national with `country`), in E.164, or a located 422. */
+export function e164Of(input: string, country: string | undefined, path: string): string {
+  const phone = parsePhone(input, country);
+  if (!phone.ok) throw new ApiError("invalid_number", phone.detail, { extra: { reason: phone.reason }, errors: [{ path, message: phone.detail }] });
+  return phone.e164;
+}
+
+export async function blockNumber(env: MeterEnv, tenantId: string, number: string, reason: string | null) {
+  const result = await meterFor(env, tenantId).block([{ number, reason }], "api");
+  return { created: result.created === 1, entry: (await meterFor(env, tenantId).blockEntry(number))! };
+}
+
+export async function unblockNumber(env: MeterEnv, tenantId: string, number: string): Promise<void> {
+  if (!(await meterFor(env, tenantId).unblock(number))) throw new ApiError("not_found", `${number} is not on your block list.`);
+}
+
+export async function blocklistPage(env: MeterEnv, tenantId: string, limit: number, after?: string, source?: BlockSource) {
+  const rows = await meterFor(env, tenantId).blocklist(limit, after, source);
+  return pageByNumber(rows, limit);
+}
+
+export async function allowNumber(env: MeterEnv, tenantId: string, number: string, note: string | null, sandbox: boolean) {
+  const result = await meterFor(env, tenantId).allow(number, note, sandbox ? SANDBOX_ALLOWLIST_MAX : null);
+  if ("full" in result) {
+    throw new ApiError("allowlist_full", `In the sandbox the allow list holds at most ${SANDBOX_ALLOWLIST_MAX} numbers; remove one first.`);
+  }
+  return result;
+}
+
+export async function disallowNumber(env: MeterEnv, tenantId: string, number: string): Promise<void> {
+  if (!(await meterFor(env, tenantId).disallow(number))) throw new ApiError("not_found", `${number} is not on your allow list.`);
+}
+
+export async function allowlistPage(env: MeterEnv, tenantId: string, limit: number, after?: string) {
+  return pageByNumber(await meterFor(env, tenantId).allowlist(limit, after), limit);
+}
+
+function pageByNumber<T extends BlockEntry | AllowEntry>(rows: T[], limit: number) {
+  const data = rows.slice(0, limit);
+  return { data, next: rows.length > limit ? data.at(-1)!.number : null };
+}
+
+export interface ImportReport {
+  imported: number;
+  updated: number;
+  invalid: number;
+  errors: (FieldError & { row: number; input: string })[];
+}
+
+/** Errors listed in an import's answer; the rest are only counted. */
+export const IMPORT_ERRORS_SHOWN = 100;
+
+/**
+ * Imports numbers into the block list from JSON items or CSV rows (a `phone` or `number` column and
+ * an optional `reason`). Valid rows are kept, duplicates merged, invalid rows reported by row number;
+ * nothing is written until every row is read, so a body that fails half way imports nothing.
+ */
+export async function importBlocklist(
+  env: MeterEnv,
+  tenantId: string,
+  rows: AsyncIterable<{ row: number; number: string | undefined; reason: string | undefined }>,
+  country: string | undefined,
+): Promise<ImportReport> {
+  const entries = new Map<string, string | null>();
+  const report: ImportReport = { imported: 0, updated: 0, invalid: 0, errors: [] };
+  let count = 0;
+  for await (const { row, number, reason } of rows) {
+    if (++count > BLOCKLIST_IMPORT_MAX) {
+      throw new ApiError("validation_failed", `A block-list import takes at most ${BLOCKLIST_IMPORT_MAX} numbers.`, {
+        errors: [{ path: "body", message: `more than ${BLOCKLIST_IMPORT_MAX} rows` }],
+      });
+    }
+    const phone = number ? parsePhone(number, country) : null;
+    if (!phone?.ok) {
+      report.invalid += 1;
+      if (report.errors.length < IMPORT_ERRORS_SHOWN) {
+        report.errors.push({ row, input: number ?? "", path: `row ${row}`, message: phone ? phone.detail : "no phone number in this row" });
+      }
+      continue;
+    }
+    entries.set(phone.e164, reason || null);
+  }
+  const result = await meterFor(env, tenantId).block([...entries].map(([n, r]) => ({ number: n, reason: r })), "import");
+  return { ...report, imported: result.created, updated: result.updated };
+}
+
+/** Rows of a JSON import: strings, or objects with the columns as keys. Rows count from 1. */
+export async function* jsonRows(items: (string | Record<string, string>)[]) {
+  let row = 0;
+  for (const item of items) {
+    row += 1;
+    yield { row, values: typeof item === "string" ? { phone: item } : item };
+  }
+}
+
+/** Rows of a CSV import, numbered by their line in the file. */
+export async function* csvImportRows(body: ReadableStream<Uint8Array>) {
+  for await (const { line, values } of csvRows(body)) yield { row: line, values };
+}
