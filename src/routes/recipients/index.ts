@@ -44,11 +44,9 @@ const page = <T>(data: T[], next: string | null) => ({ data, next_cursor: next &
 
 const route = (tag: string) => ({ tags: [tag], security });
 
-async function importJson(request: Request) {
-  const body: unknown = await request.json().catch(() => {
-    throw new ApiError("malformed_json", "The request body is not valid JSON.");
-  });
-  const parsed = BlocklistImportJson.safeParse(body);
+/** The JSON body, already parsed and checked by the route's validator. */
+async function importJson(c: { req: { json: () => Promise<unknown> } }) {
+  const parsed = BlocklistImportJson.safeParse(await c.req.json());
   if (!parsed.success) throw validationError(parsed.error, "json");
   return parsed.data;
 }
@@ -85,7 +83,8 @@ const importBlocked = createRoute({
   description: "Bodies up to 10 MiB. Valid rows are imported, duplicates merged; invalid rows are reported with their row numbers.",
   request: {
     query: CountryQuery,
-    body: { required: true, content: { "application/json": { schema: BlocklistImportJson }, "text/csv": { schema: { type: "string" } } } },
+    // Not `required`: the JSON validator then runs only for JSON bodies, and CSV streams to the handler.
+    body: { required: false, content: { "application/json": { schema: BlocklistImportJson }, "text/csv": { schema: { type: "string" } } } },
   },
   responses: { 200: jsonResponse(ImportReport, "What was imported."), ...problemResponses(...numberErrors, "payload_too_large") },
 });
@@ -138,7 +137,7 @@ export const recipients = createRouter()
     const { country } = c.req.valid("query");
     const csv = /^text\/csv/i.test(c.req.header("content-type") ?? "");
     if (!csv && !c.req.raw.body) throw new ApiError("validation_failed", "Send a JSON array or text/csv.", { errors: [{ path: "body", message: "required" }] });
-    const source = csv ? csvImportRows(c.req.raw.body!) : jsonRows(await importJson(c.req.raw));
+    const source = csv ? csvImportRows(c.req.raw.body!) : jsonRows(await importJson(c));
     const rows = (async function* () {
       for await (const { row, values } of source) yield { row, number: values.phone ?? values.number, reason: values.reason };
     })();
