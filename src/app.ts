@@ -14,6 +14,7 @@ import { contentRules } from "./routes/content-rules";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
 import { messages } from "./routes/messages";
+import { inbound } from "./routes/inbound";
 import { numbers } from "./routes/numbers";
 import { recipients } from "./routes/recipients";
 import { sendersRouter } from "./routes/senders";
@@ -56,6 +57,7 @@ function buildApp() {
   app.route("/v1/content-rules", contentRules);
   app.route("/v1/numbers", numbers);
   app.route("/v1", recipients);
+  app.route("/v1", inbound);
   app.route("/v1/keys", keys);
   app.route("/v1/admin", admin);
   app.route("/v1/admin", reviews);

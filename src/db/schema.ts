@@ -4,6 +4,7 @@ import { KEY_MODES } from "../domain/api-key";
 import { ENCODINGS } from "../domain/encoding";
 import type { ContentRule } from "../domain/content-policy";
 import { MESSAGE_STATUSES, MESSAGE_TYPES } from "../domain/message-status";
+import { KEYWORD_ACTIONS, type KeywordSettings } from "../domain/keywords";
 import { SENDER_KINDS } from "../domain/senders";
 import { TEMPLATE_STATUSES, type ParamDeclarations } from "../domain/templates";
 
@@ -18,6 +19,8 @@ export const tenants = sqliteTable("tenants", {
   sandbox: integer("sandbox", { mode: "boolean" }).notNull().default(true),
   // Used as `from` when a message names none.
   defaultSenderId: text("default_sender_id"),
+  // JSON: the tenant's reply keywords and auto-replies; null means the defaults (src/domain/keywords.ts).
+  keywords: text("keywords", { mode: "json" }).$type<KeywordSettings>(),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -171,6 +174,41 @@ export const contentPolicies = sqliteTable("content_policies", {
   updatedAt: integer("updated_at").notNull(),
 });
 
+// Numbers the operator assigned to a tenant: an inbound message's destination names its tenant.
+export const tenantNumbers = sqliteTable("tenant_numbers", {
+  number: text("number").primaryKey(),
+  tenantId: text("tenant_id").notNull().references(() => tenants.id),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const inboundMessages = sqliteTable(
+  "inbound_messages",
+  {
+    id: text("id").primaryKey(),
+    // Null when the destination is no tenant's number: recorded, not refused.
+    tenantId: text("tenant_id"),
+    carrier: text("carrier").notNull(),
+    // The carrier's delivery id (Standard Webhooks `webhook-id`): a redelivered webhook is recorded once.
+    webhookId: text("webhook_id").notNull(),
+    from: text("from").notNull(),
+    to: text("to").notNull(),
+    text: text("text").notNull(),
+    // What the reply did: opt_out, opt_in, help, or nothing.
+    action: text("action", { enum: KEYWORD_ACTIONS }),
+    // The latest message of ours to the sender, which this most likely answers.
+    inReplyTo: text("in_reply_to"),
+    // Set once its action and auto-reply are done; a redelivery before then does them again.
+    handledAt: integer("handled_at"),
+    receivedAt: integer("received_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("inbound_webhook_idx").on(t.carrier, t.webhookId),
+    index("inbound_tenant_idx").on(t.tenantId, t.id),
+    index("inbound_tenant_from_idx").on(t.tenantId, t.from, t.id),
+  ],
+);
+
 // The operator's price list: micro-units per segment, by destination country; `default` for the rest.
 export const prices = sqliteTable("prices", {
   country: text("country").primaryKey(),
@@ -196,3 +234,4 @@ export type TemplateRow = typeof templates.$inferSelect;
 export type TemplateVersionRow = typeof templateVersions.$inferSelect;
 export type SenderRow = typeof senders.$inferSelect;
 export type ContentPolicyRow = typeof contentPolicies.$inferSelect;
+export type InboundMessageRow = typeof inboundMessages.$inferSelect;

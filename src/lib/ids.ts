@@ -8,6 +8,7 @@ export const ID_PREFIXES = {
   simulatorMessage: "sim",
   template: "tpl",
   sender: "snd",
+  inbound: "inb",
   contentRule: "rul",
   ledgerEntry: "led",
 } as const;

@@ -281,6 +281,15 @@ export class TenantMeter extends DurableObject<Env> {
     });
   }
 
+  /** An opt-out reply: blocks the number unless it is blocked already (an API block keeps its source). */
+  optOut(number: string, reason: string): boolean {
+    return (
+      this.sql
+        .exec(`INSERT OR IGNORE INTO blocklist (number, source, reason, created_at) VALUES (?, 'opt_out', ?, ?) RETURNING number`, number, reason, this.now())
+        .toArray().length > 0
+    );
+  }
+
   /** Removes a number from the block list (only if it got there by `onlySource`, when given). */
   unblock(number: string, onlySource?: BlockSource): boolean {
     const removed = onlySource

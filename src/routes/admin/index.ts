@@ -5,10 +5,13 @@ import { createApiKey, revokeApiKey } from "../../services/api-keys";
 import { listQuery } from "../../lib/pagination";
 import { meterFor } from "../../meter/client";
 import { creditTenant, ledgerPage } from "../../services/billing";
+import { assignNumber } from "../../services/inbound";
+import { e164Of } from "../../services/recipients";
 import { FALLBACK_UNIT_PRICE, listPrices, putPrice } from "../../services/prices";
 import { createTenant, getTenant, updateTenant } from "../../services/tenants";
 import { ApiKey, CreatedApiKey, CreateKeyBody, KeyIdParam, presentCreatedKey, presentKey } from "../keys/schemas";
 import {
+  AssignNumberBody,
   CountryParam,
   CreateTenantBody,
   CreditBody,
@@ -24,6 +27,7 @@ import {
   Tenant,
   TenantDetail,
   TenantIdParam,
+  TenantNumber,
   UpdateTenantBody,
 } from "./schemas";
 
@@ -80,6 +84,20 @@ const ledgerRoute = createRoute({
   summary: "A tenant's ledger, newest first: every reserve, refund and credit",
   request: { params: TenantIdParam, query: listQuery },
   responses: { 200: jsonResponse(LedgerPage, "A page of entries."), ...problemResponses("unauthorized", "not_found", "validation_failed") },
+});
+
+const assignNumberRoute = createRoute({
+  method: "post",
+  path: "/tenants/{id}/numbers",
+  tags,
+  security,
+  summary: "Assign a number to a tenant: replies to it reach that tenant",
+  request: { params: TenantIdParam, body: jsonBody(AssignNumberBody) },
+  responses: {
+    200: jsonResponse(TenantNumber, "Already this tenant's."),
+    201: jsonResponse(TenantNumber, "Assigned."),
+    ...problemResponses(...bodyErrors, "invalid_number", "not_found", "already_exists"),
+  },
 });
 
 const listPricesRoute = createRoute({
@@ -153,6 +171,13 @@ export const admin = createRouter()
     const { limit, cursor } = c.req.valid("query");
     const { data, next_cursor } = await ledgerPage(c.env, tenant.id, limit, cursor);
     return c.json({ data: data.map(presentLedgerEntry), next_cursor }, 200);
+  })
+  .openapi(assignNumberRoute, async (c) => {
+    const tenant = await getTenant(c.var.db, c.req.valid("param").id);
+    const { number, country } = c.req.valid("json");
+    const { row, created } = await assignNumber(c.var.db, tenant.id, e164Of(number, country, "body.number"));
+    const body = { number: row.number, tenant_id: row.tenantId, created_at: new Date(row.createdAt).toISOString() };
+    return created ? c.json(body, 201) : c.json(body, 200);
   })
   .openapi(listPricesRoute, async (c) => {
     const rows = await listPrices(c.var.db);

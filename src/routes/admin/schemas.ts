@@ -99,3 +99,15 @@ export const PriceList = z
 export function presentPrice(row: PriceRow, currency: string): z.infer<typeof Price> {
   return { country: row.country, unit_price: row.unitPrice, currency, updated_at: new Date(row.updatedAt).toISOString() };
 }
+
+export const AssignNumberBody = z
+  .object({
+    number: z.string().min(1).max(32).openapi({ example: "+14155550100" }),
+    country: z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as CN").optional(),
+  })
+  .strict()
+  .openapi("AssignNumberRequest");
+
+export const TenantNumber = z
+  .object({ number: z.string(), tenant_id: z.string(), created_at: z.string() })
+  .openapi("TenantNumber");

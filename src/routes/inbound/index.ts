@@ -1,0 +1,102 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { InboundMessageRow } from "../../db/schema";
+import { DEFAULT_KEYWORDS, KEYWORD_ACTIONS } from "../../domain/keywords";
+import { createRouter } from "../../lib/create-router";
+import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { listQuery, page } from "../../lib/pagination";
+import { keywordSettings, listInbound } from "../../services/inbound";
+import { updateTenant } from "../../services/tenants";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const security = [{ ApiKey: [] }];
+
+const Inbound = z
+  .object({
+    id: z.string().openapi({ example: "inb_01JD4Z0Q7W3X5Y6Z7A8B9C0D1E" }),
+    from: z.string(),
+    to: z.string(),
+    text: z.string(),
+    action: z.enum(KEYWORD_ACTIONS).nullable().openapi({ description: "What the reply did, if it was a keyword." }),
+    in_reply_to: z.string().nullable().openapi({ description: "Our latest message to the sender, which it most likely answers." }),
+    received_at: z.string(),
+  })
+  .openapi("InboundMessage");
+
+const present = (row: InboundMessageRow): z.infer<typeof Inbound> => ({
+  id: row.id,
+  from: row.from,
+  to: row.to,
+  text: row.text,
+  action: row.action,
+  in_reply_to: row.inReplyTo,
+  received_at: iso(row.receivedAt),
+});
+
+const keywordList = z.array(z.string().trim().min(1).max(20)).max(50);
+const Keywords = z
+  .object({
+    opt_out: keywordList,
+    opt_in: keywordList,
+    help: keywordList,
+    help_reply: z.string().trim().min(1).max(320),
+    opt_out_reply: z.string().trim().min(1).max(320).nullable(),
+    opt_in_reply: z.string().trim().min(1).max(320).nullable(),
+  })
+  .strict()
+  .openapi("Keywords", { description: "Replies that are exactly a keyword (any case, trimmed) act; `*_reply` answers them (null: no answer)." });
+
+const list = createRoute({
+  method: "get",
+  path: "/inbound",
+  tags: ["Inbound"],
+  security,
+  summary: "Replies received on your numbers, newest first",
+  request: {
+    query: listQuery.extend({
+      from: z.string().max(32).optional(),
+      to: z.string().max(32).optional(),
+      since: z.iso.datetime().optional().openapi({ description: "Only replies received at or after this time." }),
+    }),
+  },
+  responses: {
+    200: jsonResponse(z.object({ data: z.array(Inbound), next_cursor: z.string().nullable() }).openapi("InboundList"), "A page of replies."),
+    ...problemResponses("unauthorized", "validation_failed", "rate_limited"),
+  },
+});
+
+const getKeywords = createRoute({
+  method: "get",
+  path: "/keywords",
+  tags: ["Inbound"],
+  security,
+  summary: "Your opt-out, opt-in and HELP keywords and auto-replies",
+  responses: { 200: jsonResponse(Keywords, "The keywords."), ...problemResponses("unauthorized", "rate_limited") },
+});
+
+const putKeywords = createRoute({
+  method: "put",
+  path: "/keywords",
+  tags: ["Inbound"],
+  security,
+  summary: "Replace your keywords and auto-replies",
+  description: `Defaults: opt-out ${DEFAULT_KEYWORDS.opt_out.join(", ")}; opt-in ${DEFAULT_KEYWORDS.opt_in.join(", ")}; help HELP.`,
+  request: { body: jsonBody(Keywords) },
+  responses: {
+    200: jsonResponse(Keywords, "The keywords."),
+    ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "rate_limited"),
+  },
+});
+
+export const inbound = createRouter()
+  .openapi(list, async (c) => {
+    const { since, ...query } = c.req.valid("query");
+    const rows = await listInbound(c.var.db, c.var.auth.tenantId, { ...query, since: since ? Date.parse(since) : undefined });
+    const { data, next_cursor } = page(rows, query.limit);
+    return c.json({ data: data.map(present), next_cursor }, 200);
+  })
+  .openapi(getKeywords, async (c) => c.json(await keywordSettings(c.var.db, c.var.auth.tenantId), 200))
+  .openapi(putKeywords, async (c) => {
+    const keywords = c.req.valid("json");
+    await updateTenant(c.var.db, c.var.auth.tenantId, { keywords });
+    return c.json(keywords, 200);
+  });

@@ -1,0 +1,130 @@
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { inboundMessages } from "../../src/db/schema";
+import { DEFAULT_KEYWORDS } from "../../src/domain/keywords";
+import { ADMIN, call, createTenant, expectProblem, okJson } from "../helpers/api";
+import { send } from "../helpers/meter";
+import { postSigned } from "../helpers/receipts";
+import { db, number, waitForStatus } from "../helpers/seed";
+
+const PATH = "/webhooks/simulator/inbound";
+const enc = encodeURIComponent;
+
+/** A tenant with a number of its own, as an operator sets it up. */
+async function tenantWithNumber() {
+  const tenant = await createTenant();
+  const own = number("0100");
+  const assigned = await call(`/v1/admin/tenants/${tenant.tenantId}/numbers`, { method: "POST", headers: ADMIN, json: { number: own } });
+  expect(await okJson(assigned, 201)).toMatchObject({ number: own, tenant_id: tenant.tenantId });
+  return { ...tenant, own };
+}
+
+const reply = (from: string, to: string, text: string, webhookId?: string) =>
+  postSigned(PATH, { from, to, text, received_at: new Date().toISOString() }, { webhookId });
+
+async function blockEntry(key: string, numberE164: string) {
+  const list = await okJson(await call("/v1/blocklist?limit=100", { key }), 200);
+  return list.data.find((e: { number: string }) => e.number === numberE164) ?? null;
+}
+
+describe("inbound replies", () => {
+  it.each(DEFAULT_KEYWORDS.opt_out.flatMap((k) => [k, ` ${k.toLowerCase()} `]))("opts the sender out on %j", async (keyword) => {
+    const { key, own } = await tenantWithNumber();
+    const from = number();
+    expect(await okJson(await reply(from, own, keyword), 200)).toEqual({ result: "recorded", action: "opt_out" });
+    expect(await blockEntry(key, from)).toMatchObject({ source: "opt_out" });
+    await expectProblem(await send(key, { to: from, body: "hi" }), 422, "recipient_opted_out");
+  });
+
+  it.each(DEFAULT_KEYWORDS.opt_in)("opts the sender back in on %j, but only from an opt-out", async (keyword) => {
+    const { key, own } = await tenantWithNumber();
+    const optedOut = number();
+    await reply(optedOut, own, "退订");
+    expect(await okJson(await reply(optedOut, own, keyword.toLowerCase()), 200)).toEqual({ result: "recorded", action: "opt_in" });
+    expect(await blockEntry(key, optedOut)).toBeNull();
+    expect((await send(key, { to: optedOut, body: "welcome back" })).status).toBe(202);
+
+    // A number the tenant blocked itself stays blocked, whatever its owner replies.
+    const blocked = number();
+    await okJson(await call(`/v1/blocklist/${enc(blocked)}`, { method: "PUT", key }), 201);
+    await reply(blocked, own, "STOP");
+    await reply(blocked, own, keyword);
+    expect(await blockEntry(key, blocked)).toMatchObject({ source: "api" });
+  });
+
+  it("answers HELP with the tenant's help text, as an ordinary message whose receipts flow", async () => {
+    const { key, own } = await tenantWithNumber();
+    const from = number();
+    const webhookId = `evt_${crypto.randomUUID()}`;
+    expect(await okJson(await reply(from, own, "help", webhookId), 200)).toEqual({ result: "recorded", action: "help" });
+    // The carrier delivers the same webhook again: recorded once, answered once.
+    expect(await okJson(await reply(from, own, "help", webhookId), 200)).toEqual({ result: "duplicate", action: "help" });
+    const sent = await okJson(await call(`/v1/messages?to=${enc(from)}`, { key }), 200);
+    expect(sent.data).toHaveLength(1);
+    expect(sent.data[0]).toMatchObject({ body: DEFAULT_KEYWORDS.help_reply, price: 0 });
+    await waitForStatus(key, sent.data[0].id, "delivered");
+  });
+
+  it("records other replies without acting, linked to our latest message to the sender", async () => {
+    const { key, own } = await tenantWithNumber();
+    const from = number();
+    const ours = await okJson(await send(key, { to: from, body: "Your table is ready" }), 202);
+    expect(await okJson(await reply(from, own, "Stop by at 8?"), 200)).toEqual({ result: "recorded", action: null });
+    const inbound = await okJson(await call("/v1/inbound", { key }), 200);
+    expect(inbound.data).toMatchObject([{ from, to: own, text: "Stop by at 8?", action: null, in_reply_to: ours.id }]);
+    expect(await blockEntry(key, from)).toBeNull();
+  });
+
+  it("follows the keywords and replies a tenant sets", async () => {
+    const { key, own } = await tenantWithNumber();
+    const keywords = { ...DEFAULT_KEYWORDS, opt_out: ["ARRET"], opt_out_reply: "Vous ne recevrez plus de messages." };
+    expect(await okJson(await call("/v1/keywords", { method: "PUT", key, json: keywords }), 200)).toEqual(keywords);
+    const from = number();
+    expect(await okJson(await reply(from, own, "STOP"), 200)).toMatchObject({ action: null });
+    expect(await okJson(await reply(from, own, "arret"), 200)).toMatchObject({ action: "opt_out" });
+    const sent = await okJson(await call(`/v1/messages?to=${enc(from)}`, { key }), 200);
+    expect(sent.data.map((m: { body: string }) => m.body)).toEqual(["Vous ne recevrez plus de messages."]);
+    expect(await okJson(await call("/v1/keywords", { key }), 200)).toEqual(keywords);
+  });
+
+  it("records a reply to a number no tenant has, and acknowledges it", async () => {
+    const stranger = number("0199");
+    const response = await reply(number(), stranger, "STOP");
+    expect(await okJson(response, 200)).toEqual({ result: "unknown_destination", action: null });
+    const rows = await db.select().from(inboundMessages).where(eq(inboundMessages.to, stranger));
+    expect(rows).toMatchObject([{ tenantId: null, text: "STOP" }]);
+  });
+
+  it("refuses an unsigned reply and records nothing", async () => {
+    const { key, own } = await tenantWithNumber();
+    await expectProblem(
+      await call(PATH, { method: "POST", json: { from: number(), to: own, text: "STOP", received_at: new Date().toISOString() } }),
+      401,
+      "invalid_signature",
+    );
+    expect((await okJson(await call("/v1/inbound", { key }), 200)).data).toEqual([]);
+  });
+
+  it("lists replies by sender and time, and only the tenant's own", async () => {
+    const a = await tenantWithNumber();
+    const b = await tenantWithNumber();
+    const from = number();
+    const before = new Date(Date.now() - 1000).toISOString();
+    await reply(from, a.own, "hello");
+    await reply(number(), a.own, "hi");
+    expect((await okJson(await call(`/v1/inbound?from=${enc(from)}`, { key: a.key }), 200)).data).toHaveLength(1);
+    expect((await okJson(await call(`/v1/inbound?since=${enc(before)}`, { key: a.key }), 200)).data).toHaveLength(2);
+    expect((await okJson(await call(`/v1/inbound?since=${enc(new Date(Date.now() + 60_000).toISOString())}`, { key: a.key }), 200)).data).toEqual([]);
+    expect((await okJson(await call("/v1/inbound", { key: b.key }), 200)).data).toEqual([]);
+  });
+
+  it("assigns a number to one tenant only", async () => {
+    const { own } = await tenantWithNumber();
+    const other = await createTenant();
+    await expectProblem(
+      await call(`/v1/admin/tenants/${other.tenantId}/numbers`, { method: "POST", headers: ADMIN, json: { number: own } }),
+      409,
+      "already_exists",
+    );
+  });
+});
