@@ -14,6 +14,7 @@ import { contentRules } from "./routes/content-rules";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
 import { messages } from "./routes/messages";
+import { contactsRouter } from "./routes/contacts";
 import { inbound } from "./routes/inbound";
 import { numbers } from "./routes/numbers";
 import { recipients } from "./routes/recipients";
@@ -34,7 +35,7 @@ const OPENAPI_INFO = {
 };
 
 // Bulk imports: JSON or CSV, up to IMPORT_BODY_LIMIT.
-const IMPORT_PATHS = ["/v1/blocklist/import"];
+const IMPORT_PATHS = ["/v1/blocklist/import", "/v1/contacts/import"];
 
 function buildApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -46,7 +47,7 @@ function buildApp() {
   app.use("/v1/*", except("/v1/admin/*", tenantAuth));
   app.use("/v1/*", except(["/v1/admin/*", (c) => c.req.method === "POST" && c.req.path === "/v1/messages"], requestRate));
   app.use("/v1/*", except(IMPORT_PATHS, limitBody(), requireJson));
-  app.use(IMPORT_PATHS[0]!, limitBody(IMPORT_BODY_LIMIT), requireBodyType("json", "csv"));
+  for (const path of IMPORT_PATHS) app.use(path, limitBody(IMPORT_BODY_LIMIT), requireBodyType("json", "csv"));
   app.use("/webhooks/*", limitBody(), requireJson);
 
   app.route("/health", health);
@@ -58,6 +59,7 @@ function buildApp() {
   app.route("/v1/numbers", numbers);
   app.route("/v1", recipients);
   app.route("/v1", inbound);
+  app.route("/v1", contactsRouter);
   app.route("/v1/keys", keys);
   app.route("/v1/admin", admin);
   app.route("/v1/admin", reviews);

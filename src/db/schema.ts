@@ -209,6 +209,42 @@ export const inboundMessages = sqliteTable(
   ],
 );
 
+export const contacts = sqliteTable(
+  "contacts",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    phone: text("phone").notNull(),
+    // JSON: a flat map of strings, used as template params when sending to a group.
+    attributes: text("attributes", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("contacts_tenant_phone_idx").on(t.tenantId, t.phone), index("contacts_tenant_idx").on(t.tenantId, t.id)],
+);
+
+export const groups = sqliteTable(
+  "groups",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    name: text("name").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("groups_tenant_idx").on(t.tenantId, t.id)],
+);
+
+export const groupMembers = sqliteTable(
+  "group_members",
+  {
+    groupId: text("group_id").notNull().references(() => groups.id),
+    contactId: text("contact_id").notNull().references(() => contacts.id),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.contactId] }), index("group_members_contact_idx").on(t.contactId)],
+);
+
 // The operator's price list: micro-units per segment, by destination country; `default` for the rest.
 export const prices = sqliteTable("prices", {
   country: text("country").primaryKey(),
@@ -235,3 +271,5 @@ export type TemplateVersionRow = typeof templateVersions.$inferSelect;
 export type SenderRow = typeof senders.$inferSelect;
 export type ContentPolicyRow = typeof contentPolicies.$inferSelect;
 export type InboundMessageRow = typeof inboundMessages.$inferSelect;
+export type ContactRow = typeof contacts.$inferSelect;
+export type GroupRow = typeof groups.$inferSelect;

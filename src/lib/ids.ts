@@ -9,6 +9,8 @@ export const ID_PREFIXES = {
   template: "tpl",
   sender: "snd",
   inbound: "inb",
+  contact: "con",
+  group: "grp",
   contentRule: "rul",
   ledgerEntry: "led",
 } as const;
