@@ -1,9 +1,10 @@
 // `npm run bench`: on a local `wrangler dev`, bounded in count and time, at 1 and 50 connections:
 // GET /health (the floor), POST /v1/messages through the tenant's metering Durable Object, the same
 // send by an approved template with 5 params, and the free-text send for a tenant exempt from metering
-// (no DO call); then 50 connections on one tenant (one DO) against 50 connections over 50 tenants.
-// Before each run it waits for the previous run's messages to be delivered. Starts its own wrangler (own port, own throwaway
-// database) and stops only that process group.
+// (its DO call checks only the block list and sandbox); then 50 connections on one tenant (one DO)
+// against 50 connections over 50 tenants. Before each run it waits for the previous run's messages to
+// be delivered. Then: lookup of 1,000 numbers (latency), and a 100,000-row CSV contact import (seconds
+// and rows/s). Starts its own wrangler (own port, own throwaway database) and stops only that process group.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -47,7 +48,7 @@ async function post(base, path, token, body, method = "POST") {
 
 function load(name, options) {
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ ...options, amount: REQUESTS, timeout: 10 }, (error, result) =>
+    const instance = autocannon({ amount: REQUESTS, ...options, timeout: 10 }, (error, result) =>
       error ? reject(error) : resolve({ name, connections: options.connections, floor: options.floor, result }),
     );
     // The count bounds the run; this bounds its time.
@@ -140,7 +141,7 @@ try {
     await settle();
     rows.push(await load("POST /v1/messages, metered, template (5 params)", { ...send(metered, templateBody), connections, floor }));
     await settle();
-    rows.push(await load("POST /v1/messages, exempt (no DO call)", { ...send(exempt), connections, floor }));
+    rows.push(await load("POST /v1/messages, exempt from metering", { ...send(exempt), connections, floor }));
     await settle();
   }
   // Contention: the same 50 connections, each on its own tenant, so 50 DOs share the load.
@@ -167,6 +168,32 @@ try {
       `| ${name} | ${connections} | ${done} | ${result.non2xx + result.errors} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${ratio} |`,
     );
   }
+  // Number lookup: 1,000 numbers a request, one connection, for its latency.
+  const lookupBody = JSON.stringify({
+    numbers: Array.from({ length: 1000 }, (_, i) => [`+1415${2_000_000 + i}`, `07400 ${String(100_000 + i)}`, `+86 138 0013 ${String(8000 + (i % 1000)).padStart(4, "0")}`, "12"][i % 4]),
+    country: "GB",
+  });
+  const lookup = await load("POST /v1/numbers/lookup (1,000 numbers)", {
+    ...send(metered, lookupBody),
+    url: `${base}/v1/numbers/lookup`,
+    connections: 1,
+    floor: "GET /health @1",
+    amount: 200,
+  });
+
+  // A 100,000-row contact import, timed end to end, into a fresh tenant.
+  const importer = await tenant("bench import", { limits: BENCH_LIMITS });
+  const csv = ["phone,first_name,code"];
+  for (let i = 0; i < 100_000; i++) csv.push(`+1415${2_000_000 + i},Name${i},${i}`);
+  const csvBody = csv.join("\n");
+  const started = performance.now();
+  const imported = await fetch(`${base}/v1/contacts/import`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${importer}`, "content-type": "text/csv" },
+    body: csvBody,
+  }).then((r) => r.json());
+  const importSeconds = (performance.now() - started) / 1000;
+
   for (const connections of [1, 50]) {
     const run = (name) => rows.find((r) => r.name === name && r.connections === connections).result;
     const text = run("POST /v1/messages, metered (1 DO call)");
@@ -176,6 +203,15 @@ try {
         `p50 ${byTemplate.latency.p50} vs ${text.latency.p50} ms`,
     );
   }
+  const l = lookup.result;
+  console.log(
+    `Lookup of 1,000 numbers: ${l.requests.total ?? l["2xx"]} requests, p50 ${l.latency.p50} ms, p99 ${l.latency.p99} ms ` +
+      `(${(l.latency.p50 / 1000).toFixed(3)} ms a number at p50)`,
+  );
+  console.log(
+    `Import of 100,000 CSV rows (${(csvBody.length / 2 ** 20).toFixed(1)} MiB): ${importSeconds.toFixed(2)} s, ` +
+      `${Math.round(100_000 / importSeconds)} rows/s; imported ${imported.imported}, invalid ${imported.invalid}`,
+  );
 } finally {
   stop();
 }

@@ -139,6 +139,15 @@ describe("sandbox and allow list", () => {
     await expectProblem(await send(key, { to: other, body: "code", type: "otp" }), 429, "recipient_frequency_capped");
   });
 
+  it("keeps each tenant's allow list to itself", async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    const to = number();
+    await okJson(await call(`/v1/allowlist/${enc(to)}`, { method: "PUT", key: a.key }), 201);
+    expect((await okJson(await call("/v1/allowlist", { key: b.key }), 200)).data).toEqual([]);
+    await expectProblem(await call(`/v1/allowlist/${enc(to)}`, { method: "DELETE", key: b.key }), 404, "not_found");
+  });
+
   it("keeps a block list entry stronger than the allow list", async () => {
     const { key } = await createTenant();
     const to = number();
