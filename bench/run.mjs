@@ -168,6 +168,7 @@ try {
       `| ${name} | ${connections} | ${done} | ${result.non2xx + result.errors} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${ratio} |`,
     );
   }
+  await settle();
   // Number lookup: 1,000 numbers a request, one connection, for its latency.
   const lookupBody = JSON.stringify({
     numbers: Array.from({ length: 1000 }, (_, i) => [`+1415${2_000_000 + i}`, `07400 ${String(100_000 + i)}`, `+86 138 0013 ${String(8000 + (i % 1000)).padStart(4, "0")}`, "12"][i % 4]),

@@ -85,6 +85,9 @@ describe("inbound replies", () => {
     const sent = await okJson(await call(`/v1/messages?to=${enc(from)}`, { key }), 200);
     expect(sent.data.map((m: { body: string }) => m.body)).toEqual(["Vous ne recevrez plus de messages."]);
     expect(await okJson(await call("/v1/keywords", { key }), 200)).toEqual(keywords);
+    // Another tenant keeps the defaults.
+    const other = await createTenant();
+    expect(await okJson(await call("/v1/keywords", { key: other.key }), 200)).toEqual(DEFAULT_KEYWORDS);
   });
 
   it("records a reply to a number no tenant has, and acknowledges it", async () => {
