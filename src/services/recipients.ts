@@ -58,6 +58,15 @@ export interface ImportReport {
   updated: number;
   invalid: number;
   errors: (FieldError & { row: number; input: string })[];
+  /** Invalid rows beyond the ones listed in `errors`. */
+  errors_not_shown: number;
+}
+
+/** Adds an invalid row to a report: listed while there is room, counted always. */
+export function reportInvalid(report: ImportReport, row: number, input: string, message: string): void {
+  report.invalid += 1;
+  if (report.errors.length < IMPORT_ERRORS_SHOWN) report.errors.push({ row, input, path: `row ${row}`, message });
+  else report.errors_not_shown += 1;
 }
 
 /** Errors listed in an import's answer; the rest are only counted. */
@@ -75,7 +84,7 @@ export async function importBlocklist(
   country: string | undefined,
 ): Promise<ImportReport> {
   const entries = new Map<string, string | null>();
-  const report: ImportReport = { imported: 0, updated: 0, invalid: 0, errors: [] };
+  const report: ImportReport = { imported: 0, updated: 0, invalid: 0, errors: [], errors_not_shown: 0 };
   let count = 0;
   for await (const { row, number, reason } of rows) {
     if (++count > BLOCKLIST_IMPORT_MAX) {
@@ -85,10 +94,7 @@ export async function importBlocklist(
     }
     const phone = number ? parsePhone(number, country) : null;
     if (!phone?.ok) {
-      report.invalid += 1;
-      if (report.errors.length < IMPORT_ERRORS_SHOWN) {
-        report.errors.push({ row, input: number ?? "", path: `row ${row}`, message: phone ? phone.detail : "no phone number in this row" });
-      }
+      reportInvalid(report, row, number ?? "", phone ? phone.detail : "no phone number in this row");
       continue;
     }
     entries.set(phone.e164, reason || null);

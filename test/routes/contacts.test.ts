@@ -59,12 +59,20 @@ describe("contact import", () => {
     const lines = ["phone,code"];
     for (let i = 0; i < 100_000; i++) lines.push(`+1415${2_000_000 + i},c${i}`);
     const report = await okJson(await csvImport(key, lines.join("\n")), 200);
-    expect(report).toEqual({ imported: 100_000, updated: 0, invalid: 0, errors: [] });
+    expect(report).toEqual({ imported: 100_000, updated: 0, invalid: 0, errors: [], errors_not_shown: 0 });
     const page = await okJson(await call("/v1/contacts?limit=1", { key }), 200);
     expect(page.data[0]).toMatchObject({ phone: "+14152099999", attributes: { code: "c99999" } });
 
     const over = await okJson(await csvImport(key, `${lines.join("\n")}\n+14153000000,x`), 200);
     expect(over).toMatchObject({ imported: 0, updated: 100_000, invalid: 1, errors: [{ row: 100_002 }] });
+  });
+
+  it("lists the first 100 invalid rows and counts the rest", async () => {
+    const { key } = await createTenant();
+    const report = await okJson(await csvImport(key, `phone\n${"bad\n".repeat(150)}`), 200);
+    expect(report).toMatchObject({ imported: 0, invalid: 150, errors_not_shown: 50 });
+    expect(report.errors).toHaveLength(100);
+    expect(report.errors[0]).toMatchObject({ row: 2, input: "bad" });
   });
 
   it("refuses a body over 10 MiB, importing nothing", async () => {

@@ -34,7 +34,8 @@ export const ImportReport = z
     imported: z.number().int().openapi({ description: "New entries." }),
     updated: z.number().int().openapi({ description: "Entries that were already there." }),
     invalid: z.number().int(),
-    errors: z.array(z.object({ row: z.number().int(), input: z.string(), path: z.string(), message: z.string() })).openapi({ description: "The first 100 invalid rows; `invalid` counts them all." }),
+    errors: z.array(z.object({ row: z.number().int(), input: z.string(), path: z.string(), message: z.string() })).openapi({ description: "The first 100 invalid rows." }),
+    errors_not_shown: z.number().int().openapi({ description: "Invalid rows beyond those listed." }),
   })
   .openapi("ImportReport");
 
