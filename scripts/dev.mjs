@@ -6,6 +6,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { devVars, root, waitForHealth, wrangler } from "./local-server.mjs";
 
+const DEV_NUMBER = "+14155550100";
+
 const HOST = "127.0.0.1";
 const PORT = Number(process.env.PORT ?? 8787);
 const BASE = `http://${HOST}:${PORT}`;
@@ -51,6 +53,9 @@ child.on("exit", (code) => process.exit(code ?? 0));
 try {
   await waitForHealth(BASE, child);
   const { tenant_id, key } = await ensureDevTenant(ADMIN_TOKEN);
+  // Replies to this number reach the dev tenant (npm run simulate:reply); assigning it again is harmless.
+  const assigned = await api(`/v1/admin/tenants/${tenant_id}/numbers`, { token: ADMIN_TOKEN, body: { number: DEV_NUMBER } });
+  if (assigned.status >= 300) console.warn(`assigning ${DEV_NUMBER} to the dev tenant failed: ${JSON.stringify(assigned.json)}`);
   console.log(`
   SMS gateway running at ${BASE}   (API reference: ${BASE}/docs)
   Dev tenant ${tenant_id}, test API key (the simulator carrier; never charged):
@@ -63,6 +68,10 @@ try {
       -H "Content-Type: application/json" -d '{"to": "+14155550123", "body": "Hello from the gateway"}'
 
   Then follow it (delivered within seconds): curl -s ${BASE}/v1/messages/<id> -H "Authorization: Bearer $SMS_KEY"
+  A handset's reply to the tenant's number ${DEV_NUMBER} (STOP opts out, START back in, HELP is answered):
+
+    npm run simulate:reply -- +14155550123 STOP
+
   The cron (stuck-message sweeper) is fired every minute by this script.
 `);
   // wrangler dev does not run Cron Triggers by itself; fire ours as the platform would.

@@ -36,10 +36,13 @@ const security = [{ ApiKey: [] }];
 const numberErrors = ["malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "invalid_number", "rate_limited"] as const;
 const optionalJson = <T extends Parameters<typeof jsonBody>[0]>(schema: T) => ({ ...jsonBody(schema), required: false as const });
 
-const after = (cursor: string | undefined) => {
+/** The number a page ended on, from its cursor. */
+function after(cursor: string | undefined): string | undefined {
   if (!cursor) return undefined;
-  return decodeCursor(cursor) ?? (() => { throw invalidCursor(); })();
-};
+  const number = decodeCursor(cursor);
+  if (!number) throw invalidCursor();
+  return number;
+}
 const page = <T>(data: T[], next: string | null) => ({ data, next_cursor: next && encodeCursor(next) });
 
 const route = (tag: string) => ({ tags: [tag], security });
