@@ -8,13 +8,18 @@ import { getMessage } from "./api";
 
 export const db = createDb(env.DB);
 
+// US area codes where every exchange from 200 to 999 makes a valid number, whatever the line digits (checked).
+const AREA_CODES = ["415", "628", "650", "510", "408", "212", "646", "917"];
 let counter = 0;
-/** A fresh, valid US number ending in `suffix` (the simulator's outcome digits). */
+/**
+ * A fresh, valid US number ending in `suffix` (the simulator's outcome digits). Sequential, not random
+ * or time-based, so one test file never gets the same number twice (6,400 per suffix).
+ */
 export function number(suffix = "5555"): string {
   counter += 1;
-  // US exchanges run 200–999; the counter keeps numbers in one test file apart.
-  const middle = String(200 + ((Date.now() + counter) % 800));
-  return `+1415${middle}${suffix}`;
+  const area = AREA_CODES[Math.floor(counter / 800) % AREA_CODES.length]!;
+  const exchange = String(200 + (counter % 800));
+  return `+1${area}${exchange}${suffix}`;
 }
 
 /**
