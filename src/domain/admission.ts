@@ -34,6 +34,8 @@ export interface SendFacts {
   sandbox?: boolean;
   /** The tenant is exempt from metering: only the recipient checks apply. */
   exempt?: boolean;
+  /** An answer to the recipient's own keyword reply (HELP): owed even to a number that opted out. */
+  keywordReply?: boolean;
 }
 
 export type Refusal =
@@ -73,7 +75,7 @@ export function capRefusal(limits: Limits, type: MessageType, sends: readonly nu
 export function firstRefusal(snapshot: MeterSnapshot, send: SendFacts, now: number): Refusal | null {
   const { limits } = snapshot;
   if (send.sandbox && !snapshot.allowlisted) return { code: "sandbox_recipient_not_allowed" };
-  if (snapshot.blocked) return { code: snapshot.blocked.source === "opt_out" ? "recipient_opted_out" : "recipient_blocked" };
+  if (snapshot.blocked && !send.keywordReply) return { code: snapshot.blocked.source === "opt_out" ? "recipient_opted_out" : "recipient_blocked" };
   if (send.exempt) return null;
   if (snapshot.requests.tokens < 1) {
     return { code: "rate_limited", limit: "requests", retryAfter: secondsUntilAvailable(snapshot.requests, requestRule(limits)) };

@@ -51,6 +51,8 @@ export interface AdmitRequest {
   exempt?: boolean;
   /** A live key of a tenant in the sandbox: only allow-listed recipients. */
   sandbox?: boolean;
+  /** An answer to the recipient's keyword reply (HELP), owed even to a number that opted out. */
+  keywordReply?: boolean;
   /** The key, a hash of the request, and the answer to replay for it. */
   idempotency?: { key: string; fingerprint: string; response: string };
 }

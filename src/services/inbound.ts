@@ -87,19 +87,23 @@ async function act(env: InboundEnv, db: Db, tenantId: string, action: KeywordAct
   const meter = meterFor(env, tenantId);
   // The answer goes first: once a number opts out, nothing more reaches it, the confirmation included.
   const answer = autoReply(action, settings);
-  if (answer) await sendAutoReply(env, db, tenantId, from, answer);
+  if (answer) await sendAutoReply(env, db, tenantId, from, answer, action === "help");
   if (action === "opt_out") await meter.optOut(from, `replied "${text.trim()}"`);
   if (action === "opt_in") await meter.unblock(from, "opt_out");
 }
 
-/** An auto-reply is an ordinary outbound message (its receipts flow as any), free and unmetered. */
-async function sendAutoReply(env: InboundEnv, db: Db, tenantId: string, to: string, body: string) {
+/**
+ * An auto-reply is an ordinary outbound message (its receipts flow as any), free and unmetered. A HELP
+ * answer is owed even to a number that opted out (CTIA), so it passes the block list.
+ */
+async function sendAutoReply(env: InboundEnv, db: Db, tenantId: string, to: string, body: string, help: boolean) {
   try {
     await acceptMessage(env, db, { tenantId, keyId: "auto_reply", mode: "live", metered: false, sandbox: false }, { to, body, type: "notification" }, {
       render: () => "",
+      keywordReply: help,
     });
   } catch (error) {
-    // An opted-out sender asking for HELP, or a reply the content rules refuse: recorded, not retried.
+    // A reply the content rules refuse, or a confirmation to a number the tenant blocked: recorded, not retried.
     if (!(error instanceof ApiError)) throw error;
     log.warn("auto_reply_refused", { tenant_id: tenantId, code: error.code });
   }

@@ -101,7 +101,7 @@ export async function acceptMessage(
   db: Db,
   auth: AuthContext,
   input: SendInput,
-  options: { idempotencyKey?: string; render: (message: MessageWithEvents) => string },
+  options: { idempotencyKey?: string; render: (message: MessageWithEvents) => string; keywordReply?: boolean },
 ): Promise<SendResult> {
   const phone = parsePhone(input.to, input.country);
   const badNumber = numberError(phone);
@@ -152,6 +152,7 @@ export async function acceptMessage(
     price: row.price,
     exempt: !auth.metered,
     sandbox: auth.mode === "live" && auth.sandbox,
+    keywordReply: options.keywordReply,
     // Test and live keys of one tenant never share an idempotency key, as they share no messages.
     idempotency: options.idempotencyKey
       ? { key: `${auth.mode}:${options.idempotencyKey}`, fingerprint: await fingerprint(input), response: options.render(message) }

@@ -70,6 +70,15 @@ describe("admission order", () => {
     });
   });
 
+  it("puts the sandbox and the block list first, and lets a HELP answer past an opt-out", () => {
+    const optedOut = snapshot({ blocked: { source: "opt_out" }, messages: { tokens: 0, at: T } });
+    expect(firstRefusal(optedOut, { ...send, sandbox: true }, T)).toEqual({ code: "sandbox_recipient_not_allowed" });
+    expect(firstRefusal(optedOut, send, T)).toEqual({ code: "recipient_opted_out" });
+    expect(firstRefusal(snapshot({ blocked: { source: "api" } }), send, T)).toEqual({ code: "recipient_blocked" });
+    expect(firstRefusal(optedOut, { ...send, exempt: true, keywordReply: true }, T)).toBeNull();
+    expect(firstRefusal(snapshot({ allowlisted: true }), { ...send, sandbox: true }, T)).toBeNull();
+  });
+
   it("never refuses an uncharged send for balance", () => {
     expect(firstRefusal(snapshot({ balance: 0 }), { ...send, price: 0 }, T)).toBeNull();
   });

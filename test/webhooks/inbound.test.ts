@@ -65,6 +65,16 @@ describe("inbound replies", () => {
     await waitForStatus(key, sent.data[0].id, "delivered");
   });
 
+  it("answers HELP even from a number that opted out, and sends it nothing else", async () => {
+    const { key, own } = await tenantWithNumber();
+    const from = number();
+    await reply(from, own, "STOP");
+    expect(await okJson(await reply(from, own, "HELP"), 200)).toMatchObject({ action: "help" });
+    const sent = await okJson(await call(`/v1/messages?to=${enc(from)}`, { key }), 200);
+    expect(sent.data.map((m: { body: string }) => m.body)).toEqual([DEFAULT_KEYWORDS.help_reply]);
+    await expectProblem(await send(key, { to: from, body: "promo" }), 422, "recipient_opted_out");
+  });
+
   it("records other replies without acting, linked to our latest message to the sender", async () => {
     const { key, own } = await tenantWithNumber();
     const from = number();
