@@ -58,6 +58,17 @@ export function problemResponses(...codes: ErrorCode[]) {
   );
 }
 
+/** The optional `Idempotency-Key` request header: 1–255 printable ASCII characters. */
+export function idempotencyHeader(description: string, example: string) {
+  return z.object({
+    "idempotency-key": z
+      .string()
+      .regex(/^[\x20-\x7E]{1,255}$/, "must be 1–255 printable ASCII characters")
+      .optional()
+      .openapi({ param: { name: "idempotency-key", in: "header" }, description, example }),
+  });
+}
+
 export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {
   return { required: true, description, content: { "application/json": { schema } } } as const;
 }

@@ -27,4 +27,6 @@ export const METER_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS blocklist (
      number TEXT PRIMARY KEY, source TEXT NOT NULL, reason TEXT, created_at INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS allowlist (number TEXT PRIMARY KEY, note TEXT, created_at INTEGER NOT NULL)`,
+  // An operator's credit sent with an idempotency key: a retry finds its entry instead of crediting twice.
+  `CREATE TABLE IF NOT EXISTS credit_keys (key TEXT PRIMARY KEY, amount INTEGER NOT NULL, entry_id TEXT NOT NULL)`,
 ];

@@ -233,9 +233,25 @@ export class TenantMeter extends DurableObject<Env> {
     });
   }
 
-  credit(amount: number, note: string | null): LedgerEntry {
+  /**
+   * Adds to the balance. With a key, a retry of the same credit answers the first entry (`replayed`)
+   * and credits nothing; the same key with another amount is a mismatch.
+   */
+  credit(amount: number, note: string | null, key?: string): { entry: LedgerEntry; replayed: boolean } | { mismatch: true } {
     const now = this.now();
-    return this.ctx.storage.transactionSync(() => this.appendLedger("credit", amount, null, note, now));
+    return this.ctx.storage.transactionSync(() => {
+      if (key) {
+        const earlier = this.sql.exec<{ amount: number; entry_id: string }>(`SELECT amount, entry_id FROM credit_keys WHERE key = ?`, key).toArray()[0];
+        if (earlier) {
+          if (earlier.amount !== amount) return { mismatch: true as const };
+          const row = this.sql.exec<LedgerRow>(`SELECT * FROM ledger WHERE id = ?`, earlier.entry_id).one();
+          return { entry: toEntry(row), replayed: true };
+        }
+      }
+      const entry = this.appendLedger("credit", amount, null, note, now);
+      if (key) this.sql.exec(`INSERT INTO credit_keys (key, amount, entry_id) VALUES (?, ?, ?)`, key, amount, entry.id);
+      return { entry, replayed: false };
+    });
   }
 
   /** Newest first; `beforeSeq` continues from an earlier page. Returns one more than asked for. */

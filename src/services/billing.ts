@@ -2,6 +2,7 @@ import { and, eq, isNull, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { messages, type MessageRow } from "../db/schema";
 import { decodeCursor, encodeCursor, invalidCursor } from "../lib/pagination";
+import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import { meterFor } from "../meter/client";
 import type { LedgerEntry } from "../meter/tenant-meter";
@@ -48,8 +49,17 @@ export async function sweepRefunds(env: MeterEnv, db: Db, now: number, graceMs =
   return refunded;
 }
 
-export async function creditTenant(env: MeterEnv, tenantId: string, amount: number, note: string | null): Promise<LedgerEntry> {
-  return meterFor(env, tenantId).credit(amount, note);
+/** Credits a tenant; with an idempotency key, a retried credit is answered, not applied again. */
+export async function creditTenant(
+  env: MeterEnv,
+  tenantId: string,
+  amount: number,
+  note: string | null,
+  idempotencyKey?: string,
+): Promise<{ entry: LedgerEntry; replayed: boolean }> {
+  const result = await meterFor(env, tenantId).credit(amount, note, idempotencyKey);
+  if ("mismatch" in result) throw new ApiError("idempotency_mismatch", "This idempotency key was used for a credit of another amount.");
+  return result;
 }
 
 /** A page of the tenant's ledger, newest first. The cursor names the last entry's position. */

@@ -289,6 +289,18 @@ describe("operator API for metering", () => {
     expect(second.data[0].id).toMatch(/^led_/);
   });
 
+  it("applies a credit retried with the same Idempotency-Key once", async () => {
+    const { tenantId, key } = await createTenant();
+    const post = (amount: number) =>
+      call(`/v1/admin/tenants/${tenantId}/credit`, { method: "POST", headers: { ...ADMIN, "Idempotency-Key": "invoice-7" }, json: { amount } });
+    const first = await okJson(await post(5_000), 201);
+    const retry = await okJson(await post(5_000), 200);
+    expect(retry).toEqual(first);
+    await expectProblem(await post(6_000), 422, "idempotency_mismatch");
+    expect((await account(key)).balance).toBe(5_000);
+    expect(await ledger(tenantId)).toHaveLength(1);
+  });
+
   it("validates what it is given and finds only tenants that exist", async () => {
     const { tenantId } = await createTenant();
     const path = `/v1/admin/tenants/${tenantId}`;

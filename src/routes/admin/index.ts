@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { idempotencyHeader, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
 import { createApiKey, revokeApiKey } from "../../services/api-keys";
 import { listQuery } from "../../lib/pagination";
 import { meterFor } from "../../meter/client";
@@ -72,8 +72,17 @@ const creditRoute = createRoute({
   tags,
   security,
   summary: "Add to a tenant's balance",
-  request: { params: TenantIdParam, body: jsonBody(CreditBody) },
-  responses: { 201: jsonResponse(LedgerEntry, "The ledger entry, with the new balance."), ...problemResponses(...bodyErrors, "not_found") },
+  description: "Send an `Idempotency-Key` to make retries safe: the same key answers the first entry (200) and credits nothing more.",
+  request: {
+    params: TenantIdParam,
+    headers: idempotencyHeader("A retry with the same key (kept for good) answers the first credit and adds nothing.", "invoice-2026-11-0042"),
+    body: jsonBody(CreditBody),
+  },
+  responses: {
+    200: jsonResponse(LedgerEntry, "A retry: the entry the first request made."),
+    201: jsonResponse(LedgerEntry, "The ledger entry, with the new balance."),
+    ...problemResponses(...bodyErrors, "not_found", "idempotency_mismatch"),
+  },
 });
 
 const ledgerRoute = createRoute({
@@ -164,7 +173,8 @@ export const admin = createRouter()
   .openapi(creditRoute, async (c) => {
     const tenant = await getTenant(c.var.db, c.req.valid("param").id);
     const { amount, note } = c.req.valid("json");
-    return c.json(presentLedgerEntry(await creditTenant(c.env, tenant.id, amount, note ?? null)), 201);
+    const { entry, replayed } = await creditTenant(c.env, tenant.id, amount, note ?? null, c.req.valid("header")["idempotency-key"]);
+    return replayed ? c.json(presentLedgerEntry(entry), 200) : c.json(presentLedgerEntry(entry), 201);
   })
   .openapi(ledgerRoute, async (c) => {
     const tenant = await getTenant(c.var.db, c.req.valid("param").id);

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { MessageEventRow, MessageRow } from "../../db/schema";
 import { ENCODINGS } from "../../domain/encoding";
 import { MESSAGE_STATUSES, MESSAGE_TYPES } from "../../domain/message-status";
+import { idempotencyHeader } from "../../lib/openapi";
 import { listQuery } from "../../lib/pagination";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -46,17 +47,10 @@ export const SendMessageBody = z
   })
   .openapi("SendMessageRequest");
 
-export const SendHeaders = z.object({
-  "idempotency-key": z
-    .string()
-    .regex(/^[\x20-\x7E]{1,255}$/, "must be 1–255 printable ASCII characters")
-    .optional()
-    .openapi({
-      param: { name: "idempotency-key", in: "header" },
-      description: "Retrying with the same key and body within 24 hours returns the first answer and sends nothing again.",
-      example: "order-1234-otp",
-    }),
-});
+export const SendHeaders = idempotencyHeader(
+  "Retrying with the same key and body within 24 hours returns the first answer and sends nothing again.",
+  "order-1234-otp",
+);
 
 export const SendQuery = z.object({
   dry_run: z
