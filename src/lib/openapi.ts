@@ -58,6 +58,15 @@ export function problemResponses(...codes: ErrorCode[]) {
   );
 }
 
+/** An ISO 3166-1 alpha-2 country, the hint for numbers written in national format. */
+export const countryCode = z
+  .string()
+  .regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as CN")
+  .openapi({ example: "CN", description: "Country for numbers written in national format." });
+
+/** `{id}` in a resource's path. */
+export const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
+
 /** The optional `Idempotency-Key` request header: 1–255 printable ASCII characters. */
 export function idempotencyHeader(description: string, example: string) {
   return z.object({

@@ -6,7 +6,7 @@ import { parsePhone } from "../domain/phone";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { decodeCursor, invalidCursor } from "../lib/pagination";
-import { reportInvalid, type ImportReport } from "./recipients";
+import { emptyReport, reportInvalid, type ImportReport } from "./imports";
 
 export const CONTACT_IMPORT_MAX = 100_000;
 /**
@@ -99,7 +99,7 @@ export async function importContacts(
   options: { country?: string; groupId?: string },
 ): Promise<ImportReport> {
   if (options.groupId) await getGroup(db, tenantId, options.groupId);
-  const report: ImportReport = { imported: 0, updated: 0, invalid: 0, errors: [], errors_not_shown: 0 };
+  const report = emptyReport();
   const fail = (row: number, input: string, message: string) => reportInvalid(report, row, input, message);
   let pending = new Map<string, Record<string, string>>();
   const flush = async () => {

@@ -1,8 +1,8 @@
 import { parsePhone } from "../domain/phone";
 import type { BlockSource } from "../domain/admission";
-import { ApiError, type FieldError } from "../lib/errors";
-import { csvRows } from "../lib/csv";
+import { ApiError } from "../lib/errors";
 import { meterFor } from "../meter/client";
+import { emptyReport, reportInvalid, type ImportReport } from "./imports";
 import type { AllowEntry, BlockEntry } from "../meter/tenant-meter";
 
 type MeterEnv = Pick<Env, "METER">;
@@ -53,25 +53,6 @@ function pageByNumber<T extends BlockEntry | AllowEntry>(rows: T[], limit: numbe
   return { data, next: rows.length > limit ? data.at(-1)!.number : null };
 }
 
-export interface ImportReport {
-  imported: number;
-  updated: number;
-  invalid: number;
-  errors: (FieldError & { row: number; input: string })[];
-  /** Invalid rows beyond the ones listed in `errors`. */
-  errors_not_shown: number;
-}
-
-/** Adds an invalid row to a report: listed while there is room, counted always. */
-export function reportInvalid(report: ImportReport, row: number, input: string, message: string): void {
-  report.invalid += 1;
-  if (report.errors.length < IMPORT_ERRORS_SHOWN) report.errors.push({ row, input, path: `row ${row}`, message });
-  else report.errors_not_shown += 1;
-}
-
-/** Errors listed in an import's answer; the rest are only counted. */
-export const IMPORT_ERRORS_SHOWN = 100;
-
 /**
  * Imports numbers into the block list from JSON items or CSV rows (a `phone` or `number` column and
  * an optional `reason`). Valid rows are kept, duplicates merged, invalid rows reported by row number;
@@ -84,7 +65,7 @@ export async function importBlocklist(
   country: string | undefined,
 ): Promise<ImportReport> {
   const entries = new Map<string, string | null>();
-  const report: ImportReport = { imported: 0, updated: 0, invalid: 0, errors: [], errors_not_shown: 0 };
+  const report = emptyReport();
   let count = 0;
   for await (const { row, number, reason } of rows) {
     if (++count > BLOCKLIST_IMPORT_MAX) {
@@ -101,18 +82,4 @@ export async function importBlocklist(
   }
   const result = await meterFor(env, tenantId).block([...entries].map(([n, r]) => ({ number: n, reason: r })), "import");
   return { ...report, imported: result.created, updated: result.updated };
-}
-
-/** Rows of a JSON import: strings, or objects with the columns as keys. Rows count from 1. */
-export async function* jsonRows(items: (string | Record<string, string>)[]) {
-  let row = 0;
-  for (const item of items) {
-    row += 1;
-    yield { row, values: typeof item === "string" ? { phone: item } : item };
-  }
-}
-
-/** Rows of a CSV import, numbered by their line in the file. */
-export async function* csvImportRows(body: ReadableStream<Uint8Array>) {
-  for await (const { line, values } of csvRows(body)) yield { row: line, values };
 }

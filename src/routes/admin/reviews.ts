@@ -1,13 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { IdParam, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
 import { timePage } from "../../lib/pagination";
 import { getPolicy, PLATFORM_SCOPE, putPolicy } from "../../services/content-policies";
 import { reviewSender, senderReviewQueue } from "../../services/senders";
 import { reviewQueue, reviewTemplate } from "../../services/templates";
 import { PlatformRules, PlatformRulesResponse } from "../content-rules/schemas";
 import { presentSender, Sender } from "../senders/schemas";
-import { IdParam, presentTemplate, RejectBody, ReviewQueueQuery, Template } from "../templates/schemas";
+import { presentTemplate, RejectBody, ReviewQueueQuery, Template } from "../templates/schemas";
 
 // The operator's side of template and sender review, and the platform's content rules.
 const tags = ["Operator: review and content"];

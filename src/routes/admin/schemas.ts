@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { PriceRow, TenantRow } from "../../db/schema";
+import { countryCode } from "../../lib/openapi";
 import { Limits, LimitsPatch } from "../../domain/limits";
 import type { AccountState, LedgerEntry as MeterLedgerEntry } from "../../meter/tenant-meter";
 
@@ -103,7 +104,7 @@ export function presentPrice(row: PriceRow, currency: string): z.infer<typeof Pr
 export const AssignNumberBody = z
   .object({
     number: z.string().min(1).max(32).openapi({ example: "+14155550100" }),
-    country: z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as CN").optional(),
+    country: countryCode.optional(),
   })
   .strict()
   .openapi("AssignNumberRequest");

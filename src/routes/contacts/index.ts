@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { IdParam, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
 import { listQuery, page } from "../../lib/pagination";
 import { validationError } from "../../lib/problem";
 import {
@@ -17,9 +17,8 @@ import {
   renameGroup,
   updateContact,
 } from "../../services/contacts";
-import { csvImportRows, jsonRows } from "../../services/recipients";
+import { csvImportRows, jsonRows } from "../../services/imports";
 import { ImportReport } from "../recipients/schemas";
-import { IdParam } from "../templates/schemas";
 import {
   AddMembersBody,
   AddMembersResult,

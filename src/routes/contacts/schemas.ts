@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { ContactRow, GroupRow } from "../../db/schema";
 import { MAX_ATTRIBUTE_LENGTH } from "../../domain/contacts";
 import { PLACEHOLDER_NAME } from "../../domain/templates";
+import { countryCode } from "../../lib/openapi";
 import { listQuery } from "../../lib/pagination";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -28,7 +29,7 @@ export const UpdateContactBody = z
   .openapi("UpdateContactRequest", { description: "Merged into the contact's attributes; null removes one." });
 
 export const ContactImportQuery = z.object({
-  country: z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as CN").optional(),
+  country: countryCode.optional(),
   group_id: z.string().max(64).optional().openapi({ description: "Add every imported contact to this group." }),
 });
 export const ContactImportJson = z
@@ -44,7 +45,7 @@ export const AddMembersBody = z
   .object({
     contact_ids: z.array(z.string().max(64)).max(1000).optional(),
     phones: z.array(z.string().max(32)).max(1000).optional(),
-    country: z.string().regex(/^[A-Z]{2}$/).optional(),
+    country: countryCode.optional(),
   })
   .strict()
   .openapi("AddMembersRequest", { description: "Contacts by id, or numbers (a number with no contact yet becomes one)." });

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { MessageEventRow, MessageRow } from "../../db/schema";
 import { ENCODINGS } from "../../domain/encoding";
 import { MESSAGE_STATUSES, MESSAGE_TYPES } from "../../domain/message-status";
-import { idempotencyHeader } from "../../lib/openapi";
+import { countryCode, idempotencyHeader } from "../../lib/openapi";
 import { listQuery } from "../../lib/pagination";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -27,11 +27,7 @@ export const SendMessageBody = z
       .optional()
       .openapi({ description: "One of your senders (`POST /v1/senders`); a signature as `阿里云` or `【阿里云】`. Default: your default sender." }),
     reference: z.string().min(1).max(128).optional().openapi({ description: "Your own id for this message, echoed back." }),
-    country: z
-      .string()
-      .regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as CN")
-      .optional()
-      .openapi({ example: "CN", description: "Country for numbers written in national format." }),
+    country: countryCode.optional(),
   })
   .strict()
   // `when`: checked even when other fields fail, so one answer lists every problem.

@@ -1,16 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { INVALID_NUMBER_REASONS, lookupNumber, NUMBER_TYPES } from "../../domain/phone";
 import { createRouter } from "../../lib/create-router";
-import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
-
-const CountryHint = z
-  .string()
-  .regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as CN")
-  .optional()
-  .openapi({ example: "CN", description: "Country for numbers written in national format." });
+import { countryCode, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
 
 const LookupBody = z
-  .object({ numbers: z.array(z.string().max(64)).min(1).max(1000), country: CountryHint })
+  .object({ numbers: z.array(z.string().max(64)).min(1).max(1000), country: countryCode.optional() })
   .strict()
   .openapi("LookupRequest");
 

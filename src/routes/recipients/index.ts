@@ -9,13 +9,12 @@ import {
   allowNumber,
   blocklistPage,
   blockNumber,
-  csvImportRows,
   disallowNumber,
   e164Of,
   importBlocklist,
-  jsonRows,
   unblockNumber,
 } from "../../services/recipients";
+import { csvImportRows, jsonRows } from "../../services/imports";
 import {
   AllowBody,
   AllowedNumber,

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { BLOCK_SOURCES } from "../../domain/admission";
+import { countryCode } from "../../lib/openapi";
 import { listQuery } from "../../lib/pagination";
 import type { AllowEntry, BlockEntry } from "../../meter/tenant-meter";
 
@@ -10,7 +11,7 @@ export const NumberParam = z.object({
 });
 
 export const CountryQuery = z.object({
-  country: z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as CN").optional().openapi({ description: "Country for numbers in national format." }),
+  country: countryCode.optional(),
 });
 
 export const BlockBody = z.object({ reason: z.string().trim().min(1).max(200).optional() }).strict().openapi("BlockRequest");

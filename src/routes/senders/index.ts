@@ -1,9 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { IdParam, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
 import { page } from "../../lib/pagination";
 import { createSender, defaultSenderId, deleteSender, getSender, listSenders, setDefaultSender } from "../../services/senders";
-import { IdParam } from "../templates/schemas";
 import { CreateSenderBody, presentSender, Sender, SenderList, SenderListQuery } from "./schemas";
 
 const tags = ["Senders"];

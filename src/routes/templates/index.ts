@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { IdParam, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
 import { page } from "../../lib/pagination";
 import { createTemplate, deleteTemplate, getTemplate, listTemplates, updateTemplate } from "../../services/templates";
-import { CreateTemplateBody, IdParam, presentTemplate, Template, TemplateList, TemplateListQuery, UpdateTemplateBody } from "./schemas";
+import { CreateTemplateBody, presentTemplate, Template, TemplateList, TemplateListQuery, UpdateTemplateBody } from "./schemas";
 
 const tags = ["Templates"];
 const security = [{ ApiKey: [] }];

@@ -53,8 +53,6 @@ export const TemplateList = z.object({ data: z.array(Template), next_cursor: z.s
 export const TemplateListQuery = listQuery.extend({ status: z.enum(TEMPLATE_STATUSES).optional(), type: z.enum(MESSAGE_TYPES).optional() });
 export const ReviewQueueQuery = listQuery.extend({ status: z.enum(TEMPLATE_STATUSES).optional() });
 
-export const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
-
 export const RejectBody = z
   .object({ reason: z.string().trim().min(1).max(500).openapi({ example: "The brand in the text does not match the account." }) })
   .strict()
