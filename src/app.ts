@@ -5,9 +5,10 @@ import { validationHook } from "./lib/create-router";
 import { onError, onNotFound } from "./lib/problem";
 import { adminAuth, tenantAuth } from "./middleware/auth";
 import { context } from "./middleware/context";
-import { IMPORT_BODY_LIMIT, limitBody, requireBodyType, requireJson } from "./middleware/json-body";
+import { BATCH_BODY_LIMIT, IMPORT_BODY_LIMIT, limitBody, requireBodyType, requireJson } from "./middleware/json-body";
 import { requestRate } from "./middleware/request-rate";
 import { account } from "./routes/account";
+import { batchesRouter } from "./routes/batches";
 import { admin } from "./routes/admin";
 import { reviews } from "./routes/admin/reviews";
 import { contentRules } from "./routes/content-rules";
@@ -36,6 +37,8 @@ const OPENAPI_INFO = {
 
 // Bulk imports: JSON or CSV, up to IMPORT_BODY_LIMIT.
 const IMPORT_PATHS = ["/v1/blocklist/import", "/v1/contacts/import"];
+// Batch creation: JSON up to BATCH_BODY_LIMIT (10,000 recipients with their params).
+const BATCH_CREATE = (c: { req: { method: string; path: string } }) => c.req.method === "POST" && c.req.path === "/v1/batches";
 
 function buildApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -46,12 +49,14 @@ function buildApp() {
   app.use("/v1/admin/*", adminAuth);
   app.use("/v1/*", except("/v1/admin/*", tenantAuth));
   app.use("/v1/*", except(["/v1/admin/*", (c) => c.req.method === "POST" && c.req.path === "/v1/messages"], requestRate));
-  app.use("/v1/*", except(IMPORT_PATHS, limitBody(), requireJson));
+  app.use("/v1/*", except([...IMPORT_PATHS, BATCH_CREATE], limitBody(), requireJson));
   for (const path of IMPORT_PATHS) app.use(path, limitBody(IMPORT_BODY_LIMIT), requireBodyType("json", "csv"));
+  app.use("/v1/batches", limitBody(BATCH_BODY_LIMIT), requireJson);
   app.use("/webhooks/*", limitBody(), requireJson);
 
   app.route("/health", health);
   app.route("/v1/messages", messages);
+  app.route("/v1/batches", batchesRouter);
   app.route("/v1/account", account);
   app.route("/v1/templates", templatesRouter);
   app.route("/v1/senders", sendersRouter);

@@ -9,6 +9,8 @@ export interface AuthContext {
   metered: TenantRow["metered"];
   /** True until an operator takes the tenant out of the sandbox. */
   sandbox: TenantRow["sandbox"];
+  /** The tenant's quiet hours for marketing; null or absent: the defaults. */
+  quietHours?: TenantRow["quietHours"];
 }
 
 /** The one Hono environment: bindings from wrangler.toml, per-request values set once in middleware. */

@@ -1,5 +1,7 @@
 import { createDb } from "../db/client";
 import { sweepRefunds } from "../services/billing";
+import { dispatchDue } from "../services/scheduling";
+import { completeBatches, restartStalledBatches, startDueBatches } from "./batches";
 import { sweepStuck } from "./sweep-stuck";
 
 export const EVERY_MINUTE = "* * * * *";
@@ -11,6 +13,10 @@ export async function scheduled(controller: ScheduledController, env: Env, _ctx:
     case EVERY_MINUTE:
     // wrangler dev's /cdn-cgi/local/scheduled without ?cron= fires with an empty expression.
     case "":
+      await dispatchDue(db, env.SEND_QUEUE, controller.scheduledTime);
+      await startDueBatches(db, env.BATCH_QUEUE, controller.scheduledTime);
+      await restartStalledBatches(db, env.BATCH_QUEUE, controller.scheduledTime);
+      await completeBatches(db, controller.scheduledTime);
       await sweepStuck(db, env.SEND_QUEUE, controller.scheduledTime);
       await sweepRefunds(env, db, controller.scheduledTime);
       return;

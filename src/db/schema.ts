@@ -4,7 +4,9 @@ import { KEY_MODES } from "../domain/api-key";
 import { ENCODINGS } from "../domain/encoding";
 import type { ContentRule } from "../domain/content-policy";
 import { MESSAGE_STATUSES, MESSAGE_TYPES } from "../domain/message-status";
+import { BATCH_STATUSES } from "../domain/batches";
 import { KEYWORD_ACTIONS, type KeywordSettings } from "../domain/keywords";
+import type { QuietHours } from "../domain/quiet-hours";
 import { SENDER_KINDS } from "../domain/senders";
 import { TEMPLATE_STATUSES, type ParamDeclarations } from "../domain/templates";
 
@@ -21,6 +23,8 @@ export const tenants = sqliteTable("tenants", {
   defaultSenderId: text("default_sender_id"),
   // JSON: the tenant's reply keywords and auto-replies; null means the defaults (src/domain/keywords.ts).
   keywords: text("keywords", { mode: "json" }).$type<KeywordSettings>(),
+  // JSON: when marketing is held for the recipient's night; null means the defaults (src/domain/quiet-hours.ts).
+  quietHours: text("quiet_hours", { mode: "json" }).$type<QuietHours>(),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -71,6 +75,10 @@ export const messages = sqliteTable(
     refundedAt: integer("refunded_at"),
     // Carrier submissions tried so far; the retry limit counts these, not queue deliveries.
     attempts: integer("attempts").notNull().default(0),
+    // When a `scheduled` message is due (asked for, or held for quiet hours); null for one sent at once.
+    sendAt: integer("send_at"),
+    // The batch it was expanded from, if any.
+    batchId: text("batch_id"),
     // Bumped by every status change; the event of that change is stored under this number.
     version: integer("version").notNull().default(1),
     createdAt: integer("created_at").notNull(),
@@ -85,10 +93,15 @@ export const messages = sqliteTable(
     index("messages_carrier_id_idx").on(t.carrier, t.carrierMessageId),
     // The sweeper looks for messages stuck in one status.
     index("messages_status_updated_idx").on(t.status, t.updatedAt),
-    // The sweeper finds failed, charged, never-submitted messages whose refund is not yet recorded.
-    index("messages_refund_due_idx")
+    // The sweeper finds failed or canceled, charged, never-submitted messages whose refund is not yet recorded.
+    index("messages_refund_owed_idx")
       .on(t.updatedAt)
-      .where(sql`status = 'failed' AND price > 0 AND carrier_message_id IS NULL AND refunded_at IS NULL`),
+      .where(sql`status IN ('failed', 'canceled') AND price > 0 AND carrier_message_id IS NULL AND refunded_at IS NULL`),
+    // The cron dispatches what is due, oldest first.
+    index("messages_due_idx").on(t.sendAt).where(sql`status = 'scheduled'`),
+    // A batch's counters per status and its message pages; only batch messages pay for these.
+    index("messages_batch_status_idx").on(t.batchId, t.status, t.id).where(sql`batch_id IS NOT NULL`),
+    index("messages_batch_idx").on(t.batchId, t.id).where(sql`batch_id IS NOT NULL`),
   ],
 );
 
@@ -245,6 +258,69 @@ export const groupMembers = sqliteTable(
   (t) => [primaryKey({ columns: [t.groupId, t.contactId] }), index("group_members_contact_idx").on(t.contactId)],
 );
 
+export const batches = sqliteTable(
+  "batches",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    mode: text("mode", { enum: KEY_MODES }).notNull(),
+    name: text("name"),
+    type: text("type", { enum: MESSAGE_TYPES }).notNull(),
+    // Exactly one of a template (rendered per recipient) and a free-text body.
+    templateId: text("template_id"),
+    body: text("body"),
+    from: text("from"),
+    // Exactly one of a recipient list (batch_items) and a group, read as it was when the batch was made.
+    groupId: text("group_id"),
+    status: text("status", { enum: BATCH_STATUSES }).notNull(),
+    // Recipients in the batch: known at once for a list, counted when expansion starts for a group.
+    total: integer("total"),
+    // Recipients made into messages, and recipients refused (each in batch_rejects, or counted by `stop_code`).
+    accepted: integer("accepted").notNull().default(0),
+    rejected: integer("rejected").notNull().default(0),
+    // Expansion progress: recipients read so far, and for a group the last contact id read.
+    position: integer("position").notNull().default(0),
+    cursor: text("cursor"),
+    sendAt: integer("send_at"),
+    // Why expansion stopped before the end (balance or quota ran out); the rest were rejected.
+    stopCode: text("stop_code"),
+    stopDetail: text("stop_detail"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    completedAt: integer("completed_at"),
+    canceledAt: integer("canceled_at"),
+    // Set when a canceled batch has no message left to cancel and refund.
+    drainedAt: integer("drained_at"),
+  },
+  (t) => [index("batches_tenant_idx").on(t.tenantId, t.id), index("batches_status_idx").on(t.status, t.updatedAt)],
+);
+
+// A list batch's recipients, validated and numbered as sent; expansion reads them in order.
+export const batchItems = sqliteTable(
+  "batch_items",
+  {
+    batchId: text("batch_id").notNull().references(() => batches.id),
+    idx: integer("idx").notNull(),
+    to: text("to").notNull(),
+    params: text("params", { mode: "json" }).$type<Record<string, string>>(),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.idx] })],
+);
+
+export const batchRejects = sqliteTable(
+  "batch_rejects",
+  {
+    batchId: text("batch_id").notNull().references(() => batches.id),
+    // The recipient's position: its index in the list, or its place in the group's expansion order.
+    idx: integer("idx").notNull(),
+    to: text("to").notNull(),
+    contactId: text("contact_id"),
+    code: text("code").notNull(),
+    detail: text("detail").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.idx] })],
+);
+
 // The operator's price list: micro-units per segment, by destination country; `default` for the rest.
 export const prices = sqliteTable("prices", {
   country: text("country").primaryKey(),
@@ -273,3 +349,5 @@ export type ContentPolicyRow = typeof contentPolicies.$inferSelect;
 export type InboundMessageRow = typeof inboundMessages.$inferSelect;
 export type ContactRow = typeof contacts.$inferSelect;
 export type GroupRow = typeof groups.$inferSelect;
+export type BatchRow = typeof batches.$inferSelect;
+export type BatchRejectRow = typeof batchRejects.$inferSelect;

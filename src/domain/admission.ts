@@ -36,6 +36,8 @@ export interface SendFacts {
   exempt?: boolean;
   /** An answer to the recipient's own keyword reply (HELP): owed even to a number that opted out. */
   keywordReply?: boolean;
+  /** Expanded from a batch: no API request of its own, so the request rate does not apply. */
+  batch?: boolean;
 }
 
 export type Refusal =
@@ -68,7 +70,7 @@ export function capRefusal(limits: Limits, type: MessageType, sends: readonly nu
  * The checks a send passes, in this order; the first that fails is the answer, and a refused send
  * consumes nothing:
  * 1. the sandbox (live keys: allow-listed recipients only), 2. the block list (opt-outs included),
- * 3. API requests per second, 4. messages per second, 5. the daily quota,
+ * 3. API requests per second (not for batch messages), 4. messages per second, 5. the daily quota,
  * 6. per-recipient caps (shortest window first; allow-listed numbers are exempt outside the sandbox),
  * 7. balance (only when the send is charged). Exempt tenants stop after 2.
  */
@@ -77,7 +79,7 @@ export function firstRefusal(snapshot: MeterSnapshot, send: SendFacts, now: numb
   if (send.sandbox && !snapshot.allowlisted) return { code: "sandbox_recipient_not_allowed" };
   if (snapshot.blocked && !send.keywordReply) return { code: snapshot.blocked.source === "opt_out" ? "recipient_opted_out" : "recipient_blocked" };
   if (send.exempt) return null;
-  if (snapshot.requests.tokens < 1) {
+  if (!send.batch && snapshot.requests.tokens < 1) {
     return { code: "rate_limited", limit: "requests", retryAfter: secondsUntilAvailable(snapshot.requests, requestRule(limits)) };
   }
   if (snapshot.messages.tokens < 1) {

@@ -13,6 +13,8 @@ export const ERRORS = {
   edit_conflict: { status: 409, title: "Changed by another request" },
   review_not_pending: { status: 409, title: "Not waiting for review" },
   already_exists: { status: 409, title: "Already exists" },
+  not_cancelable: { status: 409, title: "Cannot be canceled" },
+  in_use: { status: 409, title: "In use" },
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   validation_failed: { status: 422, title: "Validation failed" },

@@ -64,6 +64,32 @@ export type AdmitVerdict =
   | { outcome: "replay"; messageId: string; response: string }
   | { outcome: "idempotency_mismatch" };
 
+/** One recipient of a batch chunk, as the meter sees it. */
+export interface BatchAdmitItem {
+  messageId: string;
+  recipient: string;
+  segments: number;
+  price: number;
+}
+
+export interface BatchAdmitRequest {
+  tenantId: string;
+  type: MessageType;
+  exempt: boolean;
+  sandbox: boolean;
+  items: BatchAdmitItem[];
+}
+
+export interface BatchAdmitResult {
+  /** One per item examined, in order: admitted, or refused for that recipient alone. */
+  verdicts: ({ admitted: true } | { admitted: false; refusal: Refusal })[];
+  /**
+   * Why the items after the last verdict were not examined: the message rate is used up for now
+   * (`paced`: they wait `retryAfter` seconds), or the balance or daily quota ran out (`stopped`).
+   */
+  halt: null | { kind: "paced"; retryAfter: number } | { kind: "stopped"; refusal: Refusal };
+}
+
 export type LedgerKind = "reserve" | "refund" | "credit";
 
 export interface LedgerEntry {
@@ -171,28 +197,81 @@ export class TenantMeter extends DurableObject<Env> {
     const messages = take(snapshot.messages);
     this.ctx.storage.transactionSync(() => {
       this.saveBucket("requests", take(snapshot.requests));
-      this.saveBucket("messages", messages);
-      this.sql.exec(
-        `INSERT INTO daily_usage (day, messages, segments, spend) VALUES (?, 1, ?, ?)
-         ON CONFLICT (day) DO UPDATE SET messages = messages + 1, segments = segments + excluded.segments,
-           spend = spend + excluded.spend`,
-        utcDay(now),
-        request.segments,
-        request.price,
-      );
-      this.sql.exec(
-        `INSERT INTO recipient_sends (message_id, recipient, type, at) VALUES (?, ?, ?, ?)`,
-        request.messageId,
-        request.recipient,
-        request.type,
-        now,
-      );
-      if (request.price > 0) this.appendLedger("reserve", -request.price, request.messageId, null, now);
+      this.consume(request, snapshot, now);
       if (request.idempotency) this.rememberKey(request.idempotency, request.messageId, now);
-      this.awaitConfirmation(request, now);
     });
     await this.ensureAlarmBy(Date.now() + RECONCILE_AFTER_MS + 60_000);
     return { outcome: "admitted", quotas: sendQuotas(snapshot.limits, messages, snapshot.sentToday + 1, now) };
+  }
+
+  /**
+   * Admits a chunk of a batch in order, each recipient checked as a send is (except the API request
+   * rate), in one transaction. Stops at the first recipient the message rate cannot take yet, or that
+   * the balance or the daily quota cannot cover. Safe to repeat: an item whose message id was admitted
+   * before is answered as admitted and consumes nothing again.
+   */
+  async admitBatch(request: BatchAdmitRequest): Promise<BatchAdmitResult> {
+    const now = this.now();
+    const result: BatchAdmitResult = { verdicts: [], halt: null };
+    this.ctx.storage.transactionSync(() => {
+      for (const [index, item] of request.items.entries()) {
+        const send: AdmitRequest = { tenantId: request.tenantId, type: request.type, exempt: request.exempt, sandbox: request.sandbox, ...item };
+        if (this.sql.exec(`SELECT 1 FROM recipient_sends WHERE message_id = ?`, item.messageId).toArray().length > 0) {
+          result.verdicts.push({ admitted: true });
+          continue;
+        }
+        const snapshot = this.snapshot(send, now);
+        const refusal = firstRefusal(snapshot, { ...send, batch: true }, now);
+        if (refusal?.code === "rate_limited") {
+          // Wait until the bucket holds the rest of the chunk (or is full), not for a single token.
+          const rule = messageRule(snapshot.limits);
+          const wanted = Math.min(rule.burst, request.items.length - index);
+          result.halt = { kind: "paced", retryAfter: Math.max(refusal.retryAfter, secondsUntilAvailable(snapshot.messages, rule, wanted)) };
+          return;
+        }
+        if (refusal?.code === "insufficient_balance" || refusal?.code === "quota_exceeded") {
+          result.halt = { kind: "stopped", refusal };
+          return;
+        }
+        if (refusal) {
+          result.verdicts.push({ admitted: false, refusal });
+          continue;
+        }
+        if (!request.exempt) this.consume(send, snapshot, now);
+        result.verdicts.push({ admitted: true });
+      }
+    });
+    if (!request.exempt && result.verdicts.some((v) => v.admitted)) await this.ensureAlarmBy(Date.now() + RECONCILE_AFTER_MS + 60_000);
+    return result;
+  }
+
+  /** Refunds each message's reservation, at most once each (see `refund`). Returns the total refunded. */
+  refundMany(messageIds: string[], note: string): number {
+    let total = 0;
+    for (const id of messageIds) total += this.refund(id, note)?.amount ?? 0;
+    return total;
+  }
+
+  /** Takes what an admitted send costs: a message token, the day's quota, a cap slot, its reservation. */
+  private consume(request: AdmitRequest, snapshot: MeterSnapshot, now: number): void {
+    this.saveBucket("messages", take(snapshot.messages));
+    this.sql.exec(
+      `INSERT INTO daily_usage (day, messages, segments, spend) VALUES (?, 1, ?, ?)
+       ON CONFLICT (day) DO UPDATE SET messages = messages + 1, segments = segments + excluded.segments,
+         spend = spend + excluded.spend`,
+      utcDay(now),
+      request.segments,
+      request.price,
+    );
+    this.sql.exec(
+      `INSERT INTO recipient_sends (message_id, recipient, type, at) VALUES (?, ?, ?, ?)`,
+      request.messageId,
+      request.recipient,
+      request.type,
+      now,
+    );
+    if (request.price > 0) this.appendLedger("reserve", -request.price, request.messageId, null, now);
+    this.awaitConfirmation(request, now);
   }
 
   /** Counts one API request other than a send against the request bucket. */

@@ -17,7 +17,7 @@ export const tenantAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (!parseApiKey(key)) throw new ApiError("unauthorized", "The API key is malformed.");
   const row = await findActiveKey(c.var.db, key);
   if (!row) throw new ApiError("unauthorized", "The API key is unknown or has been revoked.");
-  c.set("auth", { tenantId: row.tenantId, keyId: row.id, mode: row.mode, metered: row.metered, sandbox: row.sandbox });
+  c.set("auth", { tenantId: row.tenantId, keyId: row.id, mode: row.mode, metered: row.metered, sandbox: row.sandbox, quietHours: row.quietHours });
   await next();
 });
 

@@ -30,6 +30,8 @@ export const requireJson = requireBodyType("json");
 
 /** The bulk imports take bodies this large, as JSON or CSV. */
 export const IMPORT_BODY_LIMIT = 10 * 1024 * 1024;
+/** A batch of 10,000 recipients with their params fits in this. */
+export const BATCH_BODY_LIMIT = 5 * 1024 * 1024;
 
 /** Caps request bodies; bulk endpoints that need more declare their own, larger limit. */
 export function limitBody(maxSize = DEFAULT_BODY_LIMIT) {

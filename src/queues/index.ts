@@ -6,11 +6,13 @@ import { refundIfDue } from "../services/billing";
 import { failDeadLettered } from "../services/delivery";
 import { QueueBody } from "./bodies";
 import { handleSendJob } from "./send";
+import { runBatchStep } from "../services/batch-work";
 
 // Queue names as declared in wrangler.toml; each queue has one role.
 export const QUEUES = {
   send: "sms-send",
   sendDeadLetter: "sms-send-dlq",
+  batches: "sms-batches",
   simulator: "sms-simulator",
 } as const;
 
@@ -34,6 +36,9 @@ export async function queue(batch: MessageBatch<unknown>, env: Env, ctx: Executi
         message.ack();
       } else if (job.kind === "send") {
         await handleSendJob(env, db, job, typed);
+      } else if (job.kind === "batch") {
+        await runBatchStep(env, db, job);
+        message.ack();
       } else {
         await postReceipts(job.receipts, env.SIMULATOR_WEBHOOK_SECRET, (request) => app.fetch(request, env, ctx));
         message.ack();

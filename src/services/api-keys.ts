@@ -23,14 +23,17 @@ export async function createApiKey(db: Db, tenantId: string, mode: KeyMode): Pro
 }
 
 /** The key and its tenant's metering and sandbox flags, in the one read every authenticated request makes. */
-export async function findActiveKey(db: Db, key: string): Promise<(ApiKeyRow & Pick<TenantRow, "metered" | "sandbox">) | undefined> {
+export async function findActiveKey(
+  db: Db,
+  key: string,
+): Promise<(ApiKeyRow & Pick<TenantRow, "metered" | "sandbox" | "quietHours">) | undefined> {
   const hash = await sha256Hex(key);
   const [row] = await db
-    .select({ key: apiKeys, metered: tenants.metered, sandbox: tenants.sandbox })
+    .select({ key: apiKeys, metered: tenants.metered, sandbox: tenants.sandbox, quietHours: tenants.quietHours })
     .from(apiKeys)
     .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
     .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
-  return row && { ...row.key, metered: row.metered, sandbox: row.sandbox };
+  return row && { ...row.key, metered: row.metered, sandbox: row.sandbox, quietHours: row.quietHours };
 }
 
 export async function listApiKeys(db: Db, tenantId: string): Promise<ApiKeyRow[]> {

@@ -9,10 +9,13 @@ import type { LedgerEntry } from "../meter/tenant-meter";
 
 type MeterEnv = Pick<Env, "METER">;
 
-/** A charged message that failed before any carrier accepted it: its price goes back. */
+/** A charged message that failed, or was canceled, before any carrier accepted it: its price goes back. */
 export function refundDue(row: Pick<MessageRow, "status" | "price" | "carrierMessageId" | "refundedAt">): boolean {
-  return row.status === "failed" && row.price > 0 && row.carrierMessageId === null && row.refundedAt === null;
+  return (row.status === "failed" || row.status === "canceled") && row.price > 0 && row.carrierMessageId === null && row.refundedAt === null;
 }
+
+const refundNote = (row: Pick<MessageRow, "status" | "errorCode">) =>
+  row.status === "canceled" ? "canceled before reaching a carrier" : `${row.errorCode ?? "failed"} before reaching a carrier`;
 
 /**
  * Refunds a message if it is due one. Safe to call any number of times, from any path that sees the
@@ -21,7 +24,7 @@ export function refundDue(row: Pick<MessageRow, "status" | "price" | "carrierMes
  */
 export async function refundIfDue(env: MeterEnv, db: Db, row: MessageRow): Promise<boolean> {
   if (!refundDue(row)) return false;
-  const entry = await meterFor(env, row.tenantId).refund(row.id, `${row.errorCode ?? "failed"} before reaching a carrier`);
+  const entry = await meterFor(env, row.tenantId).refund(row.id, refundNote(row));
   await db
     .update(messages)
     .set({ refundedAt: Date.now() })
@@ -30,14 +33,25 @@ export async function refundIfDue(env: MeterEnv, db: Db, row: MessageRow): Promi
   return entry !== null;
 }
 
-/** Refunds that a crash left undone: failed, charged, never submitted, not refunded, older than `graceMs`. */
+/** Refunds canceled messages of one tenant together: one meter call, one write. Each is refunded at most once. */
+export async function refundCanceled(env: MeterEnv, db: Db, tenantId: string, rows: Pick<MessageRow, "id" | "status" | "price" | "carrierMessageId" | "refundedAt">[]): Promise<number> {
+  const due = rows.filter(refundDue).map((row) => row.id);
+  if (due.length === 0) return 0;
+  const amount = await meterFor(env, tenantId).refundMany(due, "canceled before reaching a carrier");
+  await db.run(sql`UPDATE messages SET refunded_at = ${Date.now()}
+    WHERE id IN (SELECT value FROM json_each(${JSON.stringify(due)})) AND refunded_at IS NULL`);
+  return amount;
+}
+
+/** Refunds that a crash left undone: failed or canceled, charged, never submitted, not refunded, older than `graceMs`. */
 export async function sweepRefunds(env: MeterEnv, db: Db, now: number, graceMs = 60_000, limit = 100): Promise<number> {
   const due = await db
     .select()
     .from(messages)
     .where(
       and(
-        sql`${messages.status} = 'failed' AND ${messages.price} > 0 AND ${messages.carrierMessageId} IS NULL AND ${messages.refundedAt} IS NULL`,
+        // The partial index's own condition, word for word, so SQLite uses it.
+        sql`status IN ('failed', 'canceled') AND price > 0 AND carrier_message_id IS NULL AND refunded_at IS NULL`,
         lt(messages.updatedAt, now - graceMs),
       ),
     )

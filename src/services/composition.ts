@@ -29,17 +29,26 @@ export interface Composed {
 const blocked = (hit: ContentHit) =>
   new ApiError("content_blocked", `The message breaks a content rule: ${hit.label}.`, { extra: { rule: { id: hit.id, label: hit.label } } });
 
-/**
- * Renders a template (or takes the free text), puts the sender's signature in front and, for
- * marketing, the opt-out suffix at the end, then screens the result against the platform's and the
- * tenant's content rules and link policy. Every read is of a per-isolate copy at most a minute old.
- */
-export async function composeMessage(db: Db, auth: AuthContext, input: ComposeInput): Promise<Composed> {
+/** What composing needs besides the text: the template, the sender and the screening, read once. */
+export type CompositionContext = Awaited<ReturnType<typeof loadComposition>>;
+
+/** Reads what a message (or every message of a batch) is composed from: each a per-isolate copy at most a minute old. */
+export async function loadComposition(db: Db, auth: AuthContext, input: Pick<ComposeInput, "template_id" | "from">) {
   const [template, sender, screening] = await Promise.all([
     input.template_id ? servingTemplate(db, auth.tenantId, input.template_id, auth.mode) : null,
     resolveSender(db, auth.tenantId, input.from, auth.mode),
     screeningFor(db, auth.tenantId),
   ]);
+  return { template, sender, screening };
+}
+
+/**
+ * Renders a template (or takes the free text), puts the sender's signature in front and, for
+ * marketing, the opt-out suffix at the end, then screens the result against the platform's and the
+ * tenant's content rules and link policy.
+ */
+export function composeWith(context: CompositionContext, input: Pick<ComposeInput, "body" | "params" | "type">): Composed {
+  const { template, sender, screening } = context;
   let text: string;
   let type: MessageType;
   if (template) {
@@ -65,4 +74,8 @@ export async function composeMessage(db: Db, auth: AuthContext, input: ComposeIn
   const link = linkViolation(body, type, screening);
   if (link) throw blocked(link);
   return { body, type, from: sender?.value ?? null, templateId: template?.id ?? null, templateVersion: template?.version ?? null };
+}
+
+export async function composeMessage(db: Db, auth: AuthContext, input: ComposeInput): Promise<Composed> {
+  return composeWith(await loadComposition(db, auth, input), input);
 }

@@ -5,6 +5,7 @@ import { messageEvents, messages, type MessageEventRow, type MessageRow } from "
 import { analyzeBody, MAX_SEGMENTS, type Encoding } from "../domain/encoding";
 import type { MessageType } from "../domain/message-status";
 import { parsePhone, smsCapable, type PhoneResult } from "../domain/phone";
+import { timingOf } from "../domain/schedule";
 import { rateLimitHeaders } from "../domain/rate-limit-headers";
 import { sha256Hex } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
@@ -18,11 +19,14 @@ import type { AuthContext } from "../types";
 import { composeMessage, type ComposeInput, type Composed } from "./composition";
 import type { MessageWithEvents } from "./messages";
 import { unitPrice } from "./prices";
+import { parseSendAt, quietHoursOf } from "./scheduling";
 
 export interface SendInput extends ComposeInput {
   to: string;
   reference?: string;
   country?: string;
+  /** ISO 8601 with an offset, 1 minute to 30 days ahead: the message waits as `scheduled` until then. */
+  send_at?: string;
 }
 
 type SendEnv = Pick<Env, "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY">;
@@ -47,6 +51,8 @@ export interface SendPreview {
   price: number | null;
   currency: string;
   carrier: string;
+  /** When it would go, if not at once: the `send_at` asked for, or the end of the recipient's quiet hours. */
+  send_at: string | null;
 }
 
 /** The first check of all: a valid number that can receive SMS. */
@@ -89,7 +95,9 @@ export function fingerprint(input: SendInput): Promise<string> {
 }
 
 /**
- * Accepts a message. The order is what keeps it lost-free and charge-correct:
+ * Accepts a message, to go now (`queued`) or later (`scheduled`: asked for with `send_at`, or marketing
+ * held for the recipient's quiet hours; charged now, refunded if canceled). The order is what keeps it
+ * lost-free and charge-correct:
  * 1. content checks; 2. one call to the tenant's meter, which decides idempotency, the sandbox, the
  * block list, rates, quota, caps and balance, and consumes them atomically; 3. the outbox write (message and first event in one
  * D1 batch); 4. the send job. If the write fails, the meter gives back what it took. If the enqueue
@@ -103,6 +111,8 @@ export async function acceptMessage(
   input: SendInput,
   options: { idempotencyKey?: string; render: (message: MessageWithEvents) => string; keywordReply?: boolean },
 ): Promise<SendResult> {
+  const now = Date.now();
+  const requested = parseSendAt(input.send_at, now);
   const phone = parsePhone(input.to, input.country);
   const badNumber = numberError(phone);
   if (badNumber || !phone.ok) throw badNumber;
@@ -111,7 +121,8 @@ export async function acceptMessage(
   const tooLong = lengthError(segments, encoding);
   if (tooLong) throw tooLong;
 
-  const now = Date.now();
+  const timing = timingOf({ type: composed.type, country: phone.country }, requested, now, quietHoursOf(auth.quietHours));
+  const status = timing.sendAt === null ? "queued" : "scheduled";
   const row: MessageRow = {
     id: newId("message", now),
     tenantId: auth.tenantId,
@@ -121,7 +132,7 @@ export async function acceptMessage(
     from: composed.from,
     type: composed.type,
     body: composed.body,
-    status: "queued",
+    status,
     encoding,
     segments,
     carrier: carrierNameFor(auth.mode, env),
@@ -135,11 +146,13 @@ export async function acceptMessage(
     currency: env.BILLING_CURRENCY,
     refundedAt: null,
     attempts: 0,
+    sendAt: timing.sendAt,
+    batchId: null,
     version: 1,
     createdAt: now,
     updatedAt: now,
   };
-  const event: MessageEventRow = { messageId: row.id, seq: 1, status: "queued", at: now, detail: null };
+  const event: MessageEventRow = { messageId: row.id, seq: 1, status, at: now, detail: timing.detail };
   const message: MessageWithEvents = { ...row, events: [event] };
 
   const meter = meterFor(env, auth.tenantId);
@@ -190,10 +203,13 @@ export async function acceptMessage(
       throw error;
     }
   }
-  try {
-    await enqueueSend(env.SEND_QUEUE, row.id);
-  } catch (error) {
-    log.warn("enqueue_failed", { message_id: row.id, error: String(error) });
+  // A scheduled message is the cron's to dispatch when it is due.
+  if (status === "queued") {
+    try {
+      await enqueueSend(env.SEND_QUEUE, row.id);
+    } catch (error) {
+      log.warn("enqueue_failed", { message_id: row.id, error: String(error) });
+    }
   }
   return { kind: "accepted", message, headers };
 }
@@ -205,6 +221,8 @@ export async function previewMessage(
   auth: AuthContext,
   input: SendInput,
 ): Promise<{ preview: SendPreview; headers: Record<string, string> }> {
+  const now = Date.now();
+  const requested = parseSendAt(input.send_at, now);
   const phone = parsePhone(input.to, input.country);
   const country = phone.ok ? phone.country : null;
   let refusal: ApiError | null = numberError(phone);
@@ -235,6 +253,7 @@ export async function previewMessage(
     headers = rateLimitHeaders(verdict.quotas);
     refusal = verdict.refusal && refusalError(verdict.refusal, verdict.quotas, env.BILLING_CURRENCY);
   }
+  const timing = composed && timingOf({ type: composed.type, country }, requested, now, quietHoursOf(auth.quietHours));
   return {
     preview: {
       would_send: refusal === null,
@@ -251,6 +270,7 @@ export async function previewMessage(
       price,
       currency: env.BILLING_CURRENCY,
       carrier: carrierNameFor(auth.mode, env),
+      send_at: timing?.sendAt ? new Date(timing.sendAt).toISOString() : null,
     },
     headers,
   };

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull, lt, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { templates, templateVersions, type TemplateRow, type TemplateVersionRow } from "../db/schema";
 import { findBlocked, hasOptOut } from "../domain/content-policy";
@@ -160,10 +160,28 @@ export async function updateTemplate(
 }
 
 /** Deleted templates stay in the table, so messages sent from them still name them. */
+/**
+ * Deletes a template unless something still waiting will send it: a scheduled message made from it, or
+ * a batch not yet expanded that renders it (409 `in_use`). One conditional statement, so a batch made
+ * at the same moment cannot slip in between the check and the delete.
+ */
 export async function deleteTemplate(db: Db, tenantId: string, id: string): Promise<void> {
   await getTemplate(db, tenantId, id);
-  // Scheduled messages (issue 6) will reference templates; deleting one they use must then answer 409.
-  await db.update(templates).set({ deletedAt: Date.now() }).where(and(eq(templates.id, id), eq(templates.tenantId, tenantId)));
+  const deleted = await db
+    .update(templates)
+    .set({ deletedAt: Date.now() })
+    .where(
+      and(
+        eq(templates.id, id),
+        eq(templates.tenantId, tenantId),
+        sql`NOT EXISTS (SELECT 1 FROM messages WHERE tenant_id = ${tenantId} AND status = 'scheduled' AND template_id = ${id})`,
+        sql`NOT EXISTS (SELECT 1 FROM batches WHERE tenant_id = ${tenantId} AND status IN ('scheduled', 'expanding') AND template_id = ${id})`,
+      ),
+    )
+    .returning({ id: templates.id });
+  if (deleted.length === 0) {
+    throw new ApiError("in_use", `Template ${id} is used by scheduled messages or batches still to send; cancel them first.`);
+  }
   serving.delete(cacheKey(tenantId, id));
 }
 

@@ -5,7 +5,7 @@ import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
 
 export async function createTenant(db: Db, name: string): Promise<TenantRow> {
-  const row: TenantRow = { id: newId("tenant"), name, metered: true, sandbox: true, defaultSenderId: null, keywords: null, createdAt: Date.now() };
+  const row: TenantRow = { id: newId("tenant"), name, metered: true, sandbox: true, defaultSenderId: null, keywords: null, quietHours: null, createdAt: Date.now() };
   await db.insert(tenants).values(row);
   return row;
 }
@@ -17,7 +17,7 @@ export async function getTenant(db: Db, id: string): Promise<TenantRow> {
 }
 
 /** Changes what is stored of the tenant in D1 (its name, whether it is metered); limits live in its meter. */
-export async function updateTenant(db: Db, id: string, changes: Partial<Pick<TenantRow, "name" | "metered" | "sandbox" | "defaultSenderId" | "keywords">>): Promise<TenantRow> {
+export async function updateTenant(db: Db, id: string, changes: Partial<Pick<TenantRow, "name" | "metered" | "sandbox" | "defaultSenderId" | "keywords" | "quietHours">>): Promise<TenantRow> {
   if (Object.keys(changes).length === 0) return getTenant(db, id);
   const [row] = await db.update(tenants).set(changes).where(eq(tenants.id, id)).returning();
   if (!row) throw new ApiError("not_found", `No tenant ${id}.`);

@@ -56,6 +56,8 @@ export async function insertQueuedMessage(
     currency: "USD",
     refundedAt: null,
     attempts: 0,
+    sendAt: null,
+    batchId: null,
     version: 1,
     createdAt: updatedAt,
     updatedAt,

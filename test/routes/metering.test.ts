@@ -257,6 +257,7 @@ describe("dry run", () => {
       price: 20_000,
       currency: "USD",
       carrier: "simulator",
+      send_at: null,
     });
     const ok = await okJson(await send(key, { to, body: "short" }, { query: "?dry_run=true" }), 200);
     expect(ok).toMatchObject({ would_send: true, refusal: null, price: 10_000 });

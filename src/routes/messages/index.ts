@@ -3,6 +3,7 @@ import { createRouter } from "../../lib/create-router";
 import { jsonBody, jsonResponse, problemResponses, RATE_LIMIT_HEADERS } from "../../lib/openapi";
 import { page } from "../../lib/pagination";
 import { getMessage, listMessages } from "../../services/messages";
+import { cancelMessage } from "../../services/scheduling";
 import { acceptMessage, previewMessage } from "../../services/sending";
 import {
   MessageIdParam,
@@ -29,7 +30,8 @@ const create = createRoute({
   description:
     "Validates the message, composes it (template and params, sender, opt-out suffix) and screens it against the " +
     "content rules, meters it (rates, daily quota, per-recipient caps, balance), stores it as `queued` " +
-    "and hands it to the send queue. The answer is 202: delivery happens asynchronously; follow it with " +
+    "and hands it to the send queue; with `send_at` (or a marketing message in the recipient's quiet hours) it is " +
+    "stored as `scheduled` and sent when due. The answer is 202: delivery happens asynchronously; follow it with " +
     "`GET /v1/messages/{id}`. Answers carry `RateLimit-Policy` and `RateLimit` headers; a replay of an " +
     "`Idempotency-Key` carries `Idempotent-Replayed: true`.",
   request: { body: jsonBody(SendMessageBody), headers: SendHeaders, query: SendQuery },
@@ -75,6 +77,22 @@ const get = createRoute({
   },
 });
 
+const cancel = createRoute({
+  method: "post",
+  path: "/{id}/cancel",
+  tags,
+  security,
+  summary: "Cancel a scheduled message",
+  description:
+    "Cancels a `scheduled` message and refunds its price. Canceling a canceled message answers it again; " +
+    "a message already `queued` (or further) is on its way: 409 `not_cancelable`.",
+  request: { params: MessageIdParam },
+  responses: {
+    200: jsonResponse(MessageWithEvents, "The canceled message."),
+    ...problemResponses("unauthorized", "not_found", "not_cancelable", "rate_limited"),
+  },
+});
+
 const list = createRoute({
   method: "get",
   path: "/",
@@ -106,6 +124,10 @@ export const messages = createRouter()
   })
   .openapi(get, async (c) => {
     const message = await getMessage(c.var.db, c.var.auth.tenantId, c.req.valid("param").id);
+    return c.json(presentMessageWithEvents(message), 200);
+  })
+  .openapi(cancel, async (c) => {
+    const message = await cancelMessage(c.env, c.var.db, c.var.auth.tenantId, c.req.valid("param").id);
     return c.json(presentMessageWithEvents(message), 200);
   })
   .openapi(list, async (c) => {

@@ -2,10 +2,16 @@ import { z } from "@hono/zod-openapi";
 import type { MessageEventRow, MessageRow } from "../../db/schema";
 import { ENCODINGS } from "../../domain/encoding";
 import { MESSAGE_STATUSES, MESSAGE_TYPES } from "../../domain/message-status";
+import { SEND_AT_PATTERN } from "../../domain/schedule";
 import { countryCode, idempotencyHeader } from "../../lib/openapi";
 import { listQuery } from "../../lib/pagination";
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+export const sendAt = z.string().regex(SEND_AT_PATTERN, "ISO 8601 with an offset, e.g. 2026-12-01T09:30:00+08:00").openapi({
+  example: "2026-12-01T09:30:00+08:00",
+  description: "Send later: ISO 8601 with an offset, at least 1 minute and at most 30 days ahead. The message is `scheduled` until then.",
+});
 
 export const SendMessageBody = z
   .object({
@@ -28,6 +34,7 @@ export const SendMessageBody = z
       .openapi({ description: "One of your senders (`POST /v1/senders`); a signature as `阿里云` or `【阿里云】`. Default: your default sender." }),
     reference: z.string().min(1).max(128).optional().openapi({ description: "Your own id for this message, echoed back." }),
     country: countryCode.optional(),
+    send_at: sendAt.optional(),
   })
   .strict()
   // `when`: checked even when other fields fail, so one answer lists every problem.
@@ -74,6 +81,7 @@ export const SendPreview = z
     price: z.number().int().nullable(),
     currency: z.string(),
     carrier: z.string(),
+    send_at: z.string().nullable().openapi({ description: "When it would go, if not at once (asked for, or held for quiet hours)." }),
   })
   .openapi("SendPreview");
 
@@ -100,7 +108,9 @@ export const Message = z
     template_version: z.number().int().nullable(),
     price: z.number().int().openapi({ description: "Micro-units reserved from the balance (0 for test keys).", example: 50000 }),
     currency: z.string().openapi({ example: "USD" }),
-    refunded: z.boolean().openapi({ description: "The price was refunded: the message failed before reaching a carrier." }),
+    refunded: z.boolean().openapi({ description: "The price was refunded: the message failed or was canceled before reaching a carrier." }),
+    send_at: z.string().nullable().openapi({ description: "When a scheduled message is due; null for one sent at once." }),
+    batch_id: z.string().nullable().openapi({ description: "The batch it belongs to, if any." }),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -142,6 +152,8 @@ export function presentMessage(row: MessageRow): z.infer<typeof Message> {
     price: row.price,
     currency: row.currency,
     refunded: row.refundedAt !== null,
+    send_at: row.sendAt === null ? null : iso(row.sendAt),
+    batch_id: row.batchId,
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
   };

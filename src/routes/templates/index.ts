@@ -59,8 +59,9 @@ const remove = createRoute({
   tags,
   security,
   summary: "Delete a template",
+  description: "A template that scheduled messages or batches not yet expanded still use cannot be deleted (409 `in_use`).",
   request: { params: IdParam },
-  responses: { 204: { description: "Deleted." }, ...problemResponses("unauthorized", "not_found", "rate_limited") },
+  responses: { 204: { description: "Deleted." }, ...problemResponses("unauthorized", "not_found", "in_use", "rate_limited") },
 });
 
 export const templatesRouter = createRouter()

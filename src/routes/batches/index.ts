@@ -1,0 +1,136 @@
+import { createRoute } from "@hono/zod-openapi";
+import { createRouter } from "../../lib/create-router";
+import { IdParam, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { encodeCursor, page } from "../../lib/pagination";
+import { cancelBatch, createBatch, getBatch, listBatches, listBatchMessages, listBatchRejects } from "../../services/batches";
+import { MessageList, presentMessage } from "../messages/schemas";
+import {
+  BatchDetail,
+  BatchList,
+  BatchListQuery,
+  BatchMessagesQuery,
+  BatchRejectList,
+  CreateBatchBody,
+  presentBatch,
+  presentBatchDetail,
+  presentReject,
+} from "./schemas";
+import { listQuery } from "../../lib/pagination";
+
+const tags = ["Batches"];
+const security = [{ ApiKey: [] }];
+
+const create = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  security,
+  summary: "Send one message to many recipients",
+  description:
+    "Records the batch and answers 202 at once; the recipients are made into messages in the background, in chunks, " +
+    "each chunk metered (block list, caps, balance, daily quota) as it is expanded, and paced by your messages-per-second " +
+    "limit. A recipient that cannot be sent to is rejected on its own (`rejects`, by index); the batch goes ahead. " +
+    "Bodies up to 5 MiB.",
+  request: { body: jsonBody(CreateBatchBody) },
+  responses: {
+    202: jsonResponse(BatchDetail, "Recorded; follow it with `GET /v1/batches/{id}`."),
+    ...problemResponses(
+      "malformed_json",
+      "unauthorized",
+      "payload_too_large",
+      "unsupported_media_type",
+      "validation_failed",
+      "template_not_approved",
+      "sender_not_approved",
+      "rate_limited",
+    ),
+  },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  security,
+  summary: "List batches, newest first",
+  request: { query: BatchListQuery },
+  responses: { 200: jsonResponse(BatchList, "A page of batches."), ...problemResponses("unauthorized", "validation_failed", "rate_limited") },
+});
+
+const get = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  security,
+  summary: "Get a batch with live counters",
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse(BatchDetail, "The batch, its messages counted per status, its delivery rate and its first rejects."),
+    ...problemResponses("unauthorized", "not_found", "rate_limited"),
+  },
+});
+
+const messages = createRoute({
+  method: "get",
+  path: "/{id}/messages",
+  tags,
+  security,
+  summary: "List a batch's messages, newest first",
+  request: { params: IdParam, query: BatchMessagesQuery },
+  responses: {
+    200: jsonResponse(MessageList, "A page of the batch's messages."),
+    ...problemResponses("unauthorized", "not_found", "validation_failed", "rate_limited"),
+  },
+});
+
+const rejects = createRoute({
+  method: "get",
+  path: "/{id}/rejects",
+  tags,
+  security,
+  summary: "List a batch's rejected recipients, by index",
+  request: { params: IdParam, query: listQuery },
+  responses: {
+    200: jsonResponse(BatchRejectList, "A page of rejects."),
+    ...problemResponses("unauthorized", "not_found", "validation_failed", "rate_limited"),
+  },
+});
+
+const cancel = createRoute({
+  method: "post",
+  path: "/{id}/cancel",
+  tags,
+  security,
+  summary: "Cancel a batch",
+  description:
+    "Stops expansion and cancels every message of the batch not yet handed to a carrier (`scheduled` or `queued`), " +
+    "refunding each. Safe to repeat: canceling a canceled batch answers it again. A completed batch: 409 `not_cancelable`.",
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse(BatchDetail, "The canceled batch."),
+    ...problemResponses("unauthorized", "not_found", "not_cancelable", "rate_limited"),
+  },
+});
+
+export const batchesRouter = createRouter()
+  .openapi(create, async (c) => c.json(presentBatchDetail(await createBatch(c.env, c.var.db, c.var.auth, c.req.valid("json"))), 202))
+  .openapi(list, async (c) => {
+    const query = c.req.valid("query");
+    const { data, next_cursor } = page(await listBatches(c.var.db, c.var.auth.tenantId, query), query.limit);
+    return c.json({ data: data.map(presentBatch), next_cursor }, 200);
+  })
+  .openapi(get, async (c) => c.json(presentBatchDetail(await getBatch(c.var.db, c.var.auth.tenantId, c.req.valid("param").id)), 200))
+  .openapi(messages, async (c) => {
+    const query = c.req.valid("query");
+    const rows = await listBatchMessages(c.var.db, c.var.auth.tenantId, c.req.valid("param").id, query);
+    const { data, next_cursor } = page(rows, query.limit);
+    return c.json({ data: data.map(presentMessage), next_cursor }, 200);
+  })
+  .openapi(rejects, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const rows = await listBatchRejects(c.var.db, c.var.auth.tenantId, c.req.valid("param").id, limit, cursor);
+    const data = rows.slice(0, limit);
+    const last = data.at(-1);
+    return c.json({ data: data.map(presentReject), next_cursor: rows.length > limit && last ? encodeCursor(String(last.idx)) : null }, 200);
+  })
+  .openapi(cancel, async (c) => c.json(presentBatchDetail(await cancelBatch(c.env, c.var.db, c.var.auth.tenantId, c.req.valid("param").id)), 200));

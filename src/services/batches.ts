@@ -1,0 +1,241 @@
+import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { insertJsonRows } from "../db/json-rows";
+import { runBatch } from "../db/statements";
+import { batches, batchItems, batchRejects, messages, type BatchRejectRow, type BatchRow, type MessageRow } from "../db/schema";
+import { CANCELABLE_BATCH_STATUSES, type BatchStatus, type StatusCounts } from "../domain/batches";
+import { MESSAGE_STATUSES, type MessageStatus, type MessageType } from "../domain/message-status";
+import { ApiError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { log } from "../lib/log";
+import { decodeCursor, invalidCursor } from "../lib/pagination";
+import { enqueueBatchStep } from "../queues/bodies";
+import type { AuthContext } from "../types";
+import { prepareRecipient } from "./batch-recipients";
+import { cancelStep } from "./batch-work";
+import { loadComposition } from "./composition";
+import { getGroup } from "./contacts";
+import { parseSendAt } from "./scheduling";
+
+export interface BatchInput {
+  name?: string;
+  type: MessageType;
+  template_id?: string;
+  body?: string;
+  from?: string;
+  recipients?: { to: string; params?: Record<string, string> }[];
+  group_id?: string;
+  send_at?: string;
+  country?: string;
+}
+
+/** Rejects shown with a batch; all of them page through GET /v1/batches/{id}/rejects. */
+export const REJECTS_SHOWN = 100;
+/** Items written per statement: they travel as one JSON parameter, kept well under D1's 2 MB a value. */
+const ITEM_CHUNK_BYTES = 512 * 1024;
+
+export type BatchView = BatchRow & { counts: StatusCounts | null; rejects: BatchRejectRow[] };
+
+/** A reference in the body that names nothing of the tenant's: the request is refused, 422 at the field. */
+function unknownReference(error: unknown, path: string): never {
+  if (error instanceof ApiError && error.code === "not_found") {
+    throw new ApiError("validation_failed", error.message, { errors: [{ path, message: error.message }] });
+  }
+  throw error;
+}
+
+/** Splits rows so each statement's JSON stays small, whatever the params weigh. */
+function chunksByBytes<T>(rows: T[], maxBytes: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const size = JSON.stringify(row).length;
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(row);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/**
+ * Records a batch and answers at once. A list's recipients are checked here, each on its own (number,
+ * params, content, length, duplicates), and the ones that pass are stored for expansion; a group is only
+ * looked up, so the time taken does not grow with its size. Expansion into messages, and everything
+ * metered (block list, caps, balance, quota), happens in the batch queue, chunk by chunk.
+ */
+export async function createBatch(env: Pick<Env, "BATCH_QUEUE">, db: Db, auth: AuthContext, input: BatchInput): Promise<BatchView> {
+  const now = Date.now();
+  const sendAt = parseSendAt(input.send_at, now);
+  const context = await loadComposition(db, auth, input).catch((error) => unknownReference(error, "body.template_id"));
+  if (context.template && context.template.type !== input.type) {
+    throw new ApiError("validation_failed", "The type differs from the template's.", {
+      errors: [{ path: "body.type", message: `the template is ${context.template.type}` }],
+    });
+  }
+  if (input.group_id) await getGroup(db, auth.tenantId, input.group_id).catch((error) => unknownReference(error, "body.group_id"));
+
+  const id = newId("batch", now);
+  const items: { batchId: string; idx: number; to: string; params: string | null }[] = [];
+  const rejects: BatchRejectRow[] = [];
+  const seen = new Map<string, number>();
+  for (const [idx, recipient] of (input.recipients ?? []).entries()) {
+    const prepared = prepareRecipient(context, { type: input.type, body: input.body ?? null }, recipient, input.country);
+    const reject = (code: BatchRejectRow["code"], detail: string) => rejects.push({ batchId: id, idx, to: recipient.to, contactId: null, code, detail });
+    if (!prepared.ok) reject(prepared.code, prepared.detail);
+    else if (seen.has(prepared.to)) reject("duplicate_recipient", `${prepared.to} is also recipient ${seen.get(prepared.to)}; it is sent once.`);
+    else {
+      seen.set(prepared.to, idx);
+      items.push({ batchId: id, idx, to: prepared.to, params: recipient.params ? JSON.stringify(recipient.params) : null });
+    }
+  }
+
+  const nothingToExpand = !input.group_id && items.length === 0;
+  const status: BatchStatus = nothingToExpand ? "completed" : sendAt !== null ? "scheduled" : "expanding";
+  const row: BatchRow = {
+    id,
+    tenantId: auth.tenantId,
+    mode: auth.mode,
+    name: input.name ?? null,
+    type: input.type,
+    templateId: input.template_id ?? null,
+    body: input.body ?? null,
+    from: input.from ?? null,
+    groupId: input.group_id ?? null,
+    status,
+    total: input.recipients ? input.recipients.length : null,
+    accepted: 0,
+    rejected: rejects.length,
+    position: 0,
+    cursor: null,
+    sendAt,
+    stopCode: null,
+    stopDetail: null,
+    createdAt: now,
+    updatedAt: now,
+    completedAt: status === "completed" ? now : null,
+    canceledAt: null,
+    drainedAt: null,
+  };
+  await runBatch(db, [
+    db.insert(batches).values(row),
+    ...chunksByBytes(items, ITEM_CHUNK_BYTES).map((chunk) => insertJsonRows(batchItems, chunk)),
+    ...chunksByBytes(rejects, ITEM_CHUNK_BYTES).map((chunk) => insertJsonRows(batchRejects, chunk)),
+  ]);
+  if (status === "expanding") await queueBatchStep(env, id);
+  return { ...row, counts: null, rejects };
+}
+
+/** Hands a batch's next step to the batch queue; if that fails, the cron's batch sweep does it a few minutes later. */
+export async function queueBatchStep(env: Pick<Env, "BATCH_QUEUE">, id: string, position = 0): Promise<void> {
+  try {
+    await enqueueBatchStep(env.BATCH_QUEUE, id, position);
+  } catch (error) {
+    log.warn("enqueue_failed", { batch_id: id, error: String(error) });
+  }
+}
+
+async function findBatch(db: Db, tenantId: string, id: string): Promise<BatchRow> {
+  const row = await db.query.batches.findFirst({ where: and(eq(batches.id, id), eq(batches.tenantId, tenantId)) });
+  if (!row) throw new ApiError("not_found", `No batch ${id}.`);
+  return row;
+}
+
+/** Messages per status, counted from the outbox as it is now (one index range read). */
+async function statusCounts(db: Db, batchId: string): Promise<StatusCounts> {
+  const rows = await db
+    .select({ status: messages.status, n: sql<number>`COUNT(*)` })
+    .from(messages)
+    .where(eq(messages.batchId, batchId))
+    .groupBy(messages.status);
+  const counts = Object.fromEntries(MESSAGE_STATUSES.map((status) => [status, 0])) as StatusCounts;
+  for (const { status, n } of rows) counts[status] = n;
+  return counts;
+}
+
+/** A batch with its live counters per status and its first rejects. */
+export async function getBatch(db: Db, tenantId: string, id: string): Promise<BatchView> {
+  const row = await findBatch(db, tenantId, id);
+  const [counts, rejects] = await Promise.all([
+    statusCounts(db, id),
+    db.select().from(batchRejects).where(eq(batchRejects.batchId, id)).orderBy(asc(batchRejects.idx)).limit(REJECTS_SHOWN),
+  ]);
+  return { ...row, counts, rejects };
+}
+
+export async function listBatches(db: Db, tenantId: string, filter: { status?: BatchStatus; limit: number; cursor?: string }): Promise<BatchRow[]> {
+  const conditions: SQL[] = [eq(batches.tenantId, tenantId)];
+  if (filter.status) conditions.push(eq(batches.status, filter.status));
+  if (filter.cursor) {
+    const after = decodeCursor(filter.cursor);
+    if (!after) throw invalidCursor();
+    conditions.push(lt(batches.id, after));
+  }
+  return db.select().from(batches).where(and(...conditions)).orderBy(desc(batches.id)).limit(filter.limit + 1);
+}
+
+export async function listBatchMessages(
+  db: Db,
+  tenantId: string,
+  id: string,
+  filter: { status?: MessageStatus; limit: number; cursor?: string },
+): Promise<MessageRow[]> {
+  await findBatch(db, tenantId, id);
+  const conditions: SQL[] = [eq(messages.batchId, id)];
+  if (filter.status) conditions.push(eq(messages.status, filter.status));
+  if (filter.cursor) {
+    const after = decodeCursor(filter.cursor);
+    if (!after) throw invalidCursor();
+    conditions.push(lt(messages.id, after));
+  }
+  return db.select().from(messages).where(and(...conditions)).orderBy(desc(messages.id)).limit(filter.limit + 1);
+}
+
+/** The batch's rejects in recipient order; the cursor is the last index seen. */
+export async function listBatchRejects(db: Db, tenantId: string, id: string, limit: number, cursor?: string): Promise<BatchRejectRow[]> {
+  await findBatch(db, tenantId, id);
+  let after = -1;
+  if (cursor) {
+    after = Number(decodeCursor(cursor));
+    if (!Number.isSafeInteger(after) || after < 0) throw invalidCursor();
+  }
+  return db
+    .select()
+    .from(batchRejects)
+    .where(and(eq(batchRejects.batchId, id), gt(batchRejects.idx, after)))
+    .orderBy(asc(batchRejects.idx))
+    .limit(limit + 1);
+}
+
+/**
+ * Cancels a batch: expansion stops, and every message of it no carrier has yet is canceled and refunded
+ * (the first chunk now, the rest in the batch queue). Canceling a canceled batch answers it again; a
+ * completed one has nothing left to stop (409).
+ */
+export async function cancelBatch(env: Pick<Env, "METER" | "BATCH_QUEUE">, db: Db, tenantId: string, id: string): Promise<BatchView> {
+  const batch = await findBatch(db, tenantId, id);
+  if (batch.status !== "canceled") {
+    const now = Date.now();
+    const [canceled] = await db
+      .update(batches)
+      .set({ status: "canceled", canceledAt: now, updatedAt: now })
+      .where(and(eq(batches.id, id), inArray(batches.status, CANCELABLE_BATCH_STATUSES)))
+      .returning();
+    if (!canceled) {
+      const current = await findBatch(db, tenantId, id);
+      if (current.status !== "canceled") {
+        throw new ApiError("not_cancelable", `Batch ${id} is ${current.status}: every message of it has reached a carrier.`, {
+          extra: { status: current.status },
+        });
+      }
+    } else if (await cancelStep(env, db, canceled)) {
+      await queueBatchStep(env, id);
+    }
+  }
+  return getBatch(db, tenantId, id);
+}
