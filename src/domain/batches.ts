@@ -1,4 +1,4 @@
-import type { MessageStatus } from "./message-status";
+import { UNSUBMITTED_STATUSES, type MessageStatus } from "./message-status";
 
 /**
  * A batch is `scheduled` until its `send_at`, `expanding` while its recipients are made into messages,
@@ -40,4 +40,9 @@ export type StatusCounts = Record<MessageStatus, number>;
 export function deliveryRate(counts: StatusCounts): number | null {
   const outcomes = counts.delivered + counts.undelivered + counts.failed;
   return outcomes === 0 ? null : Math.round((counts.delivered / outcomes) * 10_000) / 10_000;
+}
+
+/** Some message is still to be handed to a carrier: the batch is not done sending. */
+export function hasUnsubmitted(counts: StatusCounts): boolean {
+  return counts.sending > 0 || UNSUBMITTED_STATUSES.some((status) => counts[status] > 0);
 }

@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import { insertJsonRows } from "../db/json-rows";
 import { runBatch } from "../db/statements";
 import { batches, batchItems, batchRejects, messages, type BatchRejectRow, type BatchRow, type MessageRow } from "../db/schema";
-import { CANCELABLE_BATCH_STATUSES, type BatchStatus, type StatusCounts } from "../domain/batches";
+import { CANCELABLE_BATCH_STATUSES, hasUnsubmitted, type BatchStatus, type StatusCounts } from "../domain/batches";
 import { MESSAGE_STATUSES, type MessageStatus, type MessageType } from "../domain/message-status";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -158,13 +158,25 @@ async function statusCounts(db: Db, batchId: string): Promise<StatusCounts> {
   return counts;
 }
 
-/** A batch with its live counters per status and its first rejects. */
+/**
+ * A batch with its live counters per status and its first rejects. A `sending` batch whose counters
+ * show nothing left to submit is recorded `completed` here (conditionally), not a cron minute later.
+ */
 export async function getBatch(db: Db, tenantId: string, id: string): Promise<BatchView> {
-  const row = await findBatch(db, tenantId, id);
+  let row = await findBatch(db, tenantId, id);
   const [counts, rejects] = await Promise.all([
     statusCounts(db, id),
     db.select().from(batchRejects).where(eq(batchRejects.batchId, id)).orderBy(asc(batchRejects.idx)).limit(REJECTS_SHOWN),
   ]);
+  if (row.status === "sending" && !hasUnsubmitted(counts)) {
+    const now = Date.now();
+    const [completed] = await db
+      .update(batches)
+      .set({ status: "completed", completedAt: now, updatedAt: now })
+      .where(and(eq(batches.id, id), eq(batches.status, "sending")))
+      .returning();
+    row = completed ?? (await findBatch(db, tenantId, id));
+  }
   return { ...row, counts, rejects };
 }
 
@@ -230,7 +242,7 @@ export async function cancelBatch(env: Pick<Env, "METER" | "BATCH_QUEUE">, db: D
       const current = await findBatch(db, tenantId, id);
       if (current.status !== "canceled") {
         throw new ApiError("not_cancelable", `Batch ${id} is ${current.status}: every message of it has reached a carrier.`, {
-          extra: { status: current.status },
+          extra: { batch_status: current.status },
         });
       }
     } else if (await cancelStep(env, db, canceled)) {

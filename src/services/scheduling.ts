@@ -84,7 +84,7 @@ export async function cancelMessage(env: Pick<Env, "METER">, db: Db, tenantId: s
     const now = await getMessage(db, tenantId, id);
     if (now.status === "canceled") return now;
     throw new ApiError("not_cancelable", `Message ${id} is ${now.status}; only a scheduled message can be canceled.`, {
-      extra: { status: now.status },
+      extra: { message_status: now.status },
     });
   }
   await refundIfDue(env, db, canceled);
