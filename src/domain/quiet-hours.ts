@@ -1,7 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { getCountry } from "countries-and-timezones";
 
-const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "a time of day as HH:MM (24-hour)");
+// On the quarter hour: every zone's offset is a whole number of quarter hours, so a hold, found by
+// stepping through quarter hours, ends exactly at `end`.
+const clock = z.string().regex(/^([01]\d|2[0-3]):(00|15|30|45)$/, "a time of day as HH:MM (24-hour), on the quarter hour");
 
 export const QuietHours = z
   .object({

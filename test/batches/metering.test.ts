@@ -109,6 +109,30 @@ describe("POST /v1/batches/{id}/cancel", () => {
     expect(await batchMessages(key, batch.id)).toHaveLength(2);
   });
 
+  it("cancels every message no carrier has yet and refunds each, once, however often it is called", async () => {
+    const { key, tenantId } = await fundedLiveTenant(1_000_000);
+    // Quiet hours around now in Japan hold the batch's marketing as `scheduled`: sent, but not yet submitted.
+    const quarter = 15 * 60_000;
+    const now = Math.floor(Date.now() / quarter) * quarter;
+    const tokyo = (ms: number) => new Date(ms + 9 * 3_600_000).toISOString().slice(11, 16);
+    await okJson(await call("/v1/account/quiet-hours", { method: "PUT", key, json: { enabled: true, start: tokyo(now - 3_600_000), end: tokyo(now + 3_600_000) } }), 200);
+    const recipients = ["+819012345601", "+819012345602", "+819012345603"].map((to) => ({ to }));
+    const batch = await createBatch(key, { type: "marketing", body: "Sale. Reply STOP to opt out", recipients });
+    const sending = await waitForBatch(key, batch.id, expanded);
+    expect(sending).toMatchObject({ status: "sending", accepted: 3, counts: { scheduled: 3 } });
+    const charged = (await account(key)).balance;
+    expect(charged).toBeLessThan(1_000_000);
+
+    // Two cancels at once: both answer the canceled batch, and each message is refunded once.
+    const answers = await Promise.all([1, 2].map(() => call(`/v1/batches/${batch.id}/cancel`, { method: "POST", key })));
+    for (const answer of answers) expect((await okJson(answer, 200)).status).toBe("canceled");
+    const after = await getBatch(key, batch.id);
+    expect(after.counts).toMatchObject({ scheduled: 0, canceled: 3 });
+    expect((await batchMessages(key, batch.id)).every((m) => m.refunded && m.status === "canceled")).toBe(true);
+    expect((await account(key)).balance).toBe(1_000_000);
+    expect((await ledger(tenantId)).filter((e) => e.kind === "refund")).toHaveLength(3);
+  });
+
   it("answers 409 for a completed batch", async () => {
     const { key } = await createTenant();
     const batch = await createBatch(key, { type: "notification", body: "hi", recipients: [{ to: number() }] });

@@ -65,7 +65,7 @@ export async function insertQueuedMessage(
   };
   await db.batch([
     db.insert(messages).values(row),
-    db.insert(messageEvents).values({ messageId: row.id, seq: 1, status: "queued", at: updatedAt, detail: null }),
+    db.insert(messageEvents).values({ messageId: row.id, seq: 1, status: row.status, at: updatedAt, detail: null }),
   ]);
   return row;
 }
