@@ -86,10 +86,22 @@ export function createSimulator(deps: SimulatorDeps): CarrierAdapter {
 
 /**
  * Posts receipts to the gateway's webhook as a real carrier would: a signed HTTP request per receipt,
- * in order, through `deliver` (the app's own fetch). Throws if the gateway does not accept one, so the
- * queue retries; receipts are idempotent at the gateway.
+ * through `deliver` (the app's own fetch); one message's receipts in order, different messages' at once.
+ * Throws if the gateway does not accept one, so the queue retries; receipts are idempotent at the gateway.
  */
 export async function postReceipts(
+  receipts: SimulatorReceipt[],
+  secret: string,
+  deliver: (request: Request) => Response | Promise<Response>,
+): Promise<void> {
+  const byMessage = new Map<string, SimulatorReceipt[]>();
+  for (const receipt of receipts) byMessage.set(receipt.message_id, [...(byMessage.get(receipt.message_id) ?? []), receipt]);
+  const results = await Promise.allSettled([...byMessage.values()].map((ones) => postInOrder(ones, secret, deliver)));
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+async function postInOrder(
   receipts: SimulatorReceipt[],
   secret: string,
   deliver: (request: Request) => Response | Promise<Response>,

@@ -1,12 +1,12 @@
 import { app } from "../app";
-import { postReceipts } from "../carriers/simulator";
-import { createDb } from "../db/client";
+import { postReceipts, type SimulatorReceipt } from "../carriers/simulator";
+import { createDb, type Db } from "../db/client";
 import { log } from "../lib/log";
+import { runBatchStep } from "../services/batch-work";
 import { refundIfDue } from "../services/billing";
 import { failDeadLettered } from "../services/delivery";
 import { QueueBody } from "./bodies";
 import { handleSendJob } from "./send";
-import { runBatchStep } from "../services/batch-work";
 
 // Queue names as declared in wrangler.toml; each queue has one role.
 export const QUEUES = {
@@ -16,36 +16,73 @@ export const QUEUES = {
   simulator: "sms-simulator",
 } as const;
 
-/** The Worker's queue handler: every message is parsed, then acked or retried on its own. */
+/**
+ * The simulator's receipts for one consumer batch, posted back as one delayed job rather than one per
+ * message: a carrier batches its receipts too, and it keeps a large send from holding thousands of timers.
+ */
+function receiptOutbox(queue: Queue) {
+  const pending: SimulatorReceipt[] = [];
+  let delay = 0;
+  return {
+    schedule: async (receipts: SimulatorReceipt[], delaySeconds: number) => {
+      pending.push(...receipts);
+      delay = Math.max(delay, delaySeconds);
+    },
+    flush: async () => {
+      if (pending.length === 0) return;
+      try {
+        await queue.send({ kind: "simulator_receipts", receipts: pending } satisfies QueueBody, { delaySeconds: delay });
+      } catch (error) {
+        // The simulated carrier lost its receipts: its messages stay `sent`, as when a real carrier never reports.
+        log.error("simulator_receipts_lost", { count: pending.length, error: String(error) });
+      }
+    },
+  };
+}
+
+async function handle(
+  message: Message<unknown>,
+  queueName: string,
+  env: Env,
+  db: Db,
+  ctx: ExecutionContext,
+  scheduleReceipts: (receipts: SimulatorReceipt[], delaySeconds: number) => Promise<unknown>,
+): Promise<void> {
+  const parsed = QueueBody.safeParse(message.body);
+  if (!parsed.success) {
+    // A body no version of this code understands will never succeed: drop it loudly.
+    log.error("queue_body_invalid", { queue: queueName, id: message.id, issues: parsed.error.issues.length });
+    message.ack();
+    return;
+  }
+  const job = parsed.data;
+  try {
+    if (queueName === QUEUES.sendDeadLetter && job.kind === "send") {
+      const failed = await failDeadLettered(db, job.message_id);
+      if (failed) await refundIfDue(env, db, failed);
+      message.ack();
+    } else if (job.kind === "send") {
+      await handleSendJob(env, db, job, message as Message<QueueBody>, scheduleReceipts);
+    } else if (job.kind === "batch") {
+      await runBatchStep(env, db, job);
+      message.ack();
+    } else {
+      await postReceipts(job.receipts, env.SIMULATOR_WEBHOOK_SECRET, (request) => app.fetch(request, env, ctx));
+      message.ack();
+    }
+  } catch (error) {
+    log.error("queue_job_failed", { queue: queueName, id: message.id, attempts: message.attempts, error: String(error) });
+    message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });
+  }
+}
+
+/**
+ * The Worker's queue handler: every message is parsed, then acked or retried on its own. The messages
+ * of a batch are independent (each send claims its own row), so they are handled concurrently.
+ */
 export async function queue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
   const db = createDb(env.DB);
-  for (const message of batch.messages) {
-    const parsed = QueueBody.safeParse(message.body);
-    if (!parsed.success) {
-      // A body no version of this code understands will never succeed: drop it loudly.
-      log.error("queue_body_invalid", { queue: batch.queue, id: message.id, issues: parsed.error.issues.length });
-      message.ack();
-      continue;
-    }
-    const job = parsed.data;
-    const typed = message as Message<QueueBody>;
-    try {
-      if (batch.queue === QUEUES.sendDeadLetter && job.kind === "send") {
-        const failed = await failDeadLettered(db, job.message_id);
-        if (failed) await refundIfDue(env, db, failed);
-        message.ack();
-      } else if (job.kind === "send") {
-        await handleSendJob(env, db, job, typed);
-      } else if (job.kind === "batch") {
-        await runBatchStep(env, db, job);
-        message.ack();
-      } else {
-        await postReceipts(job.receipts, env.SIMULATOR_WEBHOOK_SECRET, (request) => app.fetch(request, env, ctx));
-        message.ack();
-      }
-    } catch (error) {
-      log.error("queue_job_failed", { queue: batch.queue, id: message.id, attempts: message.attempts, error: String(error) });
-      message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });
-    }
-  }
+  const receipts = receiptOutbox(env.SIMULATOR_QUEUE);
+  await Promise.all(batch.messages.map((message) => handle(message, batch.queue, env, db, ctx, receipts.schedule)));
+  await receipts.flush();
 }

@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { carrierAdapter } from "../carriers/registry";
+import type { SimulatorDeps } from "../carriers/simulator";
 import type { Db } from "../db/client";
 import { messages } from "../db/schema";
 import { refundIfDue } from "../services/billing";
@@ -11,14 +12,14 @@ import type { SendJob, QueueBody } from "./bodies";
  * A message that failed is refunded before the ack; if the refund throws, the job is retried and the
  * redelivery, which finds nothing to submit, finishes it.
  */
-export async function handleSendJob(env: Env, db: Db, job: SendJob, message: Message<QueueBody>): Promise<void> {
-  const outcome = await deliver(db, job.message_id, (carrier) =>
-    carrierAdapter(carrier, {
-      db,
-      scheduleReceipts: (receipts, delaySeconds) =>
-        env.SIMULATOR_QUEUE.send({ kind: "simulator_receipts", receipts } satisfies QueueBody, { delaySeconds }),
-    }),
-  );
+export async function handleSendJob(
+  env: Env,
+  db: Db,
+  job: SendJob,
+  message: Message<QueueBody>,
+  scheduleReceipts: SimulatorDeps["scheduleReceipts"],
+): Promise<void> {
+  const outcome = await deliver(db, job.message_id, (carrier) => carrierAdapter(carrier, { db, scheduleReceipts }));
   if (outcome.kind === "retry") return message.retry({ delaySeconds: outcome.delaySeconds });
   if (outcome.kind === "failed") await refundIfDue(env, db, outcome.message);
   if (outcome.kind === "skipped") {

@@ -27,14 +27,19 @@ export async function batchMessages(key: string, id: string, status?: string) {
 }
 
 /** Waits, through the real queues, until the batch satisfies `done`. */
-export async function waitForBatch(key: string, id: string, done: (batch: any) => boolean, timeout = 20_000) {
+export async function waitForBatch(
+  key: string,
+  id: string,
+  done: (batch: any) => boolean,
+  { timeout = 20_000, interval = 100 }: { timeout?: number; interval?: number } = {},
+) {
   return vi.waitFor(
     async () => {
       const batch = await getBatch(key, id);
       if (!done(batch)) throw new Error(`batch still ${JSON.stringify({ status: batch.status, accepted: batch.accepted, rejected: batch.rejected, counts: batch.counts })}`);
       return batch;
     },
-    { timeout, interval: 100 },
+    { timeout, interval },
   );
 }
 
