@@ -291,8 +291,15 @@ export const batches = sqliteTable(
     canceledAt: integer("canceled_at"),
     // Set when a canceled batch has no message left to cancel and refund.
     drainedAt: integer("drained_at"),
+    // The create request's Idempotency-Key (scoped by key mode) and a hash of its body: a retry answers this batch.
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash"),
   },
-  (t) => [index("batches_tenant_idx").on(t.tenantId, t.id), index("batches_status_idx").on(t.status, t.updatedAt)],
+  (t) => [
+    index("batches_tenant_idx").on(t.tenantId, t.id),
+    index("batches_status_idx").on(t.status, t.updatedAt),
+    uniqueIndex("batches_idempotency_idx").on(t.tenantId, t.idempotencyKey),
+  ],
 );
 
 // A list batch's recipients, validated and numbered as sent; expansion reads them in order.

@@ -6,7 +6,9 @@ import { batches, batchItems, batchRejects, messages, type BatchRejectRow, type 
 import { CANCELABLE_BATCH_STATUSES, hasUnsubmitted, type BatchStatus, type StatusCounts } from "../domain/batches";
 import { MESSAGE_STATUSES, type MessageStatus, type MessageType } from "../domain/message-status";
 import { ApiError } from "../lib/errors";
+import { fingerprint } from "../lib/fingerprint";
 import { newId } from "../lib/ids";
+import { IDEMPOTENCY_TTL_MS } from "../meter/tenant-meter";
 import { log } from "../lib/log";
 import { decodeCursor, invalidCursor } from "../lib/pagination";
 import { enqueueBatchStep } from "../queues/bodies";
@@ -69,8 +71,20 @@ function chunksByBytes<T>(rows: T[], maxBytes: number): T[][] {
  * looked up, so the time taken does not grow with its size. Expansion into messages, and everything
  * metered (block list, caps, balance, quota), happens in the batch queue, chunk by chunk.
  */
-export async function createBatch(env: Pick<Env, "BATCH_QUEUE">, db: Db, auth: AuthContext, input: BatchInput): Promise<BatchView> {
+export async function createBatch(
+  env: Pick<Env, "BATCH_QUEUE">,
+  db: Db,
+  auth: AuthContext,
+  input: BatchInput,
+  idempotencyKey?: string,
+): Promise<{ batch: BatchView; replayed: boolean }> {
   const now = Date.now();
+  const key = idempotencyKey === undefined ? null : `${auth.mode}:${idempotencyKey}`;
+  const requestHash = key === null ? null : await fingerprint(input);
+  if (key !== null) {
+    const earlier = await replayOf(db, auth.tenantId, key, requestHash!, now);
+    if (earlier) return { batch: earlier, replayed: true };
+  }
   const sendAt = parseSendAt(input.send_at, now);
   const context = await loadComposition(db, auth, input).catch((error) => unknownReference(error, "body.template_id"));
   if (context.template && context.template.type !== input.type) {
@@ -121,14 +135,40 @@ export async function createBatch(env: Pick<Env, "BATCH_QUEUE">, db: Db, auth: A
     completedAt: status === "completed" ? now : null,
     canceledAt: null,
     drainedAt: null,
+    idempotencyKey: key,
+    requestHash,
   };
-  await runBatch(db, [
-    db.insert(batches).values(row),
-    ...chunksByBytes(items, ITEM_CHUNK_BYTES).map((chunk) => insertJsonRows(batchItems, chunk)),
-    ...chunksByBytes(rejects, ITEM_CHUNK_BYTES).map((chunk) => insertJsonRows(batchRejects, chunk)),
-  ]);
+  try {
+    await runBatch(db, [
+      db.insert(batches).values(row),
+      ...chunksByBytes(items, ITEM_CHUNK_BYTES).map((chunk) => insertJsonRows(batchItems, chunk)),
+      ...chunksByBytes(rejects, ITEM_CHUNK_BYTES).map((chunk) => insertJsonRows(batchRejects, chunk)),
+    ]);
+  } catch (error) {
+    // The same key at the same moment: the other request made the batch; this one answers it.
+    const earlier = key === null ? null : await replayOf(db, auth.tenantId, key, requestHash!, now).catch(() => null);
+    if (earlier) return { batch: earlier, replayed: true };
+    throw error;
+  }
   if (status === "expanding") await queueBatchStep(env, id);
-  return { ...row, counts: null, rejects };
+  return { batch: { ...row, counts: null, rejects }, replayed: false };
+}
+
+/**
+ * The batch an earlier request with this key made in the last 24 hours: answered again if the body is
+ * the same, 422 if not. A key older than that is released for a new batch.
+ */
+async function replayOf(db: Db, tenantId: string, key: string, requestHash: string, now: number): Promise<BatchView | null> {
+  const earlier = await db.query.batches.findFirst({ where: and(eq(batches.tenantId, tenantId), eq(batches.idempotencyKey, key)) });
+  if (!earlier) return null;
+  if (earlier.createdAt <= now - IDEMPOTENCY_TTL_MS) {
+    await db.update(batches).set({ idempotencyKey: null }).where(and(eq(batches.id, earlier.id), eq(batches.idempotencyKey, key)));
+    return null;
+  }
+  if (earlier.requestHash !== requestHash) {
+    throw new ApiError("idempotency_mismatch", "This idempotency key was used with a different batch in the last 24 hours.");
+  }
+  return getBatch(db, tenantId, earlier.id);
 }
 
 /** Hands a batch's next step to the batch queue; if that fails, the cron's batch sweep does it a few minutes later. */

@@ -7,7 +7,7 @@ import type { MessageType } from "../domain/message-status";
 import { parsePhone, smsCapable, type PhoneResult } from "../domain/phone";
 import { timingOf } from "../domain/schedule";
 import { rateLimitHeaders } from "../domain/rate-limit-headers";
-import { sha256Hex } from "../lib/crypto";
+import { fingerprint } from "../lib/fingerprint";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
@@ -77,21 +77,6 @@ function lengthError(segments: number, encoding: Encoding): ApiError | null {
 /** What the message reserves: the destination's price per segment, for live keys of metered tenants. */
 async function priceOf(db: Db, auth: AuthContext, country: string | null, segments: number): Promise<number> {
   return auth.mode === "live" && auth.metered ? (await unitPrice(db, country)) * segments : 0;
-}
-
-/** JSON with every object's keys in a fixed order, so equal requests hash alike. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/** Same key and same request: a hash of the validated body, params included, in a canonical form. */
-export function fingerprint(input: SendInput): Promise<string> {
-  return sha256Hex(canonicalJson(input));
 }
 
 /**

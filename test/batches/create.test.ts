@@ -77,6 +77,22 @@ describe("POST /v1/batches with a recipient list", () => {
     await expectProblem(await postBatch(key, { type: "notification", template_id: template.id, recipients: huge }), 413, "payload_too_large");
   });
 
+  it("makes one batch for a retried Idempotency-Key, even when the retries race; another body is 422", async () => {
+    const { key } = await createTenant();
+    const body = { type: "notification", body: "Your order shipped", recipients: [{ to: number() }, { to: number() }] };
+    const post = () => call("/v1/batches", { method: "POST", key, json: body, headers: { "Idempotency-Key": "ship-77" } });
+    const answers = await Promise.all([post(), post(), post()]);
+    const batches = await Promise.all(answers.map((answer) => okJson(answer, 202)));
+    expect(new Set(batches.map((b) => b.id)).size).toBe(1);
+    expect(answers.filter((a) => a.headers.get("idempotent-replayed") === "true")).toHaveLength(2);
+    expect((await okJson(await call("/v1/batches", { key }), 200)).data).toHaveLength(1);
+
+    const other = await call("/v1/batches", { method: "POST", key, json: { ...body, body: "Different" }, headers: { "Idempotency-Key": "ship-77" } });
+    await expectProblem(other, 422, "idempotency_mismatch");
+    const done = await waitForBatch(key, batches[0].id, expanded);
+    expect(done.accepted).toBe(2);
+  });
+
   it("keeps batches to their tenant: another tenant's batch is 404, its group unknown", async () => {
     const mine = await createTenant();
     const theirs = await createTenant();

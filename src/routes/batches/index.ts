@@ -11,6 +11,7 @@ import {
   BatchMessagesQuery,
   BatchRejectList,
   CreateBatchBody,
+  CreateBatchHeaders,
   presentBatch,
   presentBatchDetail,
   presentReject,
@@ -31,11 +32,12 @@ const create = createRoute({
     "each chunk metered (block list, caps, balance, daily quota) as it is expanded, and paced by your messages-per-second " +
     "limit. A recipient that cannot be sent to is rejected on its own (`rejects`, by index); the batch goes ahead. " +
     "Bodies up to 5 MiB.",
-  request: { body: jsonBody(CreateBatchBody) },
+  request: { body: jsonBody(CreateBatchBody), headers: CreateBatchHeaders },
   responses: {
-    202: jsonResponse(BatchDetail, "Recorded; follow it with `GET /v1/batches/{id}`."),
+    202: jsonResponse(BatchDetail, "Recorded (or, for a retried Idempotency-Key, the batch it made); follow it with `GET /v1/batches/{id}`."),
     ...problemResponses(
       "malformed_json",
+      "idempotency_mismatch",
       "unauthorized",
       "payload_too_large",
       "unsupported_media_type",
@@ -113,7 +115,10 @@ const cancel = createRoute({
 });
 
 export const batchesRouter = createRouter()
-  .openapi(create, async (c) => c.json(presentBatchDetail(await createBatch(c.env, c.var.db, c.var.auth, c.req.valid("json"))), 202))
+  .openapi(create, async (c) => {
+    const { batch, replayed } = await createBatch(c.env, c.var.db, c.var.auth, c.req.valid("json"), c.req.valid("header")["idempotency-key"]);
+    return c.json(presentBatchDetail(batch), 202, replayed ? { "Idempotent-Replayed": "true" } : {});
+  })
   .openapi(list, async (c) => {
     const query = c.req.valid("query");
     const { data, next_cursor } = page(await listBatches(c.var.db, c.var.auth.tenantId, query), query.limit);

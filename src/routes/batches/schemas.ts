@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { BatchRejectRow, BatchRow } from "../../db/schema";
 import { BATCH_STATUSES, BATCH_STOP_CODES, deliveryRate, MAX_BATCH_RECIPIENTS, RECIPIENT_REJECT_CODES, type StatusCounts } from "../../domain/batches";
 import { MESSAGE_STATUSES, MESSAGE_TYPES } from "../../domain/message-status";
-import { countryCode } from "../../lib/openapi";
+import { countryCode, idempotencyHeader } from "../../lib/openapi";
 import { listQuery } from "../../lib/pagination";
 import type { BatchView } from "../../services/batches";
 import { SendMessageBody, sendAt } from "../messages/schemas";
@@ -40,6 +40,11 @@ export const CreateBatchBody = z
     when: () => true,
   })
   .openapi("CreateBatchRequest");
+
+export const CreateBatchHeaders = idempotencyHeader(
+  "Retrying with the same key and body within 24 hours answers the batch the first request made, and makes no other.",
+  "newsletter-2026-11",
+);
 
 export const BatchReject = z
   .object({
