@@ -16,7 +16,7 @@ import type { AuthContext } from "../types";
 import { prepareRecipient } from "./batch-recipients";
 import { cancelStep } from "./batch-work";
 import { loadComposition } from "./composition";
-import { getGroup } from "./contacts";
+import { requireGroup } from "./contacts";
 import { parseSendAt } from "./scheduling";
 
 export interface BatchInput {
@@ -92,7 +92,7 @@ export async function createBatch(
       errors: [{ path: "body.type", message: `the template is ${context.template.type}` }],
     });
   }
-  if (input.group_id) await getGroup(db, auth.tenantId, input.group_id).catch((error) => unknownReference(error, "body.group_id"));
+  if (input.group_id) await requireGroup(db, auth.tenantId, input.group_id).catch((error) => unknownReference(error, "body.group_id"));
 
   const id = newId("batch", now);
   const items: { batchId: string; idx: number; to: string; params: string | null }[] = [];

@@ -148,6 +148,12 @@ export async function importContacts(
 
 // Groups
 
+/** That the tenant has this group, without counting its members (which grows with the group). */
+export async function requireGroup(db: Db, tenantId: string, id: string): Promise<void> {
+  const row = await db.query.groups.findFirst({ columns: { id: true }, where: and(eq(groups.id, id), eq(groups.tenantId, tenantId)) });
+  if (!row) throw new ApiError("not_found", `No group ${id}.`);
+}
+
 export async function getGroup(db: Db, tenantId: string, id: string) {
   const [row] = await db
     .select({ group: groups, members: sql<number>`(SELECT COUNT(*) FROM group_members WHERE group_id = ${groups.id})` })
