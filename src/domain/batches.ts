@@ -27,8 +27,11 @@ export const RECIPIENT_REJECT_CODES = [
 ] as const;
 export type RecipientRejectCode = (typeof RECIPIENT_REJECT_CODES)[number];
 
-/** Why expansion stopped early: every recipient not yet expanded was rejected with it. */
-export const BATCH_STOP_CODES = ["insufficient_balance", "quota_exceeded"] as const;
+/**
+ * Why expansion stopped early: every recipient not yet expanded was rejected with it. The balance or
+ * daily quota ran out; or the template or sender is no longer there or approved.
+ */
+export const BATCH_STOP_CODES = ["insufficient_balance", "quota_exceeded", "template_not_approved", "sender_not_approved", "not_found"] as const;
 export type BatchStopCode = (typeof BATCH_STOP_CODES)[number];
 
 export type StatusCounts = Record<MessageStatus, number>;

@@ -6,6 +6,7 @@ import { insertJsonRows } from "../db/json-rows";
 import { batches, batchRejects, messageEvents, messages, tenants, type BatchRejectRow, type BatchRow, type MessageEventRow, type MessageRow } from "../db/schema";
 import type { RecipientRejectCode } from "../domain/batches";
 import { timingOf } from "../domain/schedule";
+import { ApiError } from "../lib/errors";
 import { batchMessageId } from "../lib/ids";
 import { log } from "../lib/log";
 import { meterFor } from "../meter/client";
@@ -15,7 +16,7 @@ import { enqueueBatchStep, type BatchJob } from "../queues/bodies";
 import type { AuthContext } from "../types";
 import { paramsFor, prepareRecipient, type PreparedRecipient } from "./batch-recipients";
 import { refundCanceled } from "./billing";
-import { loadComposition } from "./composition";
+import { loadComposition, type CompositionContext } from "./composition";
 import { unitPrice } from "./prices";
 import { enqueueSends, quietHoursOf } from "./scheduling";
 
@@ -76,8 +77,17 @@ export async function expandStep(env: BatchEnv, db: Db, batch: BatchRow, job: Ba
   const tenant = await db.query.tenants.findFirst({ where: eq(tenants.id, batch.tenantId) });
   if (!tenant) return null;
   const auth: AuthContext = { tenantId: tenant.id, keyId: "batch", mode: batch.mode, metered: tenant.metered, sandbox: tenant.sandbox };
-  const context = await loadComposition(db, auth, { template_id: batch.templateId ?? undefined, from: batch.from ?? undefined });
   const total = batch.total ?? (await groupSize(db, batch));
+  let context: CompositionContext;
+  try {
+    context = await loadComposition(db, auth, { template_id: batch.templateId ?? undefined, from: batch.from ?? undefined });
+  } catch (error) {
+    // The template or sender went away (or lost its approval) since the batch was made: no recipient
+    // left can be sent, so the batch ends here, the rest rejected with the reason, rather than retrying forever.
+    if (!(error instanceof ApiError)) throw error;
+    await stopExpansion(db, batch, total, error);
+    return null;
+  }
   const source = await readSource(db, batch, context.template?.placeholders ?? null);
 
   const prepared = source.map((recipient) => ({ recipient, result: prepareRecipient(context, batch, recipient) }));
@@ -142,21 +152,21 @@ export async function expandStep(env: BatchEnv, db: Db, batch: BatchRow, job: Ba
   ];
   // The gate is read by the inserts before the update moves the position: a batch's statements run in order.
   const update = db
-      .update(batches)
-      .set({
-        position: batch.position + consumed,
-        cursor,
-        accepted,
-        rejected,
-        total: finished ? accepted + rejected : total,
-        status,
-        stopCode: stop?.code ?? null,
-        stopDetail: stop?.message ?? null,
-        updatedAt: now,
-        completedAt: status === "completed" ? now : null,
-      })
-      .where(and(eq(batches.id, batch.id), eq(batches.status, "expanding"), eq(batches.position, at)))
-      .returning({ id: batches.id });
+    .update(batches)
+    .set({
+      position: batch.position + consumed,
+      cursor,
+      accepted,
+      rejected,
+      total: finished ? accepted + rejected : total,
+      status,
+      stopCode: stop?.code ?? null,
+      stopDetail: stop?.message ?? null,
+      updatedAt: now,
+      completedAt: status === "completed" ? now : null,
+    })
+    .where(and(eq(batches.id, batch.id), eq(batches.status, "expanding"), eq(batches.position, at)))
+    .returning({ id: batches.id });
   const results = await runBatch(db, [...gated, update]);
   const updated = results.at(-1)!;
   if (updated.length === 0) {
@@ -177,6 +187,24 @@ export async function expandStep(env: BatchEnv, db: Db, batch: BatchRow, job: Ba
   }
   const paced = verdict.halt?.kind === "paced" ? Math.min(MAX_PACING_DELAY_S, verdict.halt.retryAfter) : 0;
   return { position: batch.position + consumed, delaySeconds: paced };
+}
+
+/** Ends expansion early for a reason that holds for every recipient left: they are all rejected with it. */
+async function stopExpansion(db: Db, batch: BatchRow, total: number, reason: ApiError): Promise<void> {
+  const now = Date.now();
+  await db
+    .update(batches)
+    .set({
+      status: batch.accepted > 0 ? "sending" : "completed",
+      total,
+      rejected: total - batch.accepted,
+      stopCode: reason.code,
+      stopDetail: reason.message,
+      updatedAt: now,
+      completedAt: batch.accepted > 0 ? null : now,
+    })
+    .where(and(eq(batches.id, batch.id), eq(batches.status, "expanding"), eq(batches.position, batch.position)));
+  log.warn("batch_stopped", { batch_id: batch.id, code: reason.code });
 }
 
 /** When a batch message of this type goes, per destination country: computed once per country a chunk. */

@@ -6,7 +6,7 @@ import { BATCH_STALLED_AFTER_MS } from "../../src/cron/batches";
 import worker from "../../src/index";
 import { batchMessageId } from "../../src/lib/ids";
 import { call, createTenant, okJson } from "../helpers/api";
-import { approvedTemplate } from "../helpers/catalog";
+import { approvedTemplate, createTemplate, review } from "../helpers/catalog";
 import { batchMessages, createBatch, expanded, getBatch, waitForBatch } from "../helpers/batches";
 import { account, fundedLiveTenant, ledger, meterOf } from "../helpers/meter";
 import { drive } from "../helpers/queues";
@@ -82,6 +82,21 @@ describe("batch steps under redelivery", () => {
     await runCron(Date.now());
     const done = await waitForBatch(key, batch.id, expanded);
     expect(done.accepted).toBe(3);
+  });
+});
+
+describe("a batch whose template stopped being sendable", () => {
+  it("ends at expansion with the reason, every recipient rejected, instead of retrying", async () => {
+    const { key } = await createTenant();
+    // A test key may send a template still in review; the operator then rejects it.
+    const template = await createTemplate(key, { name: "Promo", type: "notification", body: "New arrivals are in" });
+    const sendAt = Date.now() + 120_000;
+    const batch = await createBatch(key, { type: "notification", template_id: template.id, recipients: [{ to: number() }, { to: number() }], send_at: new Date(sendAt).toISOString() });
+    expect((await review("templates", template.id, "reject")).status).toBe(200);
+
+    await runCron(sendAt);
+    const done = await waitForBatch(key, batch.id, expanded);
+    expect(done).toMatchObject({ status: "completed", total: 2, accepted: 0, rejected: 2, stopped: { code: "template_not_approved" } });
   });
 });
 
