@@ -1,4 +1,5 @@
 import { createDb } from "../db/client";
+import { log } from "../lib/log";
 import { sweepRefunds } from "../services/billing";
 import { dispatchDue } from "../services/scheduling";
 import { completeBatches, restartStalledBatches, startDueBatches } from "./batches";
@@ -6,21 +7,40 @@ import { sweepStuck } from "./sweep-stuck";
 
 export const EVERY_MINUTE = "* * * * *";
 
-/** The Worker's scheduled handler: one job per cron expression in wrangler.toml. */
+/**
+ * The Worker's scheduled handler: one set of jobs per cron expression in wrangler.toml. Each job runs
+ * even when one before it failed (a failure is logged, then rethrown at the end, so the run shows as failed).
+ */
 export async function scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
   const db = createDb(env.DB);
+  // A run that starts late still dispatches what is due by now.
+  const now = Math.max(controller.scheduledTime, Date.now());
   switch (controller.cron) {
     case EVERY_MINUTE:
     // wrangler dev's /cdn-cgi/local/scheduled without ?cron= fires with an empty expression.
     case "":
-      await dispatchDue(db, env.SEND_QUEUE, controller.scheduledTime);
-      await startDueBatches(db, env.BATCH_QUEUE, controller.scheduledTime);
-      await restartStalledBatches(db, env.BATCH_QUEUE, controller.scheduledTime);
-      await completeBatches(db, controller.scheduledTime);
-      await sweepStuck(db, env.SEND_QUEUE, controller.scheduledTime);
-      await sweepRefunds(env, db, controller.scheduledTime);
-      return;
+      return runAll({
+        dispatch_due: () => dispatchDue(db, env.SEND_QUEUE, now),
+        start_due_batches: () => startDueBatches(db, env.BATCH_QUEUE, now),
+        restart_stalled_batches: () => restartStalledBatches(db, env.BATCH_QUEUE, now),
+        complete_batches: () => completeBatches(db, now),
+        sweep_stuck: () => sweepStuck(db, env.SEND_QUEUE, now),
+        sweep_refunds: () => sweepRefunds(env, db, now),
+      });
     default:
       throw new Error(`No job for cron expression "${controller.cron}"`);
   }
+}
+
+async function runAll(jobs: Record<string, () => Promise<unknown>>): Promise<void> {
+  let failure: unknown = null;
+  for (const [name, job] of Object.entries(jobs)) {
+    try {
+      await job();
+    } catch (error) {
+      log.error("cron_job_failed", { job: name, error: String(error) });
+      failure ??= error;
+    }
+  }
+  if (failure) throw failure;
 }

@@ -1,4 +1,4 @@
-import { and, eq, gt, or, type SQL } from "drizzle-orm";
+import { and, eq, gt, lt, or, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { ApiError } from "./errors";
 import { z } from "@hono/zod-openapi";
@@ -37,6 +37,20 @@ export function invalidCursor(): ApiError {
   return new ApiError("validation_failed", "The cursor is not one this API returned.", {
     errors: [{ path: "query.cursor", message: "not a cursor returned by this API" }],
   });
+}
+
+/** For newest-first lists by id: the rows before the cursor's id. A cursor this API did not hand out is 422. */
+export function idBefore(column: SQLiteColumn, cursor: string): SQL {
+  const after = decodeCursor(cursor);
+  if (!after) throw invalidCursor();
+  return lt(column, after);
+}
+
+/** A cursor that names a position (a ledger sequence, a recipient index): a whole number, else 422. */
+export function positionCursor(cursor: string): number {
+  const position = Number(decodeCursor(cursor));
+  if (!Number.isSafeInteger(position) || position < 0) throw invalidCursor();
+  return position;
 }
 
 /** For lists in ascending (time, id) order, such as review queues: the position after `row`. */

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { insertJsonRows } from "../db/json-rows";
 import { runBatch } from "../db/statements";
@@ -10,7 +10,7 @@ import { fingerprint } from "../lib/fingerprint";
 import { newId } from "../lib/ids";
 import { IDEMPOTENCY_TTL_MS } from "../meter/tenant-meter";
 import { log } from "../lib/log";
-import { decodeCursor, invalidCursor } from "../lib/pagination";
+import { idBefore, positionCursor } from "../lib/pagination";
 import { enqueueBatchStep } from "../queues/bodies";
 import type { AuthContext } from "../types";
 import { prepareRecipient } from "./batch-recipients";
@@ -223,11 +223,7 @@ export async function getBatch(db: Db, tenantId: string, id: string): Promise<Ba
 export async function listBatches(db: Db, tenantId: string, filter: { status?: BatchStatus; limit: number; cursor?: string }): Promise<BatchRow[]> {
   const conditions: SQL[] = [eq(batches.tenantId, tenantId)];
   if (filter.status) conditions.push(eq(batches.status, filter.status));
-  if (filter.cursor) {
-    const after = decodeCursor(filter.cursor);
-    if (!after) throw invalidCursor();
-    conditions.push(lt(batches.id, after));
-  }
+  if (filter.cursor) conditions.push(idBefore(batches.id, filter.cursor));
   return db.select().from(batches).where(and(...conditions)).orderBy(desc(batches.id)).limit(filter.limit + 1);
 }
 
@@ -240,22 +236,14 @@ export async function listBatchMessages(
   await findBatch(db, tenantId, id);
   const conditions: SQL[] = [eq(messages.batchId, id)];
   if (filter.status) conditions.push(eq(messages.status, filter.status));
-  if (filter.cursor) {
-    const after = decodeCursor(filter.cursor);
-    if (!after) throw invalidCursor();
-    conditions.push(lt(messages.id, after));
-  }
+  if (filter.cursor) conditions.push(idBefore(messages.id, filter.cursor));
   return db.select().from(messages).where(and(...conditions)).orderBy(desc(messages.id)).limit(filter.limit + 1);
 }
 
 /** The batch's rejects in recipient order; the cursor is the last index seen. */
 export async function listBatchRejects(db: Db, tenantId: string, id: string, limit: number, cursor?: string): Promise<BatchRejectRow[]> {
   await findBatch(db, tenantId, id);
-  let after = -1;
-  if (cursor) {
-    after = Number(decodeCursor(cursor));
-    if (!Number.isSafeInteger(after) || after < 0) throw invalidCursor();
-  }
+  const after = cursor === undefined ? -1 : positionCursor(cursor);
   return db
     .select()
     .from(batchRejects)

@@ -1,7 +1,7 @@
 import { and, eq, isNull, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { messages, type MessageRow } from "../db/schema";
-import { decodeCursor, encodeCursor, invalidCursor } from "../lib/pagination";
+import { encodeCursor, positionCursor } from "../lib/pagination";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import { meterFor } from "../meter/client";
@@ -78,11 +78,7 @@ export async function creditTenant(
 
 /** A page of the tenant's ledger, newest first. The cursor names the last entry's position. */
 export async function ledgerPage(env: MeterEnv, tenantId: string, limit: number, cursor?: string) {
-  let before: number | undefined;
-  if (cursor) {
-    before = Number(decodeCursor(cursor));
-    if (!Number.isSafeInteger(before) || before <= 0) throw invalidCursor();
-  }
+  const before = cursor === undefined ? undefined : positionCursor(cursor);
   const rows = await meterFor(env, tenantId).ledger(limit, before);
   const data = rows.slice(0, limit);
   const last = data.at(-1);

@@ -1,11 +1,11 @@
-import { and, desc, eq, inArray, like, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, like, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { contacts, groupMembers, groups, type ContactRow } from "../db/schema";
 import { attributeName, MAX_ATTRIBUTE_LENGTH, MAX_ATTRIBUTES, PHONE_COLUMNS } from "../domain/contacts";
 import { parsePhone } from "../domain/phone";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { decodeCursor, invalidCursor } from "../lib/pagination";
+import { idBefore } from "../lib/pagination";
 import { emptyReport, reportInvalid, type ImportReport } from "./imports";
 
 export const CONTACT_IMPORT_MAX = 100_000;
@@ -37,11 +37,7 @@ export async function listContacts(
     await getGroup(db, tenantId, filter.group_id);
     conditions.push(inArray(contacts.id, db.select({ id: groupMembers.contactId }).from(groupMembers).where(eq(groupMembers.groupId, filter.group_id))));
   }
-  if (filter.cursor) {
-    const after = decodeCursor(filter.cursor);
-    if (!after) throw invalidCursor();
-    conditions.push(lt(contacts.id, after));
-  }
+  if (filter.cursor) conditions.push(idBefore(contacts.id, filter.cursor));
   return db.select().from(contacts).where(and(...conditions)).orderBy(desc(contacts.id)).limit(filter.limit + 1);
 }
 
@@ -172,11 +168,7 @@ export async function createGroup(db: Db, tenantId: string, name: string) {
 
 export async function listGroups(db: Db, tenantId: string, limit: number, cursor?: string) {
   const conditions: SQL[] = [eq(groups.tenantId, tenantId)];
-  if (cursor) {
-    const after = decodeCursor(cursor);
-    if (!after) throw invalidCursor();
-    conditions.push(lt(groups.id, after));
-  }
+  if (cursor) conditions.push(idBefore(groups.id, cursor));
   const rows = await db
     .select({ group: groups, members: sql<number>`(SELECT COUNT(*) FROM group_members WHERE group_id = ${groups.id})` })
     .from(groups)

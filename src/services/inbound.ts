@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { inboundMessages, messages, tenantNumbers, tenants, type InboundMessageRow } from "../db/schema";
 import { autoReply, DEFAULT_KEYWORDS, keywordAction, type KeywordAction, type KeywordSettings } from "../domain/keywords";
@@ -6,7 +6,7 @@ import { parsePhone } from "../domain/phone";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
-import { decodeCursor, invalidCursor } from "../lib/pagination";
+import { idBefore } from "../lib/pagination";
 import { meterFor } from "../meter/client";
 import { acceptMessage } from "./sending";
 
@@ -118,10 +118,6 @@ export async function listInbound(
   if (filter.from) conditions.push(eq(inboundMessages.from, e164OrRaw(filter.from)));
   if (filter.to) conditions.push(eq(inboundMessages.to, e164OrRaw(filter.to)));
   if (filter.since !== undefined) conditions.push(gte(inboundMessages.receivedAt, filter.since));
-  if (filter.cursor) {
-    const after = decodeCursor(filter.cursor);
-    if (!after) throw invalidCursor();
-    conditions.push(lt(inboundMessages.id, after));
-  }
+  if (filter.cursor) conditions.push(idBefore(inboundMessages.id, filter.cursor));
   return db.select().from(inboundMessages).where(and(...conditions)).orderBy(desc(inboundMessages.id)).limit(filter.limit + 1);
 }

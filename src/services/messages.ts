@@ -1,10 +1,10 @@
-import { and, asc, desc, eq, lt, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { messageEvents, messages, type MessageEventRow, type MessageRow } from "../db/schema";
 import type { MessageStatus } from "../domain/message-status";
 import { parsePhone } from "../domain/phone";
 import { ApiError } from "../lib/errors";
-import { decodeCursor, invalidCursor } from "../lib/pagination";
+import { idBefore } from "../lib/pagination";
 
 export type MessageWithEvents = MessageRow & { events: MessageEventRow[] };
 
@@ -37,11 +37,7 @@ export async function listMessages(db: Db, tenantId: string, filter: ListFilter)
     }
     conditions.push(eq(messages.to, phone.e164));
   }
-  if (filter.cursor) {
-    const after = decodeCursor(filter.cursor);
-    if (!after) throw invalidCursor();
-    conditions.push(lt(messages.id, after));
-  }
+  if (filter.cursor) conditions.push(idBefore(messages.id, filter.cursor));
   return db
     .select()
     .from(messages)

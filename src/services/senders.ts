@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull, lt, ne, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, ne, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { senders, tenants, type SenderRow } from "../db/schema";
 import type { KeyMode } from "../domain/api-key";
@@ -7,7 +7,7 @@ import { normalizeSenderValue, senderFormatError, type SenderKind } from "../dom
 import type { TemplateStatus } from "../domain/templates";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { decodeCursor, afterTimeCursor, invalidCursor } from "../lib/pagination";
+import { afterTimeCursor, idBefore } from "../lib/pagination";
 import { TtlCache } from "../lib/ttl-cache";
 import { screeningFor } from "./content-policies";
 
@@ -61,11 +61,7 @@ export async function listSenders(
   const conditions: (SQL | undefined)[] = [live(tenantId)];
   if (filter.status) conditions.push(eq(senders.status, filter.status));
   if (filter.kind) conditions.push(eq(senders.kind, filter.kind));
-  if (filter.cursor) {
-    const after = decodeCursor(filter.cursor);
-    if (!after) throw invalidCursor();
-    conditions.push(lt(senders.id, after));
-  }
+  if (filter.cursor) conditions.push(idBefore(senders.id, filter.cursor));
   return db.select().from(senders).where(and(...conditions)).orderBy(desc(senders.id)).limit(filter.limit + 1);
 }
 

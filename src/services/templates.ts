@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { templates, templateVersions, type TemplateRow, type TemplateVersionRow } from "../db/schema";
 import { findBlocked, hasOptOut } from "../domain/content-policy";
@@ -7,7 +7,7 @@ import type { MessageType } from "../domain/message-status";
 import { parsePlaceholders, prescreenTemplate, type ParamDeclarations, type TemplateStatus } from "../domain/templates";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { decodeCursor, afterTimeCursor, invalidCursor } from "../lib/pagination";
+import { afterTimeCursor, idBefore } from "../lib/pagination";
 import { TtlCache } from "../lib/ttl-cache";
 import { screeningFor } from "./content-policies";
 
@@ -99,7 +99,7 @@ export async function listTemplates(
   const conditions: SQL[] = [eq(templates.tenantId, tenantId), isNull(templates.deletedAt)];
   if (filter.status) conditions.push(eq(templates.status, filter.status));
   if (filter.type) conditions.push(eq(templates.type, filter.type));
-  if (filter.cursor) conditions.push(lt(templates.id, decodeCursor(filter.cursor) ?? invalid()));
+  if (filter.cursor) conditions.push(idBefore(templates.id, filter.cursor));
   const rows = await db
     .select({ template: templates, latest: templateVersions })
     .from(templates)
@@ -241,10 +241,6 @@ export async function reviewQueue(
     .limit(filter.limit + 1);
   return rows.map((row) => ({ ...row.template, latest: row.latest }));
 }
-
-const invalid = (): never => {
-  throw invalidCursor();
-};
 
 const toServing = (template: TemplateRow, version: TemplateVersionRow): ServingTemplate => ({
   id: template.id,

@@ -51,6 +51,26 @@ describe("stuck-message sweeper", () => {
     expect(await sweepStuck(db, env.SEND_QUEUE, now + 1000)).toBe(0);
   });
 
+  it("runs every job even when one fails, and reports the failure", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const { key, tenantId } = await createTenant();
+    const now = Date.now();
+    await insertQueuedMessage(tenantId, number("5555"), now - 1000, "simulator", { status: "scheduled", sendAt: now - 1000, body: "doomed" });
+    const stuck = await insertQueuedMessage(tenantId, number("5555"), now - STUCK_AFTER_MS - 60_000);
+    // The database refuses to dispatch the scheduled message: the first job fails.
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_dispatch BEFORE UPDATE ON messages WHEN NEW.body = 'doomed' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    );
+    try {
+      await expect(
+        worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: now }), env, createExecutionContext()),
+      ).rejects.toThrow(/disk full/);
+      await waitForStatus(key, stuck.id, "delivered");
+    } finally {
+      await env.DB.exec("DROP TRIGGER refuse_dispatch");
+    }
+  });
+
   it("refuses a cron expression it has no job for", async () => {
     await expect(
       worker.scheduled(createScheduledController({ cron: "0 0 * * *" }), env, createExecutionContext()),
