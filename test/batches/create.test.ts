@@ -93,6 +93,21 @@ describe("POST /v1/batches with a recipient list", () => {
     expect(done.accepted).toBe(2);
   });
 
+  it("lists batches newest first, by page and by status, and refuses a cursor it did not hand out", async () => {
+    const { key } = await createTenant();
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    const made = [];
+    for (let i = 0; i < 3; i += 1) made.push(await createBatch(key, { name: `b${i}`, type: "notification", body: "hi", recipients: [{ to: number() }], send_at: later }));
+    const first = await okJson(await call("/v1/batches?limit=2", { key }), 200);
+    expect(first.data.map((b: any) => b.name)).toEqual(["b2", "b1"]);
+    const second = await okJson(await call(`/v1/batches?limit=2&cursor=${first.next_cursor}`, { key }), 200);
+    expect(second).toMatchObject({ data: [{ name: "b0" }], next_cursor: null });
+    await okJson(await call(`/v1/batches/${made[1].id}/cancel`, { method: "POST", key }), 200);
+    expect((await okJson(await call("/v1/batches?status=canceled", { key }), 200)).data.map((b: any) => b.id)).toEqual([made[1].id]);
+    await expectProblem(await call("/v1/batches?cursor=!!", { key }), 422, "validation_failed");
+    await expectProblem(await call(`/v1/batches/${made[0].id}/rejects?cursor=bm90LWEtbnVtYmVy`, { key }), 422, "validation_failed");
+  });
+
   it("keeps batches to their tenant: another tenant's batch is 404, its group unknown", async () => {
     const mine = await createTenant();
     const theirs = await createTenant();
