@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
 import { IdParam, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
-import { encodeCursor, page } from "../../lib/pagination";
+import { encodeCursor, listQuery, page } from "../../lib/pagination";
 import { cancelBatch, createBatch, getBatch, listBatches, listBatchMessages, listBatchRejects } from "../../services/batches";
 import { MessageList, presentMessage } from "../messages/schemas";
 import {
@@ -16,7 +16,6 @@ import {
   presentBatchDetail,
   presentReject,
 } from "./schemas";
-import { listQuery } from "../../lib/pagination";
 
 const tags = ["Batches"];
 const security = [{ ApiKey: [] }];

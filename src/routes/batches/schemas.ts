@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { BatchRejectRow, BatchRow } from "../../db/schema";
-import { BATCH_STATUSES, BATCH_STOP_CODES, deliveryRate, MAX_BATCH_RECIPIENTS, RECIPIENT_REJECT_CODES, type StatusCounts } from "../../domain/batches";
+import { BATCH_STATUSES, BATCH_STOP_CODES, deliveryRate, MAX_BATCH_RECIPIENTS, RECIPIENT_REJECT_CODES } from "../../domain/batches";
 import { MESSAGE_STATUSES, MESSAGE_TYPES } from "../../domain/message-status";
 import { countryCode, idempotencyHeader } from "../../lib/openapi";
 import { listQuery } from "../../lib/pagination";
@@ -121,6 +121,6 @@ export const presentReject = (row: BatchRejectRow): z.infer<typeof BatchReject> 
 });
 
 export function presentBatchDetail(view: BatchView): z.infer<typeof BatchDetail> {
-  const counts: StatusCounts | null = view.counts;
+  const { counts } = view;
   return { ...presentBatch(view), counts, delivery_rate: counts && deliveryRate(counts), rejects: view.rejects.map(presentReject) };
 }
