@@ -11,6 +11,7 @@ import { account } from "./routes/account";
 import { batchesRouter } from "./routes/batches";
 import { admin } from "./routes/admin";
 import { reviews } from "./routes/admin/reviews";
+import { carriers } from "./routes/admin/carriers";
 import { contentRules } from "./routes/content-rules";
 import { health } from "./routes/health";
 import { keys } from "./routes/keys";
@@ -52,7 +53,8 @@ function buildApp() {
   app.use("/v1/*", except([...IMPORT_PATHS, BATCH_CREATE], limitBody(), requireJson));
   for (const path of IMPORT_PATHS) app.use(path, limitBody(IMPORT_BODY_LIMIT), requireBodyType("json", "csv"));
   app.use("/v1/batches", limitBody(BATCH_BODY_LIMIT), requireJson);
-  app.use("/webhooks/*", limitBody(), requireJson);
+  // Carriers post JSON or forms (Twilio, Vonage).
+  app.use("/webhooks/*", limitBody(), requireBodyType("json", "form"));
 
   app.route("/health", health);
   app.route("/v1/messages", messages);
@@ -68,6 +70,7 @@ function buildApp() {
   app.route("/v1/keys", keys);
   app.route("/v1/admin", admin);
   app.route("/v1/admin", reviews);
+  app.route("/v1/admin", carriers);
   app.route("/webhooks", webhooks);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {

@@ -20,5 +20,7 @@ export type AppEnv = {
     requestId: string;
     db: Db;
     auth: AuthContext;
+    /** A carrier webhook's fields (form or flat JSON), read once from the raw body by its signature check. */
+    webhookFields: Record<string, string>;
   };
 };

@@ -79,7 +79,7 @@ export function createSimulator(deps: SimulatorDeps): CarrierAdapter {
       const id = newId("simulatorMessage", now.getTime());
       await deps.db.insert(simulatorSubmissions).values({ id, to: sms.to, body: sms.body, outcome, createdAt: now.getTime() });
       await deps.scheduleReceipts(plannedReceipts(outcome, id, now), RECEIPT_DELAY_SECONDS);
-      return { ok: true, carrierMessageId: id };
+      return { ok: true, carrierMessageIds: [id] };
     },
   };
 }

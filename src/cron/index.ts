@@ -3,6 +3,7 @@ import { log } from "../lib/log";
 import { sweepRefunds } from "../services/billing";
 import { dispatchDue } from "../services/scheduling";
 import { completeBatches, restartStalledBatches, startDueBatches } from "./batches";
+import { expireUnreported } from "./expire";
 import { sweepStuck } from "./sweep-stuck";
 
 export const EVERY_MINUTE = "* * * * *";
@@ -26,6 +27,7 @@ export async function scheduled(controller: ScheduledController, env: Env, _ctx:
         complete_batches: () => completeBatches(db, now),
         sweep_stuck: () => sweepStuck(db, env.SEND_QUEUE, now),
         sweep_refunds: () => sweepRefunds(env, db, now),
+        expire_unreported: () => expireUnreported(db, now),
       });
     default:
       throw new Error(`No job for cron expression "${controller.cron}"`);

@@ -4,6 +4,8 @@ import { KEY_MODES } from "../domain/api-key";
 import { ENCODINGS } from "../domain/encoding";
 import type { ContentRule } from "../domain/content-policy";
 import { MESSAGE_STATUSES, MESSAGE_TYPES } from "../domain/message-status";
+import { PART_STATUSES, RECEIPT_RESULTS } from "../domain/receipts";
+import type { RouteEntry } from "../domain/routing";
 import { BATCH_STATUSES } from "../domain/batches";
 import { KEYWORD_ACTIONS, type KeywordSettings } from "../domain/keywords";
 import type { QuietHours } from "../domain/quiet-hours";
@@ -79,6 +81,11 @@ export const messages = sqliteTable(
     sendAt: integer("send_at"),
     // The batch it was expanded from, if any.
     batchId: text("batch_id"),
+    // Parts the carrier reported separately (one id and one receipt each), and how many of them were delivered.
+    parts: integer("parts"),
+    partsDelivered: integer("parts_delivered").notNull().default(0),
+    // When a carrier accepted it; `sent` this long ago with no final receipt makes it `expired`.
+    submittedAt: integer("submitted_at"),
     // Bumped by every status change; the event of that change is stored under this number.
     version: integer("version").notNull().default(1),
     createdAt: integer("created_at").notNull(),
@@ -91,6 +98,8 @@ export const messages = sqliteTable(
     index("messages_tenant_to_idx").on(t.tenantId, t.to, t.id),
     // Receipts find their message by the carrier's id.
     index("messages_carrier_id_idx").on(t.carrier, t.carrierMessageId),
+    // The cron expires messages left `sent` with no final receipt.
+    index("messages_awaiting_receipt_idx").on(t.submittedAt).where(sql`status = 'sent'`),
     // The sweeper looks for messages stuck in one status.
     index("messages_status_updated_idx").on(t.status, t.updatedAt),
     // The sweeper finds failed or canceled, charged, never-submitted messages whose refund is not yet recorded.
@@ -114,9 +123,68 @@ export const messageEvents = sqliteTable(
     status: text("status", { enum: MESSAGE_STATUSES }).notNull(),
     at: integer("at").notNull(),
     detail: text("detail"),
+    // The carrier receipt that caused this change, if one did (its raw payload is in carrier_receipts).
+    receiptId: text("receipt_id"),
   },
   (t) => [primaryKey({ columns: [t.messageId, t.seq] })],
 );
+
+// Each part a carrier accepted under an id of its own (most carriers: one per message), with its receipt status.
+export const messageParts = sqliteTable(
+  "message_parts",
+  {
+    carrier: text("carrier").notNull(),
+    // The carrier's id in canonical form (src/domain/carrier-ids.ts): receipts are matched on it.
+    carrierKey: text("carrier_key").notNull(),
+    messageId: text("message_id").notNull().references(() => messages.id),
+    part: integer("part").notNull(),
+    status: text("status", { enum: PART_STATUSES }).notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.carrier, t.carrierKey] }), index("message_parts_message_idx").on(t.messageId, t.part)],
+);
+
+// Every receipt a carrier posted, raw beside what we read from it. One that names no known id yet is held
+// (message_id null) and applied when the submit records that id.
+export const carrierReceipts = sqliteTable(
+  "carrier_receipts",
+  {
+    id: text("id").primaryKey(),
+    carrier: text("carrier").notNull(),
+    carrierKey: text("carrier_key").notNull(),
+    status: text("status", { enum: PART_STATUSES }),
+    errorCode: text("error_code"),
+    // The carrier's own status and time, as it wrote them (carriers' dates often carry no zone).
+    carrierStatus: text("carrier_status").notNull(),
+    carrierTime: text("carrier_time"),
+    raw: text("raw").notNull(),
+    messageId: text("message_id"),
+    result: text("result", { enum: RECEIPT_RESULTS }).notNull(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [
+    // Held receipts are looked up by the ids a submit records.
+    index("carrier_receipts_held_idx").on(t.carrier, t.carrierKey).where(sql`result = 'held'`),
+    index("carrier_receipts_message_idx").on(t.messageId),
+  ],
+);
+
+// The operator's routes: per destination country (`default` for the rest), carriers in failover order.
+export const routes = sqliteTable("routes", {
+  country: text("country").primaryKey(),
+  carriers: text("carriers", { mode: "json" }).$type<RouteEntry[]>().notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+// Per-carrier circuit breaker: consecutive transient failures, and until when the carrier is skipped.
+export const carrierHealth = sqliteTable("carrier_health", {
+  carrier: text("carrier").primaryKey(),
+  failures: integer("failures").notNull().default(0),
+  openUntil: integer("open_until"),
+  // While half-open, when the one probe allowed through was claimed.
+  probeAt: integer("probe_at"),
+  updatedAt: integer("updated_at").notNull(),
+});
 
 export const templates = sqliteTable(
   "templates",
@@ -210,6 +278,8 @@ export const inboundMessages = sqliteTable(
     action: text("action", { enum: KEYWORD_ACTIONS }),
     // The latest message of ours to the sender, which this most likely answers.
     inReplyTo: text("in_reply_to"),
+    // The carrier's payload as it came, beside what was read from it.
+    payload: text("payload"),
     // Set once its action and auto-reply are done; a redelivery before then does them again.
     handledAt: integer("handled_at"),
     receivedAt: integer("received_at").notNull(),
@@ -358,3 +428,7 @@ export type ContactRow = typeof contacts.$inferSelect;
 export type GroupRow = typeof groups.$inferSelect;
 export type BatchRow = typeof batches.$inferSelect;
 export type BatchRejectRow = typeof batchRejects.$inferSelect;
+export type MessagePartRow = typeof messageParts.$inferSelect;
+export type CarrierReceiptRow = typeof carrierReceipts.$inferSelect;
+export type RouteRow = typeof routes.$inferSelect;
+export type CarrierHealthRow = typeof carrierHealth.$inferSelect;

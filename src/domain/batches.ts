@@ -37,11 +37,11 @@ export type BatchStopCode = (typeof BATCH_STOP_CODES)[number];
 export type StatusCounts = Record<MessageStatus, number>;
 
 /**
- * Delivered over messages whose delivery has an outcome (delivered, undelivered, failed); canceled
- * messages never tried. Null until there is an outcome.
+ * Delivered over messages whose delivery has an outcome (delivered, undelivered, failed, expired with no
+ * receipt); canceled messages never tried. Null until there is an outcome.
  */
 export function deliveryRate(counts: StatusCounts): number | null {
-  const outcomes = counts.delivered + counts.undelivered + counts.failed;
+  const outcomes = counts.delivered + counts.undelivered + counts.failed + counts.expired;
   return outcomes === 0 ? null : Math.round((counts.delivered / outcomes) * 10_000) / 10_000;
 }
 

@@ -1,17 +1,20 @@
 export const MESSAGE_TYPES = ["otp", "notification", "marketing"] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
-export const MESSAGE_STATUSES = ["scheduled", "queued", "sending", "sent", "delivered", "undelivered", "failed", "canceled"] as const;
+export const MESSAGE_STATUSES = ["scheduled", "queued", "sending", "sent", "delivered", "undelivered", "failed", "canceled", "expired"] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
-export const FINAL_STATUSES: readonly MessageStatus[] = ["delivered", "undelivered", "failed", "canceled"];
+/** Final for billing and stats. `expired` (no receipt 72 hours after submit) still takes a late receipt. */
+export const FINAL_STATUSES: readonly MessageStatus[] = ["delivered", "undelivered", "failed", "canceled", "expired"];
+/** Submitted and waiting for its carrier's receipt. */
+export const AWAITING_RECEIPT = ["sent", "expired"] as const satisfies readonly MessageStatus[];
 /** Not yet handed to a carrier: what a cancel can still stop. */
 export const UNSUBMITTED_STATUSES = ["scheduled", "queued"] as const satisfies readonly MessageStatus[];
 
 /**
  * The statuses a message may be in for a move to `next` to apply. Everything moves forward only,
  * with one exception: a transient carrier error hands a `sending` message back to `queued` for
- * its retry. `scheduled` is only ever a first status; a cancel stops a message before submission. A receipt whose status is not reachable from the current one is stale or a
+ * its retry. `scheduled` is only ever a first status; `expired` gives way to a receipt that comes late; a cancel stops a message before submission. A receipt whose status is not reachable from the current one is stale or a
  * duplicate and changes nothing.
  */
 const ALLOWED_FROM: Record<MessageStatus, readonly MessageStatus[]> = {
@@ -19,10 +22,11 @@ const ALLOWED_FROM: Record<MessageStatus, readonly MessageStatus[]> = {
   queued: ["scheduled", "sending"],
   sending: ["queued"],
   sent: ["sending"],
-  delivered: ["sent"],
-  undelivered: ["sent"],
-  failed: ["queued", "sending", "sent"],
+  delivered: AWAITING_RECEIPT,
+  undelivered: AWAITING_RECEIPT,
+  failed: ["queued", "sending", ...AWAITING_RECEIPT],
   canceled: UNSUBMITTED_STATUSES,
+  expired: ["sent"],
 };
 
 export function allowedFrom(next: MessageStatus): readonly MessageStatus[] {

@@ -5,8 +5,7 @@ export function randomBytes(n: number): Uint8Array {
 }
 
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text))));
 }
 
 /** Compares two secrets in constant time: both are hashed first so their lengths cannot leak. */
@@ -26,9 +25,6 @@ function base64ToBytes(b64: string): Uint8Array | null {
   }
 }
 
-function bytesToBase64(bytes: ArrayBuffer): string {
-  return btoa(String.fromCharCode(...new Uint8Array(bytes)));
-}
 
 async function hmacKey(secret: string): Promise<CryptoKey> {
   // Standard Webhooks secrets are "whsec_" followed by the base64 key.
@@ -39,7 +35,7 @@ async function hmacKey(secret: string): Promise<CryptoKey> {
 
 export async function hmacSha256Base64(secret: string, content: string): Promise<string> {
   const key = await hmacKey(secret);
-  return bytesToBase64(await crypto.subtle.sign("HMAC", key, encoder.encode(content)));
+  return toBase64(new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(content))));
 }
 
 /** True when `signature` (base64) is the HMAC of `content`; crypto.subtle.verify compares in constant time. */
@@ -48,4 +44,18 @@ export async function hmacSha256Verify(secret: string, content: string, signatur
   if (!sig) return false;
   const key = await hmacKey(secret);
   return crypto.subtle.verify("HMAC", key, sig, encoder.encode(content));
+}
+
+/** HMAC of `content` keyed with the UTF-8 bytes of `secret` (carriers' own schemes: Twilio, Vonage). */
+export async function hmac(hash: "SHA-1" | "SHA-256", secret: string, content: string): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash }, false, ["sign"]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(content)));
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes));
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

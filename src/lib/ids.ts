@@ -14,6 +14,7 @@ export const ID_PREFIXES = {
   contentRule: "rul",
   ledgerEntry: "led",
   batch: "bat",
+  receipt: "rcp",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

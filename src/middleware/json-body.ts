@@ -10,11 +10,12 @@ function hasBody(req: Request): boolean {
   return req.body !== null && req.headers.get("content-length") !== "0";
 }
 
-const MEDIA_TYPES = { json: JSON_MEDIA_TYPE, csv: /^text\/csv$/i } as const;
+const MEDIA_TYPES = { json: JSON_MEDIA_TYPE, csv: /^text\/csv$/i, form: /^application\/x-www-form-urlencoded$/i } as const;
+const MEDIA_NAMES = { json: "application/json", csv: "text/csv", form: "application/x-www-form-urlencoded" } as const;
 
 /** A request that carries a body must say it is one of `types`: anything else is 415, never parsed as `{}`. */
 export function requireBodyType(...types: (keyof typeof MEDIA_TYPES)[]) {
-  const names = types.map((t) => (t === "json" ? "application/json" : "text/csv")).join(" or ");
+  const names = types.map((t) => MEDIA_NAMES[t]).join(" or ");
   return createMiddleware<AppEnv>(async (c, next) => {
     if (hasBody(c.req.raw)) {
       const mediaType = (c.req.header("content-type") ?? "").split(";")[0]!.trim();

@@ -6,7 +6,8 @@ import { runBatchStep } from "../services/batch-work";
 import { refundIfDue } from "../services/billing";
 import { failDeadLettered } from "../services/delivery";
 import { QueueBody } from "./bodies";
-import { handleSendJob } from "./send";
+import { carrierPlan, handleSendJob } from "./send";
+import type { CarrierPlan } from "../services/delivery";
 
 // Queue names as declared in wrangler.toml; each queue has one role.
 export const QUEUES = {
@@ -46,7 +47,7 @@ async function handle(
   env: Env,
   db: Db,
   ctx: ExecutionContext,
-  scheduleReceipts: (receipts: SimulatorReceipt[], delaySeconds: number) => Promise<unknown>,
+  plan: () => Promise<CarrierPlan>,
 ): Promise<void> {
   const parsed = QueueBody.safeParse(message.body);
   if (!parsed.success) {
@@ -62,7 +63,7 @@ async function handle(
       if (failed) await refundIfDue(env, db, failed);
       message.ack();
     } else if (job.kind === "send") {
-      await handleSendJob(env, db, job, message as Message<QueueBody>, scheduleReceipts);
+      await handleSendJob(env, db, job, message as Message<QueueBody>, await plan());
     } else if (job.kind === "batch") {
       await runBatchStep(env, db, job);
       message.ack();
@@ -83,6 +84,9 @@ async function handle(
 export async function queue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
   const db = createDb(env.DB);
   const receipts = receiptOutbox(env.SIMULATOR_QUEUE);
-  await Promise.all(batch.messages.map((message) => handle(message, batch.queue, env, db, ctx, receipts.schedule)));
+  // Read once per consumer batch, and only by a batch that sends.
+  let plan: Promise<CarrierPlan> | undefined;
+  const planOnce = () => (plan ??= carrierPlan(env, db, receipts.schedule));
+  await Promise.all(batch.messages.map((message) => handle(message, batch.queue, env, db, ctx, planOnce)));
   await receipts.flush();
 }

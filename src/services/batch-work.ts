@@ -131,7 +131,7 @@ export async function expandStep(env: BatchEnv, db: Db, batch: BatchRow, job: Ba
         const when = timing(result.country);
         const row = messageRow(env, batch, result, item, when.sendAt, now);
         rows.push(row);
-        events.push({ messageId: row.id, seq: 1, status: row.status, at: now, detail: when.detail ?? `batch ${batch.id}` });
+        events.push({ messageId: row.id, seq: 1, status: row.status, at: now, detail: when.detail ?? `batch ${batch.id}`, receiptId: null });
       }
     }
     consumed += 1;
@@ -250,6 +250,9 @@ function messageRow(
     attempts: 0,
     sendAt,
     batchId: batch.id,
+    parts: null,
+    partsDelivered: 0,
+    submittedAt: null,
     version: 1,
     createdAt: now,
     updatedAt: now,

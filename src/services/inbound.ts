@@ -42,7 +42,7 @@ export async function receiveInbound(
   env: InboundEnv,
   db: Db,
   delivery: { carrier: string; webhookId: string },
-  reply: { from: string; to: string; text: string; receivedAt: number },
+  reply: { from: string; to: string; text: string; receivedAt: number; payload?: string },
 ): Promise<{ result: InboundResult; action: KeywordAction | null; id: string }> {
   const from = e164OrRaw(reply.from);
   const to = e164OrRaw(reply.to);
@@ -67,6 +67,7 @@ export async function receiveInbound(
     text: reply.text,
     action,
     inReplyTo: answered?.id ?? null,
+    payload: reply.payload ?? null,
     handledAt: owner ? null : now,
     receivedAt: reply.receivedAt,
     createdAt: now,

@@ -1,20 +1,22 @@
 import { and, asc, desc, eq, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { messageEvents, messages, type MessageEventRow, type MessageRow } from "../db/schema";
+import { carrierReceipts, messageEvents, messages, type CarrierReceiptRow, type MessageEventRow, type MessageRow } from "../db/schema";
 import type { MessageStatus } from "../domain/message-status";
 import { parsePhone } from "../domain/phone";
 import { ApiError } from "../lib/errors";
 import { idBefore } from "../lib/pagination";
 
-export type MessageWithEvents = MessageRow & { events: MessageEventRow[] };
+/** A message with its timeline and the carrier receipts its events came from. */
+export type MessageWithEvents = MessageRow & { events: MessageEventRow[]; receipts?: CarrierReceiptRow[] };
 
 export async function getMessage(db: Db, tenantId: string, id: string): Promise<MessageWithEvents> {
-  const [row, events] = await db.batch([
+  const [row, events, receipts] = await db.batch([
     db.select().from(messages).where(and(eq(messages.id, id), eq(messages.tenantId, tenantId))),
     db.select().from(messageEvents).where(eq(messageEvents.messageId, id)).orderBy(asc(messageEvents.seq)),
+    db.select().from(carrierReceipts).where(eq(carrierReceipts.messageId, id)),
   ]);
   if (!row[0]) throw new ApiError("not_found", `No message ${id}.`);
-  return { ...row[0], events };
+  return { ...row[0], events, receipts };
 }
 
 export interface ListFilter {

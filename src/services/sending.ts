@@ -133,11 +133,14 @@ export async function acceptMessage(
     attempts: 0,
     sendAt: timing.sendAt,
     batchId: null,
+    parts: null,
+    partsDelivered: 0,
+    submittedAt: null,
     version: 1,
     createdAt: now,
     updatedAt: now,
   };
-  const event: MessageEventRow = { messageId: row.id, seq: 1, status, at: now, detail: timing.detail };
+  const event: MessageEventRow = { messageId: row.id, seq: 1, status, at: now, detail: timing.detail, receiptId: null };
   const message: MessageWithEvents = { ...row, events: [event] };
 
   const meter = meterFor(env, auth.tenantId);

@@ -1,9 +1,12 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import { messageEvents, messages, type MessageRow } from "../db/schema";
 import { allowedFrom, type MessageStatus } from "../domain/message-status";
 
-type MessageFields = Partial<Pick<MessageRow, "carrierMessageId" | "errorCode" | "errorMessage" | "attempts">>;
+type MessageFields = Partial<
+  Pick<MessageRow, "carrier" | "carrierMessageId" | "errorCode" | "errorMessage" | "attempts" | "parts" | "submittedAt">
+>;
 
 /**
  * Moves a message to `next` if, and only if, its current status allows it, and records the event,
@@ -21,6 +24,10 @@ export async function transition(
     countAttempt?: boolean;
     /** Narrows the statuses the move applies from (never widens the lifecycle's). */
     onlyFrom?: readonly MessageStatus[];
+    /** The carrier receipt behind this change, linked from its event. */
+    receiptId?: string;
+    /** Statements to commit with the change, in the same batch (they run whether or not it applies). */
+    also?: BatchItem<"sqlite">[];
     now?: number;
   } = {},
 ): Promise<MessageRow | null> {
@@ -47,11 +54,50 @@ export async function transition(
           status: messages.status,
           at: messages.updatedAt,
           detail: sql<string | null>`${options.detail ?? null}`.as("detail"),
+          receiptId: sql<string | null>`${options.receiptId ?? null}`.as("receipt_id"),
         })
         .from(messages)
         .where(and(eq(messages.id, messageId), eq(messages.status, next))),
     )
     .onConflictDoNothing();
-  const [updated] = await db.batch([update, event]);
+  const [updated] = await db.batch([update, event, ...(options.also ?? [])]);
   return updated[0] ?? null;
+}
+
+/**
+ * Records an event that changes no status (one part of a message delivered while others are still on
+ * their way): the version moves on so the event has its own number. Applies only while `status` holds.
+ */
+export async function recordEvent(
+  db: Db,
+  messageId: string,
+  status: MessageStatus,
+  detail: string,
+  receiptId: string | null,
+  now = Date.now(),
+): Promise<boolean> {
+  const [updated] = await db.batch([
+    db
+      .update(messages)
+      .set({ version: sql`${messages.version} + 1`, updatedAt: now })
+      .where(and(eq(messages.id, messageId), eq(messages.status, status)))
+      .returning({ version: messages.version }),
+    db
+      .insert(messageEvents)
+      .select(
+        db
+          .select({
+            messageId: messages.id,
+            seq: messages.version,
+            status: messages.status,
+            at: messages.updatedAt,
+            detail: sql<string>`${detail}`.as("detail"),
+            receiptId: sql<string | null>`${receiptId}`.as("receipt_id"),
+          })
+          .from(messages)
+          .where(and(eq(messages.id, messageId), eq(messages.status, status), eq(messages.updatedAt, now))),
+      )
+      .onConflictDoNothing(),
+  ]);
+  return updated.length > 0;
 }

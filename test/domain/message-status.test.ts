@@ -17,10 +17,17 @@ describe("message lifecycle", () => {
     expect(canTransition("delivered", "sent")).toBe(false);
   });
 
-  it("never leaves a final status", () => {
+  it("never leaves a final status, except that a late receipt settles an expired message", () => {
     for (const from of MESSAGE_STATUSES.filter(isFinal)) {
-      for (const to of MESSAGE_STATUSES) expect(canTransition(from, to), `${from} → ${to}`).toBe(false);
+      for (const to of MESSAGE_STATUSES) {
+        const late = from === "expired" && ["delivered", "undelivered", "failed"].includes(to);
+        expect(canTransition(from, to), `${from} → ${to}`).toBe(late);
+      }
     }
+  });
+
+  it("expires only a sent message", () => {
+    expect(MESSAGE_STATUSES.filter((s) => canTransition(s, "expired"))).toEqual(["sent"]);
   });
 
   it("fails from any unfinished status", () => {

@@ -72,7 +72,7 @@ describe("send_at", () => {
 
 describe("batch bookkeeping", () => {
   const counts = (c: Partial<StatusCounts>): StatusCounts => ({
-    scheduled: 0, queued: 0, sending: 0, sent: 0, delivered: 0, undelivered: 0, failed: 0, canceled: 0, ...c,
+    scheduled: 0, queued: 0, sending: 0, sent: 0, delivered: 0, undelivered: 0, failed: 0, canceled: 0, expired: 0, ...c,
   });
 
   it("rates delivery over messages with an outcome, and knows when nothing is left to submit", () => {

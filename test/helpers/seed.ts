@@ -58,6 +58,9 @@ export async function insertQueuedMessage(
     attempts: 0,
     sendAt: null,
     batchId: null,
+    parts: null,
+    partsDelivered: 0,
+    submittedAt: null,
     version: 1,
     createdAt: updatedAt,
     updatedAt,
@@ -65,7 +68,7 @@ export async function insertQueuedMessage(
   };
   await db.batch([
     db.insert(messages).values(row),
-    db.insert(messageEvents).values({ messageId: row.id, seq: 1, status: row.status, at: updatedAt, detail: null }),
+    db.insert(messageEvents).values({ messageId: row.id, seq: 1, status: row.status, at: updatedAt, detail: null, receiptId: null }),
   ]);
   return row;
 }

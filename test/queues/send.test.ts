@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { QUEUES } from "../../src/queues";
 import { createTenant, getMessage } from "../helpers/api";
 import { drive, sendJob } from "../helpers/queues";
-import { insertQueuedMessage, number, simulatorSubmissionsTo, waitForStatus } from "../helpers/seed";
+import { CarrierBreakers } from "../../src/services/carrier-health";
+import { deliver } from "../../src/services/delivery";
+import { db, insertQueuedMessage, number, simulatorSubmissionsTo, waitForStatus } from "../helpers/seed";
 
 describe("send consumer", () => {
   it("submits a redelivered job only once, even when both copies run at the same time", async () => {
@@ -57,11 +59,12 @@ describe("send consumer", () => {
     expect((await getMessage(key, row.id)).status).toBe("failed");
   });
 
-  it("fails a message routed to a carrier that has no adapter, without retrying", async () => {
+  it("fails a message whose route names only a carrier with no adapter, without retrying", async () => {
     const { key, tenantId } = await createTenant();
-    const row = await insertQueuedMessage(tenantId, number("5555"), Date.now(), "nowhere");
-    const result = await drive(QUEUES.send, [sendJob(row.id)]);
-    expect(result.retryMessages).toEqual([]);
+    const row = await insertQueuedMessage(tenantId, number("5555"));
+    // A route left naming a carrier this deploy has no adapter (or no credentials) for.
+    const plan = { order: () => ["nowhere"], adapter: () => null, breakers: await CarrierBreakers.load(db) };
+    expect(await deliver(db, row.id, plan)).toMatchObject({ kind: "failed" });
     const message = await getMessage(key, row.id);
     expect(message.status).toBe("failed");
     expect(message.error.code).toBe("no_route");

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { call, createTenant, expectProblem, getMessage, okJson, sendMessage } from "../helpers/api";
-import { transition } from "../../src/services/transitions";
+import { sentVia } from "../helpers/carriers";
 import { postReceipt, receiptFor, SIMULATOR_STATUS_PATH } from "../helpers/receipts";
-import { db, insertQueuedMessage, number, waitForStatus } from "../helpers/seed";
+import { number, waitForStatus } from "../helpers/seed";
 
 const PATH = SIMULATOR_STATUS_PATH;
 
@@ -31,8 +31,8 @@ describe("POST /webhooks/simulator/status", () => {
     expect(after.events).toEqual(message.events);
   });
 
-  it("acknowledges a receipt for a carrier id it does not know", async () => {
-    expect(await okJson(await postReceipt(receiptFor("sim_unknown", "delivered")), 200)).toEqual({ result: "unknown_message" });
+  it("holds a receipt for a carrier id no submit has recorded yet", async () => {
+    expect(await okJson(await postReceipt(receiptFor("sim_unknown", "delivered")), 200)).toEqual({ result: "held" });
   });
 
   it.each([
@@ -42,11 +42,9 @@ describe("POST /webhooks/simulator/status", () => {
     ["stale (6 minutes old)", (r: object) => postReceipt(r, { timestamp: Math.floor(Date.now() / 1000) - 360 })],
   ])("rejects a receipt that is %s with 401 and changes nothing", async (_, post) => {
     // A message the carrier accepted, whose real receipt has not come yet.
-    const { key, tenantId } = await createTenant();
-    const row = await insertQueuedMessage(tenantId, number("5555"));
     const carrierId = `sim_${crypto.randomUUID()}`;
-    await transition(db, row.id, "sending");
-    await transition(db, row.id, "sent", { fields: { carrierMessageId: carrierId } });
+    const { key, id } = await sentVia("simulator", [carrierId]);
+    const row = { id };
 
     await expectProblem(await post(receiptFor(carrierId, "delivered")), 401, "invalid_signature");
     expect((await getMessage(key, row.id)).status).toBe("sent");

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import type { MessageEventRow, MessageRow } from "../../db/schema";
+import type { CarrierReceiptRow, MessageRow } from "../../db/schema";
+import type { MessageWithEvents as MessageWithEventsRow } from "../../services/messages";
 import { ENCODINGS } from "../../domain/encoding";
 import { MESSAGE_STATUSES, MESSAGE_TYPES } from "../../domain/message-status";
 import { SEND_AT_PATTERN } from "../../domain/schedule";
@@ -85,8 +86,24 @@ export const SendPreview = z
   })
   .openapi("SendPreview");
 
+export const CarrierReceipt = z
+  .object({
+    id: z.string().openapi({ example: "rcp_01JD4Z0Q7W3X5Y6Z7A8B9C0D1E" }),
+    carrier: z.string(),
+    carrier_status: z.string().openapi({ description: "The carrier's own status word, e.g. `DELIVRD` or `undelivered`." }),
+    carrier_time: z.string().nullable().openapi({ description: "The carrier's time as it wrote it (often without a zone)." }),
+    raw: z.string().openapi({ description: "The payload exactly as the carrier posted it." }),
+    received_at: z.string(),
+  })
+  .openapi("CarrierReceipt");
+
 export const MessageEvent = z
-  .object({ status: z.enum(MESSAGE_STATUSES), at: z.string(), detail: z.string().nullable() })
+  .object({
+    status: z.enum(MESSAGE_STATUSES),
+    at: z.string(),
+    detail: z.string().nullable(),
+    receipt: CarrierReceipt.nullable().openapi({ description: "The carrier receipt behind this change, raw beside what was read." }),
+  })
   .openapi("MessageEvent");
 
 export const Message = z
@@ -102,6 +119,11 @@ export const Message = z
     segments: z.number().int(),
     carrier: z.string(),
     carrier_message_id: z.string().nullable(),
+    parts: z
+      .object({ total: z.number().int(), delivered: z.number().int() })
+      .nullable()
+      .openapi({ description: "Parts the carrier reports on separately (one id and receipt each), and how many were delivered; null before submission." }),
+    submitted_at: z.string().nullable().openapi({ description: "When a carrier accepted it; `sent` 72 hours after this, it is `expired`." }),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     reference: z.string().nullable(),
     template_id: z.string().nullable(),
@@ -144,6 +166,8 @@ export function presentMessage(row: MessageRow): z.infer<typeof Message> {
     segments: row.segments,
     carrier: row.carrier,
     carrier_message_id: row.carrierMessageId,
+    parts: row.parts === null ? null : { total: row.parts, delivered: row.partsDelivered },
+    submitted_at: row.submittedAt === null ? null : iso(row.submittedAt),
     // An error seen on a retry that later succeeded is cleared on `sent`; a final failure keeps it.
     error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? "" } : null,
     reference: row.reference,
@@ -159,9 +183,24 @@ export function presentMessage(row: MessageRow): z.infer<typeof Message> {
   };
 }
 
-export function presentMessageWithEvents(row: MessageRow & { events: MessageEventRow[] }) {
+function presentReceipt(receipt: CarrierReceiptRow): z.infer<typeof CarrierReceipt> {
+  return {
+    id: receipt.id,
+    carrier: receipt.carrier,
+    carrier_status: receipt.carrierStatus,
+    carrier_time: receipt.carrierTime,
+    raw: receipt.raw,
+    received_at: iso(receipt.receivedAt),
+  };
+}
+
+export function presentMessageWithEvents(row: MessageWithEventsRow) {
+  const receipts = new Map((row.receipts ?? []).map((r) => [r.id, r]));
   return {
     ...presentMessage(row),
-    events: row.events.map((e) => ({ status: e.status, at: iso(e.at), detail: e.detail })),
+    events: row.events.map((e) => {
+      const receipt = e.receiptId ? receipts.get(e.receiptId) : undefined;
+      return { status: e.status, at: iso(e.at), detail: e.detail, receipt: receipt ? presentReceipt(receipt) : null };
+    }),
   };
 }

@@ -1,66 +1,124 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { ALIBABA, ALIBABA_ACK, parseAlibabaReceipt } from "../../carriers/alibaba";
 import { SIMULATOR, SimulatorReceipt } from "../../carriers/simulator";
+import { parseSmppReceipt, SMPP } from "../../carriers/smpp";
+import { parseTwilioStatus, TWILIO } from "../../carriers/twilio";
+import { parseVonageReceipt, VONAGE } from "../../carriers/vonage";
+import type { ParsedReceipt } from "../../domain/receipts";
 import { createRouter } from "../../lib/create-router";
+import { ApiError } from "../../lib/errors";
 import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
-import { standardWebhookSignature } from "../../middleware/carrier-signature";
-import { KEYWORD_ACTIONS } from "../../domain/keywords";
-import { applyReceipt } from "../../services/delivery";
+import { standardWebhookSignature, twilioSignature, urlToken, vonageSignature } from "../../middleware/carrier-signature";
 import { receiveInbound } from "../../services/inbound";
+import { ingestReceipt } from "../../services/receipts";
+import { AlibabaAck, AlibabaReceipts, EMPTY_TWIML, InboundAck, InboundReply, ReceiptAck, SmppReceipt } from "./schemas";
 
-const ReceiptAck = z
-  .object({ result: z.enum(["applied", "ignored", "unknown_message"]) })
-  .openapi("ReceiptAck", {
-    description:
-      "`ignored`: a duplicate or out-of-order receipt, acknowledged and without effect. " +
-      "`unknown_message`: no message has that carrier id; acknowledged so the carrier stops retrying.",
+const tags = ["Carrier webhooks"];
+const bodyErrors = ["invalid_signature", "malformed_json", "unsupported_media_type", "validation_failed"] as const;
+
+function unreadable(fields: string[]): never {
+  throw new ApiError("validation_failed", "The webhook lacks fields every receipt of this carrier has.", {
+    errors: fields.map((name) => ({ path: `body.${name}`, message: "required" })),
   });
+}
+
+const required = <T>(parsed: T | null, fields: string[]): T => parsed ?? unreadable(fields);
 
 const simulatorStatus = createRoute({
   method: "post",
   path: "/simulator/status",
-  tags: ["Carrier webhooks"],
+  tags,
   summary: "Delivery receipt from the simulator carrier",
   description:
     "Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`) " +
     "with `SIMULATOR_WEBHOOK_SECRET`. Timestamps more than 5 minutes off are refused.",
   middleware: [standardWebhookSignature((env) => env.SIMULATOR_WEBHOOK_SECRET)] as const,
   request: { body: jsonBody(SimulatorReceipt) },
-  responses: {
-    200: jsonResponse(ReceiptAck, "Receipt acknowledged."),
-    ...problemResponses("invalid_signature", "malformed_json", "unsupported_media_type", "validation_failed"),
-  },
+  responses: { 200: jsonResponse(ReceiptAck, "Receipt stored (and applied, ignored or held)."), ...problemResponses(...bodyErrors) },
 });
-
-const InboundReply = z
-  .object({
-    from: z.string().min(1).max(32).openapi({ example: "+14155550123" }),
-    to: z.string().min(1).max(32).openapi({ example: "+14155550100", description: "The tenant's number that received it." }),
-    text: z.string().max(1600),
-    received_at: z.iso.datetime(),
-  })
-  .openapi("SimulatorInbound", { description: "A reply from a handset, in the simulator carrier's format." });
-
-const InboundAck = z
-  .object({
-    result: z.enum(["recorded", "duplicate", "unknown_destination"]),
-    action: z.enum(KEYWORD_ACTIONS).nullable(),
-  })
-  .openapi("InboundAck", {
-    description: "`duplicate`: a redelivery, already handled. `unknown_destination`: no tenant has that number; recorded and acknowledged.",
-  });
 
 const simulatorInbound = createRoute({
   method: "post",
   path: "/simulator/inbound",
-  tags: ["Carrier webhooks"],
+  tags,
   summary: "Inbound reply from the simulator carrier",
   description: "Signed like the simulator's receipts. Opt-out, opt-in and HELP keywords act on the tenant's block list and auto-replies.",
   middleware: [standardWebhookSignature((env) => env.SIMULATOR_WEBHOOK_SECRET)] as const,
   request: { body: jsonBody(InboundReply) },
+  responses: { 200: jsonResponse(InboundAck, "Reply recorded."), ...problemResponses(...bodyErrors) },
+});
+
+const twilioStatus = createRoute({
+  method: "post",
+  path: "/twilio/status",
+  tags,
+  summary: "Status callback from Twilio",
+  description:
+    "Form fields as Twilio posts them (`MessageSid`, `MessageStatus`, `ErrorCode`, …), verified with `X-Twilio-Signature` " +
+    "(base64 HMAC-SHA1 keyed with `TWILIO_AUTH_TOKEN` over this URL and the sorted fields).",
+  middleware: [twilioSignature] as const,
+  responses: { 200: jsonResponse(ReceiptAck, "Receipt stored."), ...problemResponses(...bodyErrors) },
+});
+
+const twilioInbound = createRoute({
+  method: "post",
+  path: "/twilio/inbound",
+  tags,
+  summary: "Incoming message from Twilio",
+  description: "Twilio's messaging webhook (`From`, `To`, `Body`, `MessageSid`), signed as its status callbacks. Answers empty TwiML.",
+  middleware: [twilioSignature] as const,
   responses: {
-    200: jsonResponse(InboundAck, "Reply recorded."),
-    ...problemResponses("invalid_signature", "malformed_json", "unsupported_media_type", "validation_failed"),
+    200: { description: "Recorded; empty TwiML, so Twilio itself sends nothing back.", content: { "text/xml": { schema: z.string() } } },
+    ...problemResponses(...bodyErrors),
   },
+});
+
+const vonageStatus = createRoute({
+  method: "post",
+  path: "/vonage/status",
+  tags,
+  summary: "Delivery receipt from Vonage (SMS API)",
+  description:
+    "JSON or form fields as Vonage posts them (`messageId`, `status`, `err-code`, `message-timestamp`, …), one per part of a " +
+    "long message, verified with Vonage's signed webhooks (`sig`, SHA-256 HMAC with `VONAGE_SIGNATURE_SECRET`; `timestamp` within 5 minutes).",
+  middleware: [vonageSignature] as const,
+  responses: { 200: jsonResponse(ReceiptAck, "Receipt stored."), ...problemResponses(...bodyErrors) },
+});
+
+const vonageInbound = createRoute({
+  method: "post",
+  path: "/vonage/inbound",
+  tags,
+  summary: "Inbound message from Vonage (SMS API)",
+  description: "`msisdn` (the sender), `to`, `text`, `messageId`, signed as its receipts.",
+  middleware: [vonageSignature] as const,
+  responses: { 200: jsonResponse(InboundAck, "Reply recorded."), ...problemResponses(...bodyErrors) },
+});
+
+const smppStatus = createRoute({
+  method: "post",
+  path: "/smpp/status",
+  tags,
+  summary: "SMPP delivery receipt, forwarded by an SMPP-to-HTTP bridge",
+  description:
+    "The receipt text of a deliver_sm (`id:… sub:… dlvrd:… submit date:… done date:… stat:DELIVRD err:000 text:…`; dates with or " +
+    "without seconds). Signed per Standard Webhooks with `SMPP_BRIDGE_SECRET`. Ids match case-insensitively and across hex and decimal.",
+  middleware: [standardWebhookSignature((env) => env.SMPP_BRIDGE_SECRET)] as const,
+  request: { body: jsonBody(SmppReceipt) },
+  responses: { 200: jsonResponse(ReceiptAck, "Receipt stored."), ...problemResponses(...bodyErrors) },
+});
+
+const alibabaStatus = createRoute({
+  method: "post",
+  path: "/alibaba/status",
+  tags,
+  summary: "Delivery receipts pushed by Alibaba Cloud SMS (SmsReport)",
+  description:
+    "A JSON array of receipts. Alibaba signs nothing, so the URL carries `?token=` (`ALIBABA_RECEIPT_TOKEN`), compared in constant time. " +
+    'Answers `{"code":0,"msg":"接收成功"}`, which tells Alibaba to stop pushing.',
+  middleware: [urlToken((env) => env.ALIBABA_RECEIPT_TOKEN)] as const,
+  request: { body: jsonBody(AlibabaReceipts) },
+  responses: { 200: jsonResponse(AlibabaAck, "Receipts stored."), ...problemResponses(...bodyErrors) },
 });
 
 export const webhooks = createRouter()
@@ -70,18 +128,60 @@ export const webhooks = createRouter()
       c.env,
       c.var.db,
       { carrier: SIMULATOR, webhookId: c.req.header("webhook-id")! },
-      { from: reply.from, to: reply.to, text: reply.text, receivedAt: Date.parse(reply.received_at) },
+      { from: reply.from, to: reply.to, text: reply.text, receivedAt: Date.parse(reply.received_at), payload: await c.req.text() },
     );
     return c.json({ result, action }, 200);
   })
   .openapi(simulatorStatus, async (c) => {
-  const receipt = c.req.valid("json");
-  const result = await applyReceipt(c.var.db, {
-    carrier: SIMULATOR,
-    carrierMessageId: receipt.message_id,
-    status: receipt.status,
-    errorCode: receipt.error_code,
-    detail: `receipt from ${SIMULATOR} at ${receipt.occurred_at}`,
+    const receipt = c.req.valid("json");
+    const parsed: ParsedReceipt = {
+      carrierMessageId: receipt.message_id,
+      status: receipt.status,
+      errorCode: receipt.status === "undelivered" ? (receipt.error_code ?? "undelivered") : null,
+      carrierStatus: receipt.status,
+      carrierTime: receipt.occurred_at,
+    };
+    return c.json({ result: await ingestReceipt(c.var.db, SIMULATOR, parsed, await c.req.text()) }, 200);
+  })
+  .openapi(twilioStatus, async (c) => {
+    const parsed = required(parseTwilioStatus(c.var.webhookFields), ["MessageSid", "MessageStatus"]);
+    return c.json({ result: await ingestReceipt(c.var.db, TWILIO, parsed, await c.req.text()) }, 200);
+  })
+  .openapi(twilioInbound, async (c) => {
+    const { From, To, Body, MessageSid } = c.var.webhookFields;
+    if (!From || !To || Body === undefined || !MessageSid) unreadable(["From", "To", "Body", "MessageSid"].filter((f) => !c.var.webhookFields[f]));
+    await receiveInbound(c.env, c.var.db, { carrier: TWILIO, webhookId: MessageSid }, { from: From, to: To, text: Body, receivedAt: Date.now(), payload: await c.req.text() });
+    return c.body(EMPTY_TWIML, 200, { "content-type": "text/xml" });
+  })
+  .openapi(vonageStatus, async (c) => {
+    const parsed = required(parseVonageReceipt(c.var.webhookFields), ["messageId", "status"]);
+    return c.json({ result: await ingestReceipt(c.var.db, VONAGE, parsed, await c.req.text()) }, 200);
+  })
+  .openapi(vonageInbound, async (c) => {
+    const fields = c.var.webhookFields;
+    const { msisdn, to, text, messageId } = fields;
+    if (!msisdn || !to || text === undefined || !messageId) unreadable(["msisdn", "to", "text", "messageId"].filter((f) => !fields[f]));
+    const { result, action } = await receiveInbound(
+      c.env,
+      c.var.db,
+      { carrier: VONAGE, webhookId: messageId },
+      { from: msisdn.startsWith("+") ? msisdn : `+${msisdn}`, to: to.startsWith("+") ? to : `+${to}`, text, receivedAt: Date.now(), payload: await c.req.text() },
+    );
+    return c.json({ result, action }, 200);
+  })
+  .openapi(smppStatus, async (c) => {
+    const body = c.req.valid("json");
+    const parsed = parseSmppReceipt(body.short_message);
+    if (!parsed) {
+      throw new ApiError("validation_failed", "short_message is not a delivery receipt.", {
+        errors: [{ path: "body.short_message", message: "expected id:… stat:… receipt text" }],
+      });
+    }
+    return c.json({ result: await ingestReceipt(c.var.db, SMPP, parsed, await c.req.text()) }, 200);
+  })
+  .openapi(alibabaStatus, async (c) => {
+    const receipts = c.req.valid("json");
+    // One push carries many receipts: each is stored and applied on its own, raw as it came.
+    for (const receipt of receipts) await ingestReceipt(c.var.db, ALIBABA, parseAlibabaReceipt(receipt), JSON.stringify(receipt));
+    return c.json(ALIBABA_ACK, 200);
   });
-  return c.json({ result }, 200);
-});

@@ -1,0 +1,17 @@
+/** Consecutive transient failures that open a carrier's circuit. */
+export const BREAKER_THRESHOLD = 5;
+/** How long an open circuit skips its carrier before one probe may try it. */
+export const BREAKER_COOLDOWN_MS = 30_000;
+
+export type BreakerState = "closed" | "open" | "half_open";
+
+export function breakerState(health: { openUntil: number | null } | undefined, now: number): BreakerState {
+  if (!health?.openUntil) return "closed";
+  return health.openUntil > now ? "open" : "half_open";
+}
+
+/**
+ * The simulator fails on purpose, per number (0003 is "unavailable" for every try): that is a scripted
+ * outcome, not an outage, so it never opens a circuit that would stall every tenant's test traffic.
+ */
+export const WITHOUT_BREAKER: readonly string[] = ["simulator"];

@@ -1,0 +1,57 @@
+import { asc, eq } from "drizzle-orm";
+import { ROUTABLE_CARRIERS } from "../carriers/registry";
+import { SIMULATOR } from "../carriers/simulator";
+import type { Db } from "../db/client";
+import { routes, type MessageRow, type RouteRow } from "../db/schema";
+import { carrierOrder, DEFAULT_ROUTE, type RouteEntry } from "../domain/routing";
+import { ApiError } from "../lib/errors";
+import { TtlCache } from "../lib/ttl-cache";
+
+/** How long an isolate trusts its copy of the route table; a change reaches every isolate within this. */
+export const ROUTE_CACHE_MS = 60_000;
+const cache = new TtlCache<Map<string, RouteEntry[]>>(ROUTE_CACHE_MS, 1);
+
+export async function routeTable(db: Db): Promise<Map<string, RouteEntry[]>> {
+  return cache.getOrLoad("all", async () => {
+    const rows = await db.select().from(routes);
+    return new Map(rows.map((row) => [row.country, row.carriers]));
+  });
+}
+
+/**
+ * The carriers a message tries, in failover order: the simulator alone for test keys; else the route for
+ * its country, the `default` route, or `LIVE_CARRIER` when the operator has set neither.
+ */
+export function carriersFor(
+  table: Map<string, RouteEntry[]>,
+  message: Pick<MessageRow, "id" | "mode" | "country">,
+  liveCarrier: string,
+): string[] {
+  if (message.mode === "test") return [SIMULATOR];
+  const entries = (message.country ? table.get(message.country) : undefined) ?? table.get(DEFAULT_ROUTE);
+  return entries?.length ? carrierOrder(entries, message.id) : [liveCarrier];
+}
+
+export async function listRoutes(db: Db): Promise<RouteRow[]> {
+  return db.select().from(routes).orderBy(asc(routes.country));
+}
+
+export async function putRoute(db: Db, country: string, carriers: RouteEntry[]): Promise<RouteRow> {
+  const unknown = carriers.map((entry, i) => ({ entry, i })).filter(({ entry }) => !(ROUTABLE_CARRIERS as readonly string[]).includes(entry.carrier));
+  const repeated = carriers.map((entry, i) => ({ entry, i })).filter(({ entry, i }) => carriers.findIndex((e) => e.carrier === entry.carrier) !== i);
+  const errors = [
+    ...unknown.map(({ entry, i }) => ({ path: `body.carriers[${i}].carrier`, message: `unknown carrier "${entry.carrier}"; one of ${ROUTABLE_CARRIERS.join(", ")}` })),
+    ...repeated.map(({ i }) => ({ path: `body.carriers[${i}].carrier`, message: "a carrier appears once in a route" })),
+  ];
+  if (errors.length > 0) throw new ApiError("validation_failed", "The route names carriers it cannot use.", { errors });
+  const row: RouteRow = { country, carriers, updatedAt: Date.now() };
+  await db.insert(routes).values(row).onConflictDoUpdate({ target: routes.country, set: { carriers, updatedAt: row.updatedAt } });
+  cache.clear();
+  return row;
+}
+
+export async function deleteRoute(db: Db, country: string): Promise<void> {
+  const deleted = await db.delete(routes).where(eq(routes.country, country)).returning({ country: routes.country });
+  if (deleted.length === 0) throw new ApiError("not_found", `No route for ${country}.`);
+  cache.clear();
+}
