@@ -23,6 +23,8 @@ import { recipients } from "./routes/recipients";
 import { sendersRouter } from "./routes/senders";
 import { templatesRouter } from "./routes/templates";
 import { webhooks } from "./routes/webhooks";
+import { webhookEndpoints } from "./routes/webhook-endpoints";
+import { eventsRouter } from "./routes/events";
 import type { AppEnv } from "./types";
 
 const OPENAPI_INFO = {
@@ -68,6 +70,8 @@ function buildApp() {
   app.route("/v1", inbound);
   app.route("/v1", contactsRouter);
   app.route("/v1/keys", keys);
+  app.route("/v1/webhooks", webhookEndpoints);
+  app.route("/v1/events", eventsRouter);
   app.route("/v1/admin", admin);
   app.route("/v1/admin", reviews);
   app.route("/v1/admin", carriers);

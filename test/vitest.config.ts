@@ -21,6 +21,7 @@ export default defineConfig(async () => ({
           VONAGE_API_SECRET: "test_vonage_secret",
           VONAGE_SIGNATURE_SECRET: "test_vonage_signature_secret",
           ALIBABA_RECEIPT_TOKEN: "test_alibaba_receipt_token_0123456789",
+          ENVIRONMENT: "production",
           SMPP_BRIDGE_SECRET: "whsec_dGVzdC1zbXBwLWJyaWRnZS1zZWNyZXQtMzItYnl0ZXMh",
         },
       },

@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import { runBatch } from "../db/statements";
 import { EXPIRE_AFTER_MS } from "../domain/receipts";
 import { log } from "../lib/log";
+import { eventIdSql, messageEventData } from "../services/events";
 
 /** Per cron run; a larger backlog expires over the following minutes. */
 export const EXPIRE_PER_RUN = 1000;
@@ -27,6 +28,11 @@ export async function expireUnreported(db: Db, now: number): Promise<number> {
       INSERT INTO message_events (message_id, seq, status, at, detail)
       SELECT id, version, 'expired', ${now}, 'no final receipt within 72 hours of submission' FROM messages
       WHERE status = 'expired' AND updated_at = ${now}
+      ON CONFLICT DO NOTHING`,
+    sql`
+      INSERT INTO events (id, tenant_id, type, source, data, created_at)
+      SELECT ${eventIdSql(now)}, m.tenant_id, 'message.status', m.id || ':' || m.version, ${messageEventData("m")}, ${now} FROM messages m
+      WHERE m.status = 'expired' AND m.updated_at = ${now}
       ON CONFLICT DO NOTHING`,
     sql`UPDATE carrier_receipts SET result = 'ignored' WHERE result = 'held' AND received_at < ${now - HELD_RECEIPT_TTL_MS}`,
   ]);

@@ -4,6 +4,7 @@ import { sweepRefunds } from "../services/billing";
 import { dispatchDue } from "../services/scheduling";
 import { completeBatches, restartStalledBatches, startDueBatches } from "./batches";
 import { expireUnreported } from "./expire";
+import { dispatchWebhooks, recordBatchCompletions } from "./webhooks";
 import { sweepStuck } from "./sweep-stuck";
 
 export const EVERY_MINUTE = "* * * * *";
@@ -28,6 +29,8 @@ export async function scheduled(controller: ScheduledController, env: Env, _ctx:
         sweep_stuck: () => sweepStuck(db, env.SEND_QUEUE, now),
         sweep_refunds: () => sweepRefunds(env, db, now),
         expire_unreported: () => expireUnreported(db, now),
+        batch_completions: () => recordBatchCompletions(db, now),
+        dispatch_webhooks: () => dispatchWebhooks(db, env.WEBHOOK_QUEUE, now),
       });
     default:
       throw new Error(`No job for cron expression "${controller.cron}"`);

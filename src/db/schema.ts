@@ -6,6 +6,7 @@ import type { ContentRule } from "../domain/content-policy";
 import { MESSAGE_STATUSES, MESSAGE_TYPES } from "../domain/message-status";
 import { PART_STATUSES, RECEIPT_RESULTS } from "../domain/receipts";
 import type { RouteEntry } from "../domain/routing";
+import { DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES, type WebhookEventType } from "../domain/webhooks";
 import { BATCH_STATUSES } from "../domain/batches";
 import { KEYWORD_ACTIONS, type KeywordSettings } from "../domain/keywords";
 import type { QuietHours } from "../domain/quiet-hours";
@@ -27,6 +28,8 @@ export const tenants = sqliteTable("tenants", {
   keywords: text("keywords", { mode: "json" }).$type<KeywordSettings>(),
   // JSON: when marketing is held for the recipient's night; null means the defaults (src/domain/quiet-hours.ts).
   quietHours: text("quiet_hours", { mode: "json" }).$type<QuietHours>(),
+  // Signs the status callbacks of messages sent with a `callback_url` (whsec_…); made on first use.
+  callbackSecret: text("callback_secret"),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -84,6 +87,8 @@ export const messages = sqliteTable(
     // Parts the carrier reported separately (one id and one receipt each), and how many of them were delivered.
     parts: integer("parts"),
     partsDelivered: integer("parts_delivered").notNull().default(0),
+    // Where this message's status events are posted, besides the tenant's endpoints.
+    callbackUrl: text("callback_url"),
     // When a carrier accepted it; `sent` this long ago with no final receipt makes it `expired`.
     submittedAt: integer("submitted_at"),
     // Bumped by every status change; the event of that change is stored under this number.
@@ -414,6 +419,86 @@ export const simulatorSubmissions = sqliteTable("simulator_submissions", {
   createdAt: integer("created_at").notNull(),
 });
 
+// A tenant's webhook endpoints. The secret signs deliveries (Standard Webhooks), so it is kept, not hashed.
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    url: text("url").notNull(),
+    events: text("events", { mode: "json" }).$type<WebhookEventType[]>().notNull(),
+    secret: text("secret").notNull(),
+    // After a rotation the old secret signs too, until `previous_secret_until`.
+    previousSecret: text("previous_secret"),
+    previousSecretUntil: integer("previous_secret_until"),
+    createdAt: integer("created_at").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [index("webhook_endpoints_tenant_idx").on(t.tenantId, t.id)],
+);
+
+// Every event of a tenant, in commit order (`seq`): what webhooks deliver and GET /v1/events lists.
+export const events = sqliteTable(
+  "events",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    type: text("type", { enum: WEBHOOK_EVENT_TYPES }).notNull(),
+    // What the event is about, once: a message's version, an inbound reply, a batch.
+    source: text("source").notNull(),
+    data: text("data", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    createdAt: integer("created_at").notNull(),
+    // When its deliveries were made; the cron fans out any event a crash left without them.
+    fannedOutAt: integer("fanned_out_at"),
+  },
+  (t) => [
+    uniqueIndex("events_id_idx").on(t.id),
+    uniqueIndex("events_source_idx").on(t.source),
+    index("events_tenant_idx").on(t.tenantId, t.seq),
+    index("events_unfanned_idx").on(t.createdAt).where(sql`fanned_out_at IS NULL`),
+  ],
+);
+
+// One event to one endpoint (or to a message's callback_url, endpoint null): its tries and outcome.
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    endpointId: text("endpoint_id"),
+    url: text("url").notNull(),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    // A try in flight holds the delivery until then, so two consumers never post it at once.
+    claimedUntil: integer("claimed_until"),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("webhook_deliveries_due_idx").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+    index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.id),
+    index("webhook_deliveries_event_idx").on(t.eventId),
+  ],
+);
+
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    deliveryId: text("delivery_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    at: integer("at").notNull(),
+    statusCode: integer("status_code"),
+    latencyMs: integer("latency_ms").notNull(),
+    error: text("error"),
+  },
+  (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
+);
+
 export type TenantRow = typeof tenants.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
@@ -432,3 +517,7 @@ export type MessagePartRow = typeof messageParts.$inferSelect;
 export type CarrierReceiptRow = typeof carrierReceipts.$inferSelect;
 export type RouteRow = typeof routes.$inferSelect;
 export type CarrierHealthRow = typeof carrierHealth.$inferSelect;
+export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type WebhookAttemptRow = typeof webhookAttempts.$inferSelect;

@@ -15,6 +15,7 @@ export const ID_PREFIXES = {
   ledgerEntry: "led",
   batch: "bat",
   receipt: "rcp",
+  webhookEndpoint: "whk",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

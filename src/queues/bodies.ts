@@ -18,7 +18,12 @@ export const BatchJob = z.object({
   at: z.number().int().positive(),
 });
 
-export const QueueBody = z.discriminatedUnion("kind", [SendJob, SimulatorReceiptsJob, BatchJob]);
+/** New events to fan out to the tenant's webhooks (and callback URLs), then try at once. */
+export const WebhookEventJob = z.object({ kind: z.literal("webhook_event"), event_ids: z.array(z.string().min(1)).min(1).max(100) });
+/** One delivery's next try. */
+export const WebhookDeliveryJob = z.object({ kind: z.literal("webhook_delivery"), delivery_id: z.string().min(1) });
+
+export const QueueBody = z.discriminatedUnion("kind", [SendJob, SimulatorReceiptsJob, BatchJob, WebhookEventJob, WebhookDeliveryJob]);
 export type QueueBody = z.infer<typeof QueueBody>;
 export type SendJob = z.infer<typeof SendJob>;
 export type BatchJob = z.infer<typeof BatchJob>;

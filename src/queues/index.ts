@@ -7,6 +7,8 @@ import { refundIfDue } from "../services/billing";
 import { failDeadLettered } from "../services/delivery";
 import { QueueBody } from "./bodies";
 import { carrierPlan, handleSendJob } from "./send";
+import { runDelivery, runEventFanOut } from "./webhooks";
+import { EventOutbox } from "../services/events";
 import type { CarrierPlan } from "../services/delivery";
 
 // Queue names as declared in wrangler.toml; each queue has one role.
@@ -15,6 +17,7 @@ export const QUEUES = {
   sendDeadLetter: "sms-send-dlq",
   batches: "sms-batches",
   simulator: "sms-simulator",
+  webhooks: "sms-webhooks",
 } as const;
 
 /**
@@ -67,6 +70,12 @@ async function handle(
     } else if (job.kind === "batch") {
       await runBatchStep(env, db, job);
       message.ack();
+    } else if (job.kind === "webhook_event") {
+      await runEventFanOut(env, db, job.event_ids);
+      message.ack();
+    } else if (job.kind === "webhook_delivery") {
+      await runDelivery(env, db, job.delivery_id);
+      message.ack();
     } else {
       await postReceipts(job.receipts, env.SIMULATOR_WEBHOOK_SECRET, (request) => app.fetch(request, env, ctx));
       message.ack();
@@ -84,9 +93,10 @@ async function handle(
 export async function queue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
   const db = createDb(env.DB);
   const receipts = receiptOutbox(env.SIMULATOR_QUEUE);
+  const events = new EventOutbox();
   // Read once per consumer batch, and only by a batch that sends.
   let plan: Promise<CarrierPlan> | undefined;
-  const planOnce = () => (plan ??= carrierPlan(env, db, receipts.schedule));
+  const planOnce = () => (plan ??= carrierPlan(env, db, receipts.schedule, events));
   await Promise.all(batch.messages.map((message) => handle(message, batch.queue, env, db, ctx, planOnce)));
-  await receipts.flush();
+  await Promise.all([receipts.flush(), events.flush(env.WEBHOOK_QUEUE)]);
 }

@@ -6,16 +6,18 @@ import { messages } from "../db/schema";
 import { refundIfDue } from "../services/billing";
 import { CarrierBreakers } from "../services/carrier-health";
 import { deliver, type CarrierPlan } from "../services/delivery";
+import type { EventOutbox } from "../services/events";
 import { carriersFor, routeTable } from "../services/routes";
 import type { SendJob, QueueBody } from "./bodies";
 
 /** The carriers for one consumer batch: routes (cached per isolate) and breakers, read once. */
-export async function carrierPlan(env: Env, db: Db, scheduleReceipts: SimulatorDeps["scheduleReceipts"]): Promise<CarrierPlan> {
+export async function carrierPlan(env: Env, db: Db, scheduleReceipts: SimulatorDeps["scheduleReceipts"], events?: EventOutbox): Promise<CarrierPlan> {
   const [table, breakers] = await Promise.all([routeTable(db), CarrierBreakers.load(db)]);
   return {
     order: (message) => carriersFor(table, message, env.LIVE_CARRIER),
     adapter: (carrier) => carrierAdapter(carrier, env, { db, scheduleReceipts }),
     breakers,
+    events,
   };
 }
 

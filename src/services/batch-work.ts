@@ -250,6 +250,7 @@ function messageRow(
     attempts: 0,
     sendAt,
     batchId: batch.id,
+    callbackUrl: null,
     parts: null,
     partsDelivered: 0,
     submittedAt: null,

@@ -6,6 +6,7 @@ import { nextCarrier } from "../domain/routing";
 import { MAX_SEND_ATTEMPTS, retryDelaySeconds } from "../domain/retry";
 import { log } from "../lib/log";
 import type { CarrierBreakers } from "./carrier-health";
+import type { EventOutbox } from "./events";
 import { applyHeldReceipts } from "./receipts";
 import { transition } from "./transitions";
 
@@ -22,6 +23,8 @@ export interface CarrierPlan {
   order(message: MessageRow): string[];
   adapter(carrier: string): CarrierAdapter | null;
   breakers: CarrierBreakers;
+  /** Where the status events of this batch's sends are collected for the webhook queue. */
+  events?: EventOutbox;
 }
 
 /**
@@ -61,7 +64,7 @@ export async function deliver(db: Db, messageId: string, plan: CarrierPlan, now 
   const via = carrier ?? claimed.carrier;
   if (carrier !== null) await (result.ok ? plan.breakers.succeeded(carrier, now) : result.retryable ? plan.breakers.failed(carrier, now) : undefined);
 
-  if (result.ok) return recordSent(db, claimed, via, result.carrierMessageIds, now);
+  if (result.ok) return recordSent(db, claimed, via, result.carrierMessageIds, now, plan.events);
   const attempt = `attempt ${claimed.attempts} via ${via} failed (${result.code}: ${result.message})`;
   if (result.retryable && claimed.attempts < MAX_SEND_ATTEMPTS) {
     const next = nextCarrier(order, via, () => false);
@@ -76,6 +79,7 @@ export async function deliver(db: Db, messageId: string, plan: CarrierPlan, now 
   const reason = result.retryable ? `gave up after ${claimed.attempts} attempts: ${result.message}` : result.message;
   const failed = await transition(db, messageId, "failed", {
     now,
+    events: plan.events,
     fields: { carrier: via, errorCode: result.code, errorMessage: reason },
     detail: result.retryable ? `${attempt}; no attempts left` : attempt,
   });
@@ -84,16 +88,17 @@ export async function deliver(db: Db, messageId: string, plan: CarrierPlan, now 
 }
 
 /** `sending → sent` with the carrier's ids, one row per part, in one batch; then any receipt that came first. */
-async function recordSent(db: Db, claimed: MessageRow, carrier: string, ids: string[], now: number): Promise<SendOutcome> {
+async function recordSent(db: Db, claimed: MessageRow, carrier: string, ids: string[], now: number, events?: EventOutbox): Promise<SendOutcome> {
   const parts: MessagePartRow[] = ids.map((id, i) => ({ carrier, carrierKey: canonicalId(id), messageId: claimed.id, part: i + 1, status: "sent", updatedAt: now }));
   const sent = await transition(db, claimed.id, "sent", {
     now,
     fields: { carrier, carrierMessageId: ids[0], parts: ids.length, submittedAt: now, errorCode: null, errorMessage: null },
     detail: `attempt ${claimed.attempts} via ${carrier}: accepted as ${ids.join(", ")}`,
     also: [db.insert(messageParts).values(parts).onConflictDoNothing()],
+    events,
   });
   if (!sent) return { kind: "skipped" };
-  await applyHeldReceipts(db, carrier, parts, now);
+  await applyHeldReceipts(db, carrier, parts, { now, events });
   return { kind: "sent", message: sent };
 }
 

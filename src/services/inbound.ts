@@ -8,9 +8,10 @@ import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { idBefore } from "../lib/pagination";
 import { meterFor } from "../meter/client";
+import { EventOutbox, recordTenantEvent } from "./events";
 import { acceptMessage } from "./sending";
 
-type InboundEnv = Pick<Env, "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY">;
+type InboundEnv = Pick<Env, "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "WEBHOOK_QUEUE">;
 
 export type InboundResult = "recorded" | "duplicate" | "unknown_destination";
 
@@ -80,6 +81,10 @@ export async function receiveInbound(
   if (stored.handledAt !== null) return { result: "duplicate", action: stored.action, id: stored.id };
 
   if (action) await act(env, db, owner.tenantId, action, from, reply.text, settings);
+  // Once per reply (keyed by its id), however often the carrier redelivers it.
+  const events = new EventOutbox();
+  events.add(await recordTenantEvent(db, owner.tenantId, "message.inbound", `inbound:${stored.id}`, inboundEventData(stored)));
+  await events.flush(env.WEBHOOK_QUEUE);
   await db.update(inboundMessages).set({ handledAt: Date.now() }).where(eq(inboundMessages.id, stored.id));
   return { result: "recorded", action, id: stored.id };
 }
@@ -108,6 +113,18 @@ async function sendAutoReply(env: InboundEnv, db: Db, tenantId: string, to: stri
     if (!(error instanceof ApiError)) throw error;
     log.warn("auto_reply_refused", { tenant_id: tenantId, code: error.code });
   }
+}
+
+function inboundEventData(row: InboundMessageRow) {
+  return {
+    id: row.id,
+    from: row.from,
+    to: row.to,
+    text: row.text,
+    action: row.action,
+    in_reply_to: row.inReplyTo,
+    received_at: new Date(row.receivedAt).toISOString(),
+  };
 }
 
 export async function listInbound(

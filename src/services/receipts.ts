@@ -6,6 +6,7 @@ import { canonicalId, receiptIdCandidates } from "../domain/carrier-ids";
 import { aggregateParts, type ParsedReceipt, type PartStatus, type ReceiptResult } from "../domain/receipts";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
+import type { EventOutbox } from "./events";
 import { recordEvent, transition } from "./transitions";
 
 /** SMSCs write the same id in hex in one place and decimal in another. */
@@ -29,7 +30,13 @@ async function findPart(db: Db, carrier: string, carrierMessageId: string): Prom
  * looks for held receipts after writing its ids, and this looks again after holding, so one of the two
  * always sees the other). Duplicates and stale receipts are stored and change nothing.
  */
-export async function ingestReceipt(db: Db, carrier: string, receipt: ParsedReceipt, raw: string, now = Date.now()): Promise<ReceiptResult> {
+export async function ingestReceipt(
+  db: Db,
+  carrier: string,
+  receipt: ParsedReceipt,
+  raw: string,
+  { now = Date.now(), events }: ApplyOptions = {},
+): Promise<ReceiptResult> {
   const row: CarrierReceiptRow = {
     id: newId("receipt", now),
     carrier,
@@ -51,15 +58,21 @@ export async function ingestReceipt(db: Db, carrier: string, receipt: ParsedRece
       log.info("receipt_held", { carrier, receipt_id: row.id });
       return "held";
     }
-    return settleHeld(db, row, part, now);
+    return settleHeld(db, row, part, { now, events });
   }
-  const result = await applyToPart(db, part, row, now);
+  const result = await applyToPart(db, part, row, { now, events });
   await db.insert(carrierReceipts).values({ ...row, messageId: part.messageId, result });
   return result;
 }
 
-async function settleHeld(db: Db, row: CarrierReceiptRow, part: MessagePartRow, now: number): Promise<ReceiptResult> {
-  const result = await applyToPart(db, part, row, now);
+interface ApplyOptions {
+  now?: number;
+  /** Collects the status events the receipts make, for the webhook queue. */
+  events?: EventOutbox;
+}
+
+async function settleHeld(db: Db, row: CarrierReceiptRow, part: MessagePartRow, options: ApplyOptions): Promise<ReceiptResult> {
+  const result = await applyToPart(db, part, row, options);
   await db
     .update(carrierReceipts)
     .set({ messageId: part.messageId, result })
@@ -68,7 +81,7 @@ async function settleHeld(db: Db, row: CarrierReceiptRow, part: MessagePartRow, 
 }
 
 /** Applies the receipts held for parts a submit has just recorded, oldest first. */
-export async function applyHeldReceipts(db: Db, carrier: string, parts: MessagePartRow[], now = Date.now()): Promise<number> {
+export async function applyHeldReceipts(db: Db, carrier: string, parts: MessagePartRow[], options: ApplyOptions = {}): Promise<number> {
   const keys = parts.flatMap((part) => receiptIdCandidates(part.carrierKey, acrossBases(carrier)));
   const held = await db
     .select()
@@ -78,7 +91,7 @@ export async function applyHeldReceipts(db: Db, carrier: string, parts: MessageP
   for (const receipt of held) {
     const candidates = receiptIdCandidates(receipt.carrierKey, acrossBases(carrier));
     const part = parts.find((p) => candidates.includes(p.carrierKey));
-    if (part) await settleHeld(db, receipt, part, now);
+    if (part) await settleHeld(db, receipt, part, options);
   }
   if (held.length > 0) log.info("held_receipts_applied", { carrier, count: held.length });
   return held.length;
@@ -88,7 +101,7 @@ export async function applyHeldReceipts(db: Db, carrier: string, parts: MessageP
  * A part moves once, from `sent` to its outcome; the message follows its parts (see aggregateParts). A part
  * that settles without settling the message still gets an event ("part 1/3 delivered").
  */
-async function applyToPart(db: Db, part: MessagePartRow, receipt: CarrierReceiptRow, now: number): Promise<ReceiptResult> {
+async function applyToPart(db: Db, part: MessagePartRow, receipt: CarrierReceiptRow, { now = Date.now(), events }: ApplyOptions): Promise<ReceiptResult> {
   const outcome = receipt.status;
   if (outcome === null || outcome === "sent") return "ignored";
   const [moved, , siblings] = await db.batch([
@@ -114,6 +127,7 @@ async function applyToPart(db: Db, part: MessagePartRow, receipt: CarrierReceipt
       detail,
       receiptId: receipt.id,
       now,
+      events,
       fields: failedDelivery ? { errorCode: receipt.errorCode ?? "undelivered", errorMessage: `carrier reported ${receipt.carrierStatus}` } : {},
     });
   } else {

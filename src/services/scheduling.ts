@@ -9,6 +9,7 @@ import { log } from "../lib/log";
 import { sendJob } from "../queues/bodies";
 import { refundIfDue } from "./billing";
 import { getMessage, type MessageWithEvents } from "./messages";
+import { EventOutbox } from "./events";
 import { transition } from "./transitions";
 
 /** Messages claimed per statement, and per cron run: a larger backlog drains over the next minutes. */
@@ -76,10 +77,12 @@ export async function dispatchDue(db: Db, queue: Queue, now: number, limit = DIS
  * Cancels a scheduled message and refunds it. Canceling again answers the canceled message; one that
  * is already queued (or further) cannot be stopped: 409.
  */
-export async function cancelMessage(env: Pick<Env, "METER">, db: Db, tenantId: string, id: string): Promise<MessageWithEvents> {
+export async function cancelMessage(env: Pick<Env, "METER" | "WEBHOOK_QUEUE">, db: Db, tenantId: string, id: string): Promise<MessageWithEvents> {
   const current = await getMessage(db, tenantId, id);
   if (current.status === "canceled") return current;
-  const canceled: MessageRow | null = await transition(db, id, "canceled", { onlyFrom: ["scheduled"], detail: "canceled by request" });
+  const events = new EventOutbox();
+  const canceled: MessageRow | null = await transition(db, id, "canceled", { onlyFrom: ["scheduled"], detail: "canceled by request", events });
+  await events.flush(env.WEBHOOK_QUEUE);
   if (!canceled) {
     const now = await getMessage(db, tenantId, id);
     if (now.status === "canceled") return now;

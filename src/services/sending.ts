@@ -20,6 +20,7 @@ import { composeMessage, type ComposeInput, type Composed } from "./composition"
 import type { MessageWithEvents } from "./messages";
 import { unitPrice } from "./prices";
 import { parseSendAt, quietHoursOf } from "./scheduling";
+import { webhookUrlProblem } from "../domain/webhook-url";
 
 export interface SendInput extends ComposeInput {
   to: string;
@@ -27,9 +28,11 @@ export interface SendInput extends ComposeInput {
   country?: string;
   /** ISO 8601 with an offset, 1 minute to 30 days ahead: the message waits as `scheduled` until then. */
   send_at?: string;
+  /** Where this message's status events are posted (signed), besides the tenant's webhook endpoints. */
+  callback_url?: string;
 }
 
-type SendEnv = Pick<Env, "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY">;
+type SendEnv = Pick<Env, "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT">;
 
 export type SendResult =
   | { kind: "accepted"; message: MessageWithEvents; headers: Record<string, string> }
@@ -101,6 +104,10 @@ export async function acceptMessage(
   const phone = parsePhone(input.to, input.country);
   const badNumber = numberError(phone);
   if (badNumber || !phone.ok) throw badNumber;
+  const badCallback = input.callback_url === undefined ? null : webhookUrlProblem(input.callback_url, env.ENVIRONMENT === "development");
+  if (badCallback) {
+    throw new ApiError("validation_failed", `callback_url ${badCallback}.`, { errors: [{ path: "body.callback_url", message: badCallback }] });
+  }
   const composed = await composeMessage(db, auth, input);
   const { encoding, segments } = analyzeBody(composed.body);
   const tooLong = lengthError(segments, encoding);
@@ -133,6 +140,7 @@ export async function acceptMessage(
     attempts: 0,
     sendAt: timing.sendAt,
     batchId: null,
+    callbackUrl: input.callback_url ?? null,
     parts: null,
     partsDelivered: 0,
     submittedAt: null,

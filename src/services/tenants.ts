@@ -5,7 +5,7 @@ import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
 
 export async function createTenant(db: Db, name: string): Promise<TenantRow> {
-  const row: TenantRow = { id: newId("tenant"), name, metered: true, sandbox: true, defaultSenderId: null, keywords: null, quietHours: null, createdAt: Date.now() };
+  const row: TenantRow = { id: newId("tenant"), name, metered: true, sandbox: true, defaultSenderId: null, keywords: null, callbackSecret: null, quietHours: null, createdAt: Date.now() };
   await db.insert(tenants).values(row);
   return row;
 }

@@ -3,6 +3,8 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import { messageEvents, messages, type MessageRow } from "../db/schema";
 import { allowedFrom, type MessageStatus } from "../domain/message-status";
+import { NOTIFIED_STATUSES } from "../domain/webhooks";
+import { messageStatusEvent, type EventOutbox } from "./events";
 
 type MessageFields = Partial<
   Pick<MessageRow, "carrier" | "carrierMessageId" | "errorCode" | "errorMessage" | "attempts" | "parts" | "submittedAt">
@@ -28,6 +30,8 @@ export async function transition(
     receiptId?: string;
     /** Statements to commit with the change, in the same batch (they run whether or not it applies). */
     also?: BatchItem<"sqlite">[];
+    /** Collects the tenant event the change makes, so its webhooks go out at once (else the cron's minute). */
+    events?: EventOutbox;
     now?: number;
   } = {},
 ): Promise<MessageRow | null> {
@@ -60,7 +64,10 @@ export async function transition(
         .where(and(eq(messages.id, messageId), eq(messages.status, next))),
     )
     .onConflictDoNothing();
-  const [updated] = await db.batch([update, event, ...(options.also ?? [])]);
+  // The tenant's `message.status` event is written with the change, or not at all.
+  const notify = (NOTIFIED_STATUSES as readonly MessageStatus[]).includes(next);
+  const [updated, , created] = await db.batch([update, event, ...(notify ? [messageStatusEvent(db, messageId, next)] : []), ...(options.also ?? [])]);
+  if (notify && updated[0]) options.events?.add((created as { id: string }[]).map((row) => row.id));
   return updated[0] ?? null;
 }
 

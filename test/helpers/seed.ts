@@ -58,6 +58,7 @@ export async function insertQueuedMessage(
     attempts: 0,
     sendAt: null,
     batchId: null,
+    callbackUrl: null,
     parts: null,
     partsDelivered: 0,
     submittedAt: null,

@@ -36,6 +36,12 @@ export const SendMessageBody = z
     reference: z.string().min(1).max(128).optional().openapi({ description: "Your own id for this message, echoed back." }),
     country: countryCode.optional(),
     send_at: sendAt.optional(),
+    callback_url: z.string().min(1).max(2048).optional().openapi({
+      example: "https://example.com/sms/status",
+      description:
+        "Also post this message's `message.status` events here, signed per Standard Webhooks with your callback secret " +
+        "(`GET /v1/webhooks/callback-secret`). https to a public host only.",
+    }),
   })
   .strict()
   // `when`: checked even when other fields fail, so one answer lists every problem.

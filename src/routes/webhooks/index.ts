@@ -4,7 +4,10 @@ import { SIMULATOR, SimulatorReceipt } from "../../carriers/simulator";
 import { parseSmppReceipt, SMPP } from "../../carriers/smpp";
 import { parseTwilioStatus, TWILIO } from "../../carriers/twilio";
 import { parseVonageReceipt, VONAGE } from "../../carriers/vonage";
-import type { ParsedReceipt } from "../../domain/receipts";
+import type { Context } from "hono";
+import type { ParsedReceipt, ReceiptResult } from "../../domain/receipts";
+import { EventOutbox } from "../../services/events";
+import type { AppEnv } from "../../types";
 import { createRouter } from "../../lib/create-router";
 import { ApiError } from "../../lib/errors";
 import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
@@ -23,6 +26,15 @@ function unreadable(fields: string[]): never {
 }
 
 const required = <T>(parsed: T | null, fields: string[]): T => parsed ?? unreadable(fields);
+
+/** Stores and applies receipts; the status events they make go to the webhook queue after the answer. */
+async function ingest(c: Context<AppEnv>, carrier: string, receipts: { parsed: ParsedReceipt; raw: string }[]) {
+  const events = new EventOutbox();
+  const results: ReceiptResult[] = [];
+  for (const { parsed, raw } of receipts) results.push(await ingestReceipt(c.var.db, carrier, parsed, raw, { events }));
+  c.executionCtx.waitUntil(events.flush(c.env.WEBHOOK_QUEUE));
+  return results;
+}
 
 const simulatorStatus = createRoute({
   method: "post",
@@ -141,11 +153,11 @@ export const webhooks = createRouter()
       carrierStatus: receipt.status,
       carrierTime: receipt.occurred_at,
     };
-    return c.json({ result: await ingestReceipt(c.var.db, SIMULATOR, parsed, await c.req.text()) }, 200);
+    return c.json({ result: (await ingest(c, SIMULATOR, [{ parsed, raw: await c.req.text() }]))[0]! }, 200);
   })
   .openapi(twilioStatus, async (c) => {
     const parsed = required(parseTwilioStatus(c.var.webhookFields), ["MessageSid", "MessageStatus"]);
-    return c.json({ result: await ingestReceipt(c.var.db, TWILIO, parsed, await c.req.text()) }, 200);
+    return c.json({ result: (await ingest(c, TWILIO, [{ parsed, raw: await c.req.text() }]))[0]! }, 200);
   })
   .openapi(twilioInbound, async (c) => {
     const { From, To, Body, MessageSid } = c.var.webhookFields;
@@ -155,7 +167,7 @@ export const webhooks = createRouter()
   })
   .openapi(vonageStatus, async (c) => {
     const parsed = required(parseVonageReceipt(c.var.webhookFields), ["messageId", "status"]);
-    return c.json({ result: await ingestReceipt(c.var.db, VONAGE, parsed, await c.req.text()) }, 200);
+    return c.json({ result: (await ingest(c, VONAGE, [{ parsed, raw: await c.req.text() }]))[0]! }, 200);
   })
   .openapi(vonageInbound, async (c) => {
     const fields = c.var.webhookFields;
@@ -177,11 +189,11 @@ export const webhooks = createRouter()
         errors: [{ path: "body.short_message", message: "expected id:… stat:… receipt text" }],
       });
     }
-    return c.json({ result: await ingestReceipt(c.var.db, SMPP, parsed, await c.req.text()) }, 200);
+    return c.json({ result: (await ingest(c, SMPP, [{ parsed, raw: await c.req.text() }]))[0]! }, 200);
   })
   .openapi(alibabaStatus, async (c) => {
     const receipts = c.req.valid("json");
     // One push carries many receipts: each is stored and applied on its own, raw as it came.
-    for (const receipt of receipts) await ingestReceipt(c.var.db, ALIBABA, parseAlibabaReceipt(receipt), JSON.stringify(receipt));
+    await ingest(c, ALIBABA, receipts.map((receipt) => ({ parsed: parseAlibabaReceipt(receipt), raw: JSON.stringify(receipt) })));
     return c.json(ALIBABA_ACK, 200);
   });

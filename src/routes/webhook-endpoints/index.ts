@@ -1,0 +1,151 @@
+import { createRoute } from "@hono/zod-openapi";
+import { createRouter } from "../../lib/create-router";
+import { IdParam, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { page } from "../../lib/pagination";
+import {
+  callbackSecret,
+  createEndpoint,
+  deleteEndpoint,
+  getEndpoint,
+  listDeliveries,
+  listEndpoints,
+  retryDelivery,
+  rotateSecret,
+} from "../../services/webhooks";
+import {
+  CallbackSecret,
+  CreateEndpointBody,
+  Delivery,
+  DeliveryList,
+  DeliveryListQuery,
+  DeliveryParams,
+  Endpoint,
+  EndpointList,
+  EndpointWithSecret,
+  presentDelivery,
+  presentEndpoint,
+} from "./schemas";
+
+const tags = ["Webhooks"];
+const security = [{ ApiKey: [] }];
+const signing =
+  "Each delivery is `POST {id, type, created_at, data}`, signed per Standard Webhooks: `webhook-id` (the event id, the same on " +
+  "every try), `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>`. Non-2xx or no answer in " +
+  "10 s is tried again after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (about 28 h), then recorded as failed.";
+
+const create = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  security,
+  summary: "Add a webhook endpoint",
+  description: `${signing} URLs must be https to a public host (in development also http://localhost and http://127.0.0.1).`,
+  request: { body: jsonBody(CreateEndpointBody) },
+  responses: {
+    201: jsonResponse(EndpointWithSecret, "The endpoint, with its secret: shown this once."),
+    ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "rate_limited"),
+  },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  security,
+  summary: "List your webhook endpoints",
+  responses: { 200: jsonResponse(EndpointList, "Every endpoint, newest first."), ...problemResponses("unauthorized", "rate_limited") },
+});
+
+const callback = createRoute({
+  method: "get",
+  path: "/callback-secret",
+  tags,
+  security,
+  summary: "The secret that signs deliveries to messages' callback_url",
+  responses: { 200: jsonResponse(CallbackSecret, "The secret (made on first use)."), ...problemResponses("unauthorized", "rate_limited") },
+});
+
+const get = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  security,
+  summary: "Get a webhook endpoint",
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(Endpoint, "The endpoint (without its secret)."), ...problemResponses("unauthorized", "not_found", "rate_limited") },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/{id}",
+  tags,
+  security,
+  summary: "Delete a webhook endpoint (its pending deliveries stop)",
+  request: { params: IdParam },
+  responses: { 204: { description: "Deleted." }, ...problemResponses("unauthorized", "not_found", "rate_limited") },
+});
+
+const rotate = createRoute({
+  method: "post",
+  path: "/{id}/rotate-secret",
+  tags,
+  security,
+  summary: "Rotate an endpoint's secret",
+  description: "For 24 hours deliveries carry two signatures (`v1,<new> v1,<old>`), so receivers can switch without losing one.",
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse(EndpointWithSecret, "The endpoint with its new secret: shown this once."),
+    ...problemResponses("unauthorized", "not_found", "edit_conflict", "rate_limited"),
+  },
+});
+
+const deliveries = createRoute({
+  method: "get",
+  path: "/{id}/deliveries",
+  tags,
+  security,
+  summary: "An endpoint's deliveries, newest first, with every try's status code and latency",
+  request: { params: IdParam, query: DeliveryListQuery },
+  responses: { 200: jsonResponse(DeliveryList, "A page of deliveries."), ...problemResponses("unauthorized", "not_found", "validation_failed", "rate_limited") },
+});
+
+const retry = createRoute({
+  method: "post",
+  path: "/{id}/deliveries/{delivery_id}/retry",
+  tags,
+  security,
+  summary: "Replay one delivery now",
+  description: "The same event id and body, signed anew; also for a delivery that has failed for good.",
+  request: { params: DeliveryParams },
+  responses: { 202: jsonResponse(Delivery, "Queued for a try now."), ...problemResponses("unauthorized", "not_found", "rate_limited") },
+});
+
+export const webhookEndpoints = createRouter()
+  .openapi(create, async (c) => {
+    const body = c.req.valid("json");
+    const row = await createEndpoint(c.env, c.var.db, c.var.auth.tenantId, body.url, body.events);
+    return c.json({ ...presentEndpoint(row), secret: row.secret }, 201);
+  })
+  .openapi(list, async (c) => c.json({ data: (await listEndpoints(c.var.db, c.var.auth.tenantId)).map((row) => presentEndpoint(row)) }, 200))
+  .openapi(callback, async (c) => c.json({ secret: await callbackSecret(c.var.db, c.var.auth.tenantId) }, 200))
+  .openapi(get, async (c) => c.json(presentEndpoint(await getEndpoint(c.var.db, c.var.auth.tenantId, c.req.valid("param").id)), 200))
+  .openapi(remove, async (c) => {
+    await deleteEndpoint(c.var.db, c.var.auth.tenantId, c.req.valid("param").id);
+    return c.body(null, 204);
+  })
+  .openapi(rotate, async (c) => {
+    const row = await rotateSecret(c.var.db, c.var.auth.tenantId, c.req.valid("param").id);
+    return c.json({ ...presentEndpoint(row), secret: row.secret }, 200);
+  })
+  .openapi(deliveries, async (c) => {
+    const query = c.req.valid("query");
+    const rows = await listDeliveries(c.var.db, c.var.auth.tenantId, c.req.valid("param").id, query);
+    const { data, next_cursor } = page(rows, query.limit);
+    return c.json({ data: data.map(presentDelivery), next_cursor }, 200);
+  })
+  .openapi(retry, async (c) => {
+    const { id, delivery_id } = c.req.valid("param");
+    const row = await retryDelivery(c.var.db, c.var.auth.tenantId, id, delivery_id);
+    await c.env.WEBHOOK_QUEUE.send({ kind: "webhook_delivery", delivery_id });
+    return c.json(presentDelivery(row), 202);
+  });

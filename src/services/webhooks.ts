@@ -1,0 +1,255 @@
+import { and, desc, eq, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { runBatch } from "../db/statements";
+import { events, tenants, webhookAttempts, webhookDeliveries, webhookEndpoints, type WebhookDeliveryRow, type WebhookEndpointRow } from "../db/schema";
+import { webhookUrlProblem } from "../domain/webhook-url";
+import { DELIVERY_TIMEOUT_MS, nextAttemptDelay, SECRET_OVERLAP_MS, type DeliveryStatus, type WebhookEventType } from "../domain/webhooks";
+import { toBase64, randomBytes } from "../lib/crypto";
+import { ApiError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { log } from "../lib/log";
+import { idBefore } from "../lib/pagination";
+import { signWebhook } from "../lib/standard-webhooks";
+
+type WebhookEnv = Pick<Env, "ENVIRONMENT">;
+const development = (env: WebhookEnv) => env.ENVIRONMENT === "development";
+
+/** A Standard Webhooks secret: `whsec_` and 24 random bytes in base64. */
+export const newSecret = () => `whsec_${toBase64(randomBytes(24))}`;
+
+function checkUrl(env: WebhookEnv, url: string, path: string): void {
+  const problem = webhookUrlProblem(url, development(env));
+  if (problem) throw new ApiError("validation_failed", `The URL ${problem}.`, { errors: [{ path, message: problem }] });
+}
+
+export async function createEndpoint(env: WebhookEnv, db: Db, tenantId: string, url: string, types: WebhookEventType[]): Promise<WebhookEndpointRow> {
+  checkUrl(env, url, "body.url");
+  const now = Date.now();
+  const row: WebhookEndpointRow = {
+    id: newId("webhookEndpoint", now),
+    tenantId,
+    url,
+    events: [...new Set(types)],
+    secret: newSecret(),
+    previousSecret: null,
+    previousSecretUntil: null,
+    createdAt: now,
+    deletedAt: null,
+  };
+  await db.insert(webhookEndpoints).values(row);
+  return row;
+}
+
+export async function getEndpoint(db: Db, tenantId: string, id: string): Promise<WebhookEndpointRow> {
+  const row = await db.query.webhookEndpoints.findFirst({
+    where: and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.tenantId, tenantId), isNull(webhookEndpoints.deletedAt)),
+  });
+  if (!row) throw new ApiError("not_found", `No webhook endpoint ${id}.`);
+  return row;
+}
+
+export async function listEndpoints(db: Db, tenantId: string): Promise<WebhookEndpointRow[]> {
+  return db
+    .select()
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.tenantId, tenantId), isNull(webhookEndpoints.deletedAt)))
+    .orderBy(desc(webhookEndpoints.id));
+}
+
+/** Removes an endpoint: nothing more is sent to it, pending deliveries included. */
+export async function deleteEndpoint(db: Db, tenantId: string, id: string): Promise<void> {
+  await getEndpoint(db, tenantId, id);
+  const now = Date.now();
+  await db.batch([
+    db.update(webhookEndpoints).set({ deletedAt: now }).where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.tenantId, tenantId))),
+    db
+      .update(webhookDeliveries)
+      .set({ status: "failed", lastError: "endpoint deleted", updatedAt: now })
+      .where(and(eq(webhookDeliveries.endpointId, id), eq(webhookDeliveries.status, "pending"))),
+  ]);
+}
+
+/** A new secret; the old one keeps signing beside it for SECRET_OVERLAP_MS. */
+export async function rotateSecret(db: Db, tenantId: string, id: string): Promise<WebhookEndpointRow> {
+  const current = await getEndpoint(db, tenantId, id);
+  const [rotated] = await db
+    .update(webhookEndpoints)
+    .set({ secret: newSecret(), previousSecret: current.secret, previousSecretUntil: Date.now() + SECRET_OVERLAP_MS })
+    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.secret, current.secret)))
+    .returning();
+  if (!rotated) throw new ApiError("edit_conflict", "The secret was rotated by another request; read it again.");
+  return rotated;
+}
+
+/** The secret that signs a tenant's per-message callbacks, made on first use. */
+export async function callbackSecret(db: Db, tenantId: string): Promise<string> {
+  await db.update(tenants).set({ callbackSecret: newSecret() }).where(and(eq(tenants.id, tenantId), isNull(tenants.callbackSecret)));
+  const tenant = await db.query.tenants.findFirst({ columns: { callbackSecret: true }, where: eq(tenants.id, tenantId) });
+  return tenant!.callbackSecret!;
+}
+
+/**
+ * Makes the deliveries of `eventIds`: one per subscribed endpoint, and one to the message's callback_url
+ * for its status events. Ids are derived from the event and the endpoint, so fanning out twice makes
+ * nothing twice. Returns the deliveries not yet tried.
+ */
+export async function fanOut(db: Db, eventIds: string[], now = Date.now()): Promise<string[]> {
+  if (eventIds.length === 0) return [];
+  const ids = JSON.stringify(eventIds);
+  const [, , , pending] = await runBatch<{ id: string }>(db, [
+    sql`INSERT INTO webhook_deliveries (id, event_id, tenant_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
+      SELECT 'dlv_' || substr(e.id, 5) || '_' || substr(w.id, 5), e.id, e.tenant_id, w.id, w.url, 'pending', 0, ${now}, ${now}, ${now}
+      FROM events e JOIN webhook_endpoints w ON w.tenant_id = e.tenant_id AND w.deleted_at IS NULL
+      WHERE e.id IN (SELECT value FROM json_each(${ids})) AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = e.type)
+      ON CONFLICT DO NOTHING`,
+    sql`INSERT INTO webhook_deliveries (id, event_id, tenant_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
+      SELECT 'dlv_' || substr(e.id, 5) || '_callback', e.id, e.tenant_id, NULL, m.callback_url, 'pending', 0, ${now}, ${now}, ${now}
+      FROM events e JOIN messages m ON m.id = e.data ->> '$.message_id'
+      WHERE e.id IN (SELECT value FROM json_each(${ids})) AND e.type = 'message.status' AND m.callback_url IS NOT NULL
+      ON CONFLICT DO NOTHING`,
+    sql`UPDATE events SET fanned_out_at = ${now} WHERE id IN (SELECT value FROM json_each(${ids})) AND fanned_out_at IS NULL`,
+    sql`SELECT id FROM webhook_deliveries WHERE event_id IN (SELECT value FROM json_each(${ids})) AND status = 'pending' AND attempts = 0`,
+  ]);
+  return pending!.map((row) => row.id);
+}
+
+/** The body every delivery of an event carries, byte for byte, however often it is tried or replayed. */
+export function eventBody(event: { id: string; type: string; createdAt: number; data: unknown }): string {
+  return JSON.stringify({ id: event.id, type: event.type, created_at: new Date(event.createdAt).toISOString(), data: event.data });
+}
+
+export type AttemptOutcome = { kind: "skipped" } | { kind: "succeeded" } | { kind: "retry"; delaySeconds: number } | { kind: "failed" };
+
+/**
+ * One try of one delivery. The claim (a conditional update) keeps two consumers from posting it at
+ * once; the event's id is the `webhook-id` of every try, so a receiver can drop repeats. 2xx succeeds;
+ * anything else (or no answer in 10 s) is tried again on the schedule, then recorded as failed.
+ */
+export async function attemptDelivery(env: WebhookEnv, db: Db, deliveryId: string, now = Date.now()): Promise<AttemptOutcome> {
+  const [delivery] = await db
+    .update(webhookDeliveries)
+    .set({ claimedUntil: now + DELIVERY_TIMEOUT_MS + 50_000 })
+    .where(
+      and(
+        eq(webhookDeliveries.id, deliveryId),
+        eq(webhookDeliveries.status, "pending"),
+        lte(webhookDeliveries.nextAttemptAt, now),
+        or(isNull(webhookDeliveries.claimedUntil), lt(webhookDeliveries.claimedUntil, now)),
+      ),
+    )
+    .returning();
+  if (!delivery) return { kind: "skipped" };
+  const event = (await db.query.events.findFirst({ where: eq(events.id, delivery.eventId) }))!;
+  const secrets = await signingSecrets(db, delivery, now);
+  const attempt = delivery.attempts + 1;
+  const started = Date.now();
+  let statusCode: number | null = null;
+  let error: string | null = webhookUrlProblem(delivery.url, development(env));
+  if (!error && secrets.length === 0) error = "endpoint deleted";
+  if (!error) {
+    const body = eventBody(event);
+    const timestamp = Math.floor(now / 1000);
+    const signatures = await Promise.all(secrets.map((secret) => signWebhook(secret, event.id, timestamp, body)));
+    try {
+      const response = await fetch(delivery.url, {
+        method: "POST",
+        // Redirects are not followed: a public URL must not bounce a delivery to an internal one.
+        redirect: "manual",
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "sms-gateway-webhooks/1",
+          ...signatures[0]!,
+          "webhook-signature": signatures.map((s) => s["webhook-signature"]).join(" "),
+        },
+        body,
+        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+      });
+      statusCode = response.status;
+      await response.body?.cancel();
+      if (!response.ok) error = `HTTP ${response.status}`;
+    } catch (e) {
+      error = e instanceof Error && e.name === "TimeoutError" ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : String(e);
+    }
+  }
+  const latencyMs = Date.now() - started;
+  const delay = error ? nextAttemptDelay(attempt) : null;
+  const status: DeliveryStatus = !error ? "succeeded" : delay === null ? "failed" : "pending";
+  await db.batch([
+    db.insert(webhookAttempts).values({ deliveryId, attempt, at: now, statusCode, latencyMs, error }).onConflictDoNothing(),
+    db
+      .update(webhookDeliveries)
+      .set({
+        status,
+        attempts: attempt,
+        nextAttemptAt: delay === null ? null : now + delay * 1000,
+        claimedUntil: null,
+        lastStatusCode: statusCode,
+        lastError: error,
+        updatedAt: now,
+      })
+      .where(eq(webhookDeliveries.id, deliveryId)),
+  ]);
+  if (status === "failed") log.warn("webhook_delivery_failed", { delivery_id: deliveryId, tenant_id: delivery.tenantId, attempts: attempt });
+  return status === "succeeded" ? { kind: "succeeded" } : status === "failed" ? { kind: "failed" } : { kind: "retry", delaySeconds: delay! };
+}
+
+/** The endpoint's secret, and its previous one while the rotation overlap lasts; or the tenant's callback secret. */
+async function signingSecrets(db: Db, delivery: WebhookDeliveryRow, now: number): Promise<string[]> {
+  if (delivery.endpointId === null) return [await callbackSecret(db, delivery.tenantId)];
+  const endpoint = await db.query.webhookEndpoints.findFirst({ where: and(eq(webhookEndpoints.id, delivery.endpointId), isNull(webhookEndpoints.deletedAt)) });
+  if (!endpoint) return [];
+  const overlap = endpoint.previousSecret && (endpoint.previousSecretUntil ?? 0) > now ? [endpoint.previousSecret] : [];
+  return [endpoint.secret, ...overlap];
+}
+
+export async function listDeliveries(
+  db: Db,
+  tenantId: string,
+  endpointId: string,
+  filter: { status?: DeliveryStatus; limit: number; cursor?: string },
+) {
+  await getEndpoint(db, tenantId, endpointId);
+  const conditions: SQL[] = [eq(webhookDeliveries.endpointId, endpointId)];
+  if (filter.status) conditions.push(eq(webhookDeliveries.status, filter.status));
+  if (filter.cursor) conditions.push(idBefore(webhookDeliveries.id, filter.cursor));
+  const rows = await db.select().from(webhookDeliveries).where(and(...conditions)).orderBy(desc(webhookDeliveries.id)).limit(filter.limit + 1);
+  const attempts = rows.length
+    ? await db.select().from(webhookAttempts).where(inArray(webhookAttempts.deliveryId, rows.slice(0, filter.limit).map((r) => r.id)))
+    : [];
+  return rows.map((row) => ({ ...row, attemptLog: attempts.filter((a) => a.deliveryId === row.id).sort((a, b) => a.attempt - b.attempt) }));
+}
+
+/** Replays one delivery now (also a failed one): the same event id and body, a new try. */
+export async function retryDelivery(db: Db, tenantId: string, endpointId: string, deliveryId: string) {
+  await getEndpoint(db, tenantId, endpointId);
+  const [row] = await db
+    .update(webhookDeliveries)
+    .set({ status: "pending", nextAttemptAt: Date.now(), claimedUntil: null, updatedAt: Date.now() })
+    .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.tenantId, tenantId)))
+    .returning();
+  if (!row) throw new ApiError("not_found", `No delivery ${deliveryId} for endpoint ${endpointId}.`);
+  const attemptLog = await db.select().from(webhookAttempts).where(eq(webhookAttempts.deliveryId, deliveryId)).orderBy(webhookAttempts.attempt);
+  return { ...row, attemptLog };
+}
+
+/**
+ * The cron's share: fans out events a crash (or a lost enqueue) left without deliveries, and finds
+ * deliveries whose try is due but whose job was lost or lies beyond the queue's longest delay.
+ */
+export async function dueWebhookWork(db: Db, now: number, limit = 500): Promise<{ events: string[]; deliveries: string[] }> {
+  const [unfanned, due] = await db.batch([
+    db.select({ id: events.id }).from(events).where(and(isNull(events.fannedOutAt), lt(events.createdAt, now - 30_000))).limit(limit),
+    db
+      .select({ id: webhookDeliveries.id })
+      .from(webhookDeliveries)
+      .where(
+        and(
+          sql`status = 'pending'`,
+          lte(webhookDeliveries.nextAttemptAt, now),
+          or(isNull(webhookDeliveries.claimedUntil), lt(webhookDeliveries.claimedUntil, now)),
+        ),
+      )
+      .limit(limit),
+  ]);
+  return { events: unfanned.map((e) => e.id), deliveries: due.map((d) => d.id) };
+}
