@@ -6,9 +6,13 @@
 // be delivered. Then: lookup of 1,000 numbers (latency), a 100,000-row CSV contact import into a group
 // (seconds and rows/s), the accept time of a 10,000-recipient batch, the cron's dispatch of 10,000 due
 // scheduled messages, and a batch to the 100,000-contact group until every message is delivered through
-// the simulator. Starts its own wrangler (own port, own throwaway database) and stops only that process group.
+// the simulator. Receipt ingestion: signed Twilio status callbacks (POST /webhooks/twilio/status), each
+// delivering one of RECEIPT_MESSAGES seeded `sent` messages, then the same callbacks again (duplicates).
+// `BENCH_ONLY=receipts` runs the floor and the receipt runs alone.
+// Starts its own wrangler (own port, own throwaway database) and stops only that process group.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createHmac } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -21,6 +25,9 @@ const SETTLE_MAX_MS = 60_000;
 /** The 100,000-contact batch must be delivered within this, or the bench reports how far it got. */
 const GROUP_MAX_SECONDS = Number(process.env.BENCH_GROUP_MAX_SECONDS ?? 1500);
 // The bench measures the metering path, not its refusals: limits far above what the load can reach.
+const ONLY_RECEIPTS = process.env.BENCH_ONLY === "receipts";
+/** Messages seeded `sent` via Twilio, one per receipt of the two first-delivery runs (1 and 50 connections). */
+const RECEIPT_MESSAGES = 2 * REQUESTS;
 const BENCH_LIMITS = {
   messages_per_second: 10_000,
   message_burst: 100_000,
@@ -69,6 +76,21 @@ const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
 
 const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { cwd: root, env, stdio: "ignore" });
 if (migrate.status !== 0) throw new Error("applying migrations failed");
+// Messages a carrier accepted, as the send consumer leaves them, for the receipts to settle.
+const seedFile = join(persist, "seed-receipts.sql");
+writeFileSync(
+  seedFile,
+  `INSERT INTO tenants (id, name, metered, sandbox, created_at) VALUES ('ten_bench_receipts', 'bench receipts', 1, 0, 0);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${RECEIPT_MESSAGES})
+INSERT INTO messages (id, tenant_id, mode, "to", country, type, body, status, encoding, segments, carrier, carrier_message_id,
+  attempts, version, parts, submitted_at, created_at, updated_at)
+SELECT printf('msg_bench%06d', i), 'ten_bench_receipts', 'live', '+14155550123', 'US', 'notification', 'hi', 'sent', 'GSM-7', 1,
+  'twilio', printf('SMbench%026d', i), 1, 3, 1, 0, 0, 0 FROM n;
+INSERT INTO message_parts (carrier, carrier_key, message_id, part, status, updated_at)
+SELECT 'twilio', lower(carrier_message_id), id, 1, 'sent', 0 FROM messages WHERE tenant_id = 'ten_bench_receipts';`,
+);
+const seeded = spawnSync(wrangler, ["d1", "execute", "DB", "--local", "--persist-to", persist, "--file", seedFile], { cwd: root, env, stdio: "ignore" });
+if (seeded.status !== 0) throw new Error("seeding the receipt messages failed");
 // Its own process group, so stopping it stops workerd too and nothing else.
 const child = spawn(
   wrangler,
@@ -137,9 +159,41 @@ try {
     }
   };
   const rows = [];
+  // Twilio status callbacks, signed as Twilio signs them; each run takes the next unused messages.
+  const twilioToken = devVars().TWILIO_AUTH_TOKEN;
+  const statusUrl = `${base}/webhooks/twilio/status`;
+  const callback = (i) => {
+    const fields = { AccountSid: "ACbench", MessageSid: `SMbench${String(i).padStart(26, "0")}`, MessageStatus: "delivered", ApiVersion: "2010-04-01" };
+    const signature = createHmac("sha1", twilioToken)
+      .update(statusUrl + Object.keys(fields).sort().map((k) => k + fields[k]).join(""))
+      .digest("base64");
+    return { body: new URLSearchParams(fields).toString(), signature };
+  };
+  const callbacks = Array.from({ length: RECEIPT_MESSAGES }, (_, i) => callback(i + 1));
+  let nextCallback = 0;
+  const receipts = (from) => {
+    nextCallback = from;
+    return {
+      url: statusUrl,
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      requests: [
+        {
+          setupRequest: (request) => {
+            const { body, signature } = callbacks[nextCallback++ % callbacks.length];
+            return { ...request, body, headers: { ...request.headers, "x-twilio-signature": signature } };
+          },
+        },
+      ],
+    };
+  };
   for (const connections of [1, 50]) {
     const floor = `GET /health @${connections}`;
     rows.push(await load("GET /health", { url: `${base}/health`, connections, floor }));
+    const first = connections === 1 ? 0 : REQUESTS;
+    rows.push(await load("POST /webhooks/twilio/status, signed, delivers", { ...receipts(first), connections, floor }));
+    rows.push(await load("POST /webhooks/twilio/status, duplicate (ignored)", { ...receipts(first), connections, floor }));
+    if (ONLY_RECEIPTS) continue;
     await settle();
     rows.push(await load("POST /v1/messages, metered (1 DO call)", { ...send(metered), connections, floor }));
     await settle();
@@ -150,7 +204,7 @@ try {
   }
   // Contention: the same 50 connections, each on its own tenant, so 50 DOs share the load.
   let nextTenant = 0;
-  rows.push(
+  if (!ONLY_RECEIPTS) rows.push(
     await load("POST /v1/messages, metered, 50 tenants", {
       ...send(metered),
       connections: 50,
@@ -172,6 +226,16 @@ try {
       `| ${name} | ${connections} | ${done} | ${result.non2xx + result.errors} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${ratio} |`,
     );
   }
+  // The receipts did what they say: a sample of the messages they named is delivered.
+  const receiptKey = (await post(base, "/v1/admin/tenants/ten_bench_receipts/keys", token, { mode: "live" })).key;
+  const sample = Array.from({ length: 20 }, (_, i) => 1 + Math.floor((i * RECEIPT_MESSAGES) / 20));
+  let delivered = 0;
+  for (const i of sample) {
+    const message = await fetch(`${base}/v1/messages/msg_bench${String(i).padStart(6, "0")}`, { headers: { authorization: `Bearer ${receiptKey}` } });
+    delivered += (await message.json()).status === "delivered" ? 1 : 0;
+  }
+  console.log(`Receipts: ${delivered} of ${sample.length} sampled messages delivered by them\n`);
+  if (ONLY_RECEIPTS) process.exit(0);
   await settle();
   // Number lookup: 1,000 numbers a request, one connection, for its latency.
   const lookupBody = JSON.stringify({

@@ -35,7 +35,7 @@ describe("POST /v1/messages", () => {
       reference: "order-42",
     });
     expect(message.id).toMatch(/^msg_[0-9A-HJKMNP-TV-Z]{26}$/);
-    expect(message.events).toEqual([{ status: "queued", at: message.created_at, detail: null }]);
+    expect(message.events).toEqual([{ status: "queued", at: message.created_at, detail: null, receipt: null }]);
   });
 
   it("defaults the type to notification", async () => {

@@ -10,6 +10,10 @@ const TENANT_ROUTES: [string, string, unknown?][] = [
   ["GET", "/v1/keys"],
   ["POST", "/v1/keys", { mode: "test" }],
   ["DELETE", "/v1/keys/key_01ARZ3NDEKTSV4RRFFQ69G5FAV"],
+  ["POST", "/v1/webhooks", { url: "https://hooks.example.com/x", events: ["message.status"] }],
+  ["GET", "/v1/webhooks"],
+  ["GET", "/v1/webhooks/callback-secret"],
+  ["GET", "/v1/events"],
 ];
 
 describe("tenant authentication", () => {

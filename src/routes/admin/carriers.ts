@@ -19,7 +19,22 @@ const RouteCarrier = RouteEntry.extend({
   weight: RouteEntry.shape.weight.openapi({ description: "Share of first tries among the weighted carriers; failover keeps the list's order." }),
 }).openapi("RouteCarrier");
 
-const PutRouteBody = z.object({ carriers: z.array(RouteCarrier).min(1).max(10) }).strict().openapi("PutRouteRequest");
+const PutRouteBody = z
+  .object({
+    carriers: z
+      .array(RouteCarrier)
+      .min(1)
+      .max(10)
+      .superRefine((entries, ctx) => {
+        entries.forEach((entry, i) => {
+          if (entries.findIndex((e) => e.carrier === entry.carrier) !== i) {
+            ctx.addIssue({ code: "custom", path: [i, "carrier"], message: "a carrier appears once in a route" });
+          }
+        });
+      }),
+  })
+  .strict()
+  .openapi("PutRouteRequest");
 
 const Route = z
   .object({ country: z.string(), carriers: z.array(RouteCarrier), updated_at: z.iso.datetime() })

@@ -19,6 +19,8 @@ const Inbound = z
     action: z.enum(KEYWORD_ACTIONS).nullable().openapi({ description: "What the reply did, if it was a keyword." }),
     in_reply_to: z.string().nullable().openapi({ description: "Our latest message to the sender, which it most likely answers." }),
     received_at: z.string(),
+    carrier: z.string(),
+    raw: z.string().nullable().openapi({ description: "The carrier's payload exactly as it was posted." }),
   })
   .openapi("InboundMessage");
 
@@ -30,6 +32,8 @@ const present = (row: InboundMessageRow): z.infer<typeof Inbound> => ({
   action: row.action,
   in_reply_to: row.inReplyTo,
   received_at: iso(row.receivedAt),
+  carrier: row.carrier,
+  raw: row.payload,
 });
 
 const keywordList = z.array(z.string().trim().min(1).max(20)).max(50);
