@@ -5,7 +5,7 @@ import { log } from "../lib/log";
 import { runBatchStep } from "../services/batch-work";
 import { refundIfDue } from "../services/billing";
 import { failDeadLettered } from "../services/delivery";
-import { QueueBody } from "./bodies";
+import { QueueBody, WebhookEventJob } from "./bodies";
 import { carrierPlan, handleSendJob } from "./send";
 import { runDelivery, runEventFanOut } from "./webhooks";
 import { EventOutbox } from "../services/events";
@@ -44,13 +44,21 @@ function receiptOutbox(queue: Queue) {
   };
 }
 
+/** Work done once per consumer batch, whichever of its jobs needs it first. */
+interface SharedWork {
+  /** Routes and breakers, read only by a batch that sends. */
+  plan(): Promise<CarrierPlan>;
+  /** Every webhook_event job's events fanned out together, then tried. */
+  fanOut(): Promise<void>;
+}
+
 async function handle(
   message: Message<unknown>,
   queueName: string,
   env: Env,
   db: Db,
   ctx: ExecutionContext,
-  plan: () => Promise<CarrierPlan>,
+  shared: SharedWork,
 ): Promise<void> {
   const parsed = QueueBody.safeParse(message.body);
   if (!parsed.success) {
@@ -66,12 +74,12 @@ async function handle(
       if (failed) await refundIfDue(env, db, failed);
       message.ack();
     } else if (job.kind === "send") {
-      await handleSendJob(env, db, job, message as Message<QueueBody>, await plan());
+      await handleSendJob(env, db, job, message as Message<QueueBody>, await shared.plan());
     } else if (job.kind === "batch") {
       await runBatchStep(env, db, job);
       message.ack();
     } else if (job.kind === "webhook_event") {
-      await runEventFanOut(env, db, job.event_ids);
+      await shared.fanOut();
       message.ack();
     } else if (job.kind === "webhook_delivery") {
       await runDelivery(env, db, job.delivery_id);
@@ -94,9 +102,16 @@ export async function queue(batch: MessageBatch<unknown>, env: Env, ctx: Executi
   const db = createDb(env.DB);
   const receipts = receiptOutbox(env.SIMULATOR_QUEUE);
   const events = new EventOutbox();
-  // Read once per consumer batch, and only by a batch that sends.
   let plan: Promise<CarrierPlan> | undefined;
-  const planOnce = () => (plan ??= carrierPlan(env, db, receipts.schedule, events));
-  await Promise.all(batch.messages.map((message) => handle(message, batch.queue, env, db, ctx, planOnce)));
+  let fanned: Promise<void> | undefined;
+  const eventIds = batch.messages.flatMap((message) => {
+    const job = WebhookEventJob.safeParse(message.body);
+    return job.success ? job.data.event_ids : [];
+  });
+  const shared: SharedWork = {
+    plan: () => (plan ??= carrierPlan(env, db, receipts.schedule, events)),
+    fanOut: () => (fanned ??= runEventFanOut(env, db, eventIds)),
+  };
+  await Promise.all(batch.messages.map((message) => handle(message, batch.queue, env, db, ctx, shared)));
   await Promise.all([receipts.flush(), events.flush(env.WEBHOOK_QUEUE)]);
 }

@@ -83,7 +83,7 @@ export async function receiveInbound(
   if (action) await act(env, db, owner.tenantId, action, from, reply.text, settings);
   // Once per reply (keyed by its id), however often the carrier redelivers it.
   const events = new EventOutbox();
-  events.add(await recordTenantEvent(db, owner.tenantId, "message.inbound", `inbound:${stored.id}`, inboundEventData(stored)));
+  events.add(await recordTenantEvent(db, owner.tenantId, "message.inbound", `inbound:${stored.id}`, inboundView(stored)));
   await events.flush(env.WEBHOOK_QUEUE);
   await db.update(inboundMessages).set({ handledAt: Date.now() }).where(eq(inboundMessages.id, stored.id));
   return { result: "recorded", action, id: stored.id };
@@ -115,7 +115,8 @@ async function sendAutoReply(env: InboundEnv, db: Db, tenantId: string, to: stri
   }
 }
 
-function inboundEventData(row: InboundMessageRow) {
+/** A reply as tenants see it: in GET /v1/inbound and in `message.inbound` events. */
+export function inboundView(row: InboundMessageRow) {
   return {
     id: row.id,
     from: row.from,

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import { messageEvents, messages, type MessageRow } from "../db/schema";
@@ -9,6 +9,29 @@ import { messageStatusEvent, type EventOutbox } from "./events";
 type MessageFields = Partial<
   Pick<MessageRow, "carrier" | "carrierMessageId" | "errorCode" | "errorMessage" | "attempts" | "parts" | "submittedAt">
 >;
+
+/**
+ * The event of the change a batch's update just made: keyed by the version the update produced, read back
+ * from the row when `condition` shows the update applied, so a duplicate adds nothing.
+ */
+function eventOfCurrentVersion(db: Db, messageId: string, detail: string | null, receiptId: string | null, condition: SQL) {
+  return db
+    .insert(messageEvents)
+    .select(
+      db
+        .select({
+          messageId: messages.id,
+          seq: messages.version,
+          status: messages.status,
+          at: messages.updatedAt,
+          detail: sql<string | null>`${detail}`.as("detail"),
+          receiptId: sql<string | null>`${receiptId}`.as("receipt_id"),
+        })
+        .from(messages)
+        .where(and(eq(messages.id, messageId), condition)),
+    )
+    .onConflictDoNothing();
+}
 
 /**
  * Moves a message to `next` if, and only if, its current status allows it, and records the event,
@@ -48,22 +71,7 @@ export async function transition(
     })
     .where(and(eq(messages.id, messageId), inArray(messages.status, from)))
     .returning();
-  const event = db
-    .insert(messageEvents)
-    .select(
-      db
-        .select({
-          messageId: messages.id,
-          seq: messages.version,
-          status: messages.status,
-          at: messages.updatedAt,
-          detail: sql<string | null>`${options.detail ?? null}`.as("detail"),
-          receiptId: sql<string | null>`${options.receiptId ?? null}`.as("receipt_id"),
-        })
-        .from(messages)
-        .where(and(eq(messages.id, messageId), eq(messages.status, next))),
-    )
-    .onConflictDoNothing();
+  const event = eventOfCurrentVersion(db, messageId, options.detail ?? null, options.receiptId ?? null, eq(messages.status, next));
   // The tenant's `message.status` event is written with the change, or not at all.
   const notify = (NOTIFIED_STATUSES as readonly MessageStatus[]).includes(next);
   const [updated, , created] = await db.batch([update, event, ...(notify ? [messageStatusEvent(db, messageId, next)] : []), ...(options.also ?? [])]);
@@ -89,22 +97,7 @@ export async function recordEvent(
       .set({ version: sql`${messages.version} + 1`, updatedAt: now })
       .where(and(eq(messages.id, messageId), eq(messages.status, status)))
       .returning({ version: messages.version }),
-    db
-      .insert(messageEvents)
-      .select(
-        db
-          .select({
-            messageId: messages.id,
-            seq: messages.version,
-            status: messages.status,
-            at: messages.updatedAt,
-            detail: sql<string>`${detail}`.as("detail"),
-            receiptId: sql<string | null>`${receiptId}`.as("receipt_id"),
-          })
-          .from(messages)
-          .where(and(eq(messages.id, messageId), eq(messages.status, status), eq(messages.updatedAt, now))),
-      )
-      .onConflictDoNothing(),
+    eventOfCurrentVersion(db, messageId, detail, receiptId, and(eq(messages.status, status), eq(messages.updatedAt, now))!),
   ]);
   return updated.length > 0;
 }

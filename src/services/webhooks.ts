@@ -71,13 +71,13 @@ export async function deleteEndpoint(db: Db, tenantId: string, id: string): Prom
 
 /** A new secret; the old one keeps signing beside it for SECRET_OVERLAP_MS. */
 export async function rotateSecret(db: Db, tenantId: string, id: string): Promise<WebhookEndpointRow> {
-  const current = await getEndpoint(db, tenantId, id);
+  // One statement: the secret it replaces becomes the previous one, whatever another rotation did meanwhile.
   const [rotated] = await db
     .update(webhookEndpoints)
-    .set({ secret: newSecret(), previousSecret: current.secret, previousSecretUntil: Date.now() + SECRET_OVERLAP_MS })
-    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.secret, current.secret)))
+    .set({ secret: newSecret(), previousSecret: sql`${webhookEndpoints.secret}`, previousSecretUntil: Date.now() + SECRET_OVERLAP_MS })
+    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.tenantId, tenantId), isNull(webhookEndpoints.deletedAt)))
     .returning();
-  if (!rotated) throw new ApiError("edit_conflict", "The secret was rotated by another request; read it again.");
+  if (!rotated) throw new ApiError("not_found", `No webhook endpoint ${id}.`);
   return rotated;
 }
 

@@ -2,7 +2,8 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { LimitsPatch } from "../../src/domain/limits";
 import type { TenantMeter } from "../../src/meter/tenant-meter";
-import { ADMIN, call, createTenant, okJson } from "./api";
+import { vi } from "vitest";
+import { ADMIN, call, createTenant, getMessage, okJson } from "./api";
 
 export function meterOf(tenantId: string) {
   return env.METER.getByName(tenantId);
@@ -56,4 +57,16 @@ export async function account(key: string) {
 
 export function send(key: string, body: Record<string, unknown>, init: { headers?: Record<string, string>; query?: string } = {}) {
   return call(`/v1/messages${init.query ?? ""}`, { method: "POST", key, json: body, headers: init.headers });
+}
+
+/** Waits, through the real queues, until the message has been refunded. */
+export async function waitForRefund(key: string, id: string) {
+  return vi.waitFor(
+    async () => {
+      const message = await getMessage(key, id);
+      if (!message.refunded) throw new Error(`not refunded yet (${message.status})`);
+      return message;
+    },
+    { timeout: 20_000, interval: 100 },
+  );
 }

@@ -1,11 +1,11 @@
 import { eq } from "drizzle-orm";
 import { http, HttpResponse } from "msw";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { carrierHealth } from "../../src/db/schema";
 import { QUEUES } from "../../src/queues";
 import { ADMIN, call, createTenant, getMessage, okJson } from "../helpers/api";
 import { putRoute, TWILIO_MESSAGES, twilioAccepts, twilioFails, ukNumber, VONAGE_SMS, vonageAccepts } from "../helpers/carriers";
-import { account, fundedLiveTenant, ledger, send } from "../helpers/meter";
+import { account, fundedLiveTenant, ledger, send, waitForRefund } from "../helpers/meter";
 import { mockNetwork } from "../helpers/network";
 import { drive, sendJob } from "../helpers/queues";
 import { db, insertQueuedMessage } from "../helpers/seed";
@@ -115,14 +115,7 @@ describe("permanent failures and exhausted retries", () => {
     network.use(twilioFails(400, 21614, "'To' number is not a valid mobile number"));
     const { key, tenantId } = await fundedLiveTenant(10_000, { unitPrice: 10_000 });
     const accepted = await okJson(await send(key, { to: "+14155550123", body: "hello", from: undefined }), 202);
-    const failed = await vi.waitFor(
-      async () => {
-        const message = await getMessage(key, accepted.id);
-        if (!message.refunded) throw new Error(`not refunded yet (${message.status})`);
-        return message;
-      },
-      { timeout: 20_000, interval: 100 },
-    );
+    const failed = await waitForRefund(key, accepted.id);
     expect(failed).toMatchObject({ status: "failed", carrier: "twilio", error: { code: "number_not_sms_capable" } });
     expect(vonage.count).toBe(0);
     // Redeliveries and the dead-letter queue refund nothing more.

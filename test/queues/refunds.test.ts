@@ -1,12 +1,12 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { messages } from "../../src/db/schema";
 import { QUEUES } from "../../src/queues";
 import { sweepRefunds } from "../../src/services/billing";
 import { transition } from "../../src/services/transitions";
 import { createTenant, getMessage, okJson } from "../helpers/api";
-import { account, fundedLiveTenant, ledger, meterOf, send } from "../helpers/meter";
+import { account, fundedLiveTenant, ledger, meterOf, send, waitForRefund } from "../helpers/meter";
 import { drive, sendJob } from "../helpers/queues";
 import { postReceipt, receiptFor } from "../helpers/receipts";
 import { db, insertQueuedMessage, number, waitForStatus } from "../helpers/seed";
@@ -31,14 +31,7 @@ describe("refunds", () => {
     const accepted = await okJson(await send(key, { to: number("0002"), body: "rejected at submit" }), 202);
     expect((await account(key)).balance).toBe(0);
 
-    const failed = await vi.waitFor(
-      async () => {
-        const message = await getMessage(key, accepted.id);
-        if (!message.refunded) throw new Error(`not refunded yet (${message.status})`);
-        return message;
-      },
-      { timeout: 20_000, interval: 100 },
-    );
+    const failed = await waitForRefund(key, accepted.id);
     expect(failed).toMatchObject({ status: "failed", price: PRICE, refunded: true, error: { code: "rejected_by_carrier" } });
     expect((await account(key)).balance).toBe(PRICE);
 

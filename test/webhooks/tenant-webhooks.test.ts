@@ -4,7 +4,7 @@ import { createExecutionContext, createScheduledController } from "cloudflare:te
 import { eq } from "drizzle-orm";
 import { http, HttpResponse } from "msw";
 import { describe, expect, it, vi } from "vitest";
-import { webhookDeliveries } from "../../src/db/schema";
+import { webhookDeliveries, webhookEndpoints } from "../../src/db/schema";
 import { DELIVERY_SCHEDULE_SECONDS } from "../../src/domain/webhooks";
 import worker from "../../src/index";
 import { transition } from "../../src/services/transitions";
@@ -259,5 +259,63 @@ describe("GET /v1/events", () => {
     await runCron(Date.now() + 31_000);
     await waitFor(() => expect(got).toHaveLength(1));
     expect(got[0]!.json).toEqual(pending.data[0]);
+  });
+});
+
+describe("delivery failures", () => {
+  it("records a redirect and a network error as failed tries, and never follows the redirect", async () => {
+    const { key } = await createTenant();
+    const endpoint = await addEndpoint(key, "https://hooks.example.com/moved", ["message.status"]);
+    const internal = receiver("https://10.0.0.5/hook");
+    let tries = 0;
+    network.use(
+      http.post("https://hooks.example.com/moved", () => {
+        tries += 1;
+        return tries === 1 ? new HttpResponse(null, { status: 302, headers: { location: "https://10.0.0.5/hook" } }) : HttpResponse.error();
+      }),
+    );
+    const message = await sendMessage(key, { to: number("0002"), body: "rejected" });
+    await waitForStatus(key, message.id, "failed");
+    const [delivery] = await waitFor(async () => {
+      const rows = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpoint.id));
+      expect(rows[0]?.attempts).toBe(1);
+      return rows;
+    });
+    await attemptDelivery(env, db, delivery!.id, delivery!.nextAttemptAt!);
+    const page = await okJson(await call(`/v1/webhooks/${endpoint.id}/deliveries`, { key }), 200);
+    expect(page.data[0].attempts.map((a: { status_code: number | null; error: string }) => [a.status_code, a.error.slice(0, 8)])).toEqual([
+      [302, "HTTP 302"],
+      [null, expect.any(String)],
+    ]);
+    expect(internal).toEqual([]);
+  });
+
+  it("refuses at delivery time a URL that is no longer allowed, and stops a deleted endpoint's deliveries", async () => {
+    const { key, tenantId } = await createTenant();
+    const endpoint = await addEndpoint(key, "https://hooks.example.com/gone", ["message.status"]);
+    // As if stored under a laxer rule (development) and served where it is refused.
+    await db.update(webhookEndpoints).set({ url: "http://127.0.0.1:9/hook" }).where(eq(webhookEndpoints.id, endpoint.id));
+    const message = await sendMessage(key, { to: number("0002"), body: "rejected" });
+    await waitForStatus(key, message.id, "failed");
+    const page = await waitFor(async () => {
+      const listed = await okJson(await call(`/v1/webhooks/${endpoint.id}/deliveries`, { key }), 200);
+      expect(listed.data[0]?.attempts).toHaveLength(1);
+      return listed;
+    });
+    expect(page.data[0].attempts[0]).toMatchObject({ status_code: null, error: "must be https" });
+
+    expect((await call(`/v1/webhooks/${endpoint.id}`, { method: "DELETE", key })).status).toBe(204);
+    const [row] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpoint.id));
+    expect(row).toMatchObject({ status: "failed", lastError: "endpoint deleted", tenantId });
+    await expectProblem(await call(`/v1/webhooks/${endpoint.id}/deliveries`, { key }), 404, "not_found");
+  });
+
+  it("hides an endpoint's deliveries, rotation and replays from another tenant", async () => {
+    const { key } = await createTenant();
+    const endpoint = await addEndpoint(key, "https://hooks.example.com/mine", ["message.status"]);
+    const other = await createTenant();
+    await expectProblem(await call(`/v1/webhooks/${endpoint.id}/deliveries`, { key: other.key }), 404, "not_found");
+    await expectProblem(await call(`/v1/webhooks/${endpoint.id}/rotate-secret`, { method: "POST", key: other.key }), 404, "not_found");
+    await expectProblem(await call(`/v1/webhooks/${endpoint.id}/deliveries/dlv_x/retry`, { method: "POST", key: other.key }), 404, "not_found");
   });
 });

@@ -4,10 +4,9 @@ import { DEFAULT_KEYWORDS, KEYWORD_ACTIONS } from "../../domain/keywords";
 import { createRouter } from "../../lib/create-router";
 import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
 import { listQuery, page } from "../../lib/pagination";
-import { keywordSettings, listInbound } from "../../services/inbound";
+import { inboundView, keywordSettings, listInbound } from "../../services/inbound";
 import { updateTenant } from "../../services/tenants";
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const security = [{ ApiKey: [] }];
 
 const Inbound = z
@@ -24,17 +23,7 @@ const Inbound = z
   })
   .openapi("InboundMessage");
 
-const present = (row: InboundMessageRow): z.infer<typeof Inbound> => ({
-  id: row.id,
-  from: row.from,
-  to: row.to,
-  text: row.text,
-  action: row.action,
-  in_reply_to: row.inReplyTo,
-  received_at: iso(row.receivedAt),
-  carrier: row.carrier,
-  raw: row.payload,
-});
+const present = (row: InboundMessageRow): z.infer<typeof Inbound> => ({ ...inboundView(row), carrier: row.carrier, raw: row.payload });
 
 const keywordList = z.array(z.string().trim().min(1).max(20)).max(50);
 const Keywords = z

@@ -95,7 +95,7 @@ const rotate = createRoute({
   request: { params: IdParam },
   responses: {
     200: jsonResponse(EndpointWithSecret, "The endpoint with its new secret: shown this once."),
-    ...problemResponses("unauthorized", "not_found", "edit_conflict", "rate_limited"),
+    ...problemResponses("unauthorized", "not_found", "rate_limited"),
   },
 });
 
