@@ -245,7 +245,8 @@ export async function dueWebhookWork(db: Db, now: number, limit = 500): Promise<
       .where(
         and(
           sql`status = 'pending'`,
-          lte(webhookDeliveries.nextAttemptAt, now),
+          // A try due within the last minute is its queued job's to run; later than that, it was lost.
+          lte(webhookDeliveries.nextAttemptAt, now - 60_000),
           or(isNull(webhookDeliveries.claimedUntil), lt(webhookDeliveries.claimedUntil, now)),
         ),
       )

@@ -4,7 +4,7 @@ import { createExecutionContext, createScheduledController } from "cloudflare:te
 import { eq } from "drizzle-orm";
 import { http, HttpResponse } from "msw";
 import { describe, expect, it, vi } from "vitest";
-import { webhookDeliveries, webhookEndpoints } from "../../src/db/schema";
+import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../../src/db/schema";
 import { DELIVERY_SCHEDULE_SECONDS } from "../../src/domain/webhooks";
 import worker from "../../src/index";
 import { transition } from "../../src/services/transitions";
@@ -259,6 +259,29 @@ describe("GET /v1/events", () => {
     await runCron(Date.now() + 31_000);
     await waitFor(() => expect(got).toHaveLength(1));
     expect(got[0]!.json).toEqual(pending.data[0]);
+  });
+  it("restarts a try whose queued job was lost, once it is overdue", async () => {
+    const { key } = await createTenant();
+    const endpoint = await addEndpoint(key, "https://hooks.example.com/lost", ["message.status"]);
+    const got = receiver("https://hooks.example.com/lost", (n) => (n === 1 ? 500 : 204));
+    const message = await sendMessage(key, { to: number("0002"), body: "rejected" });
+    await waitForStatus(key, message.id, "failed");
+    const [delivery] = await waitFor(async () => {
+      const rows = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpoint.id));
+      expect(rows[0]?.attempts).toBe(1);
+      return rows;
+    });
+    // Its retry job (due in 5 s) never comes: two minutes later the cron finds it overdue.
+    await db.update(webhookDeliveries).set({ nextAttemptAt: Date.now() - 120_000 }).where(eq(webhookDeliveries.id, delivery!.id));
+    await runCron();
+    await waitFor(async () => {
+      const row = await db.query.webhookDeliveries.findFirst({ where: eq(webhookDeliveries.id, delivery!.id) });
+      expect(row).toMatchObject({ status: "succeeded", attempts: 2 });
+    });
+    expect(got.map((r) => r.headers["webhook-id"])).toEqual([delivery!.eventId, delivery!.eventId]);
+    // The cron's doing, not the retry job's: the second try came before that job was due.
+    const tries = await db.select().from(webhookAttempts).where(eq(webhookAttempts.deliveryId, delivery!.id));
+    expect(tries.find((t) => t.attempt === 2)!.at).toBeLessThan(delivery!.nextAttemptAt!);
   });
 });
 
