@@ -49,6 +49,18 @@ async function addEndpoint(key: string, url: string, events = ["message.status",
   return okJson(await call("/v1/webhooks", { method: "POST", key, json: { url, events } }), 201);
 }
 
+/** The endpoint's one delivery, once its first try (made through the real queue) is recorded. */
+async function afterFirstTry(endpointId: string) {
+  return vi.waitFor(
+    async () => {
+      const [row] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpointId));
+      expect(row?.attempts).toBe(1);
+      return row!;
+    },
+    { timeout: 20_000, interval: 100 },
+  );
+}
+
 const runCron = (at = Date.now()) => worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: at }), env, createExecutionContext());
 const waitFor = <T>(fn: () => T | Promise<T>) => vi.waitFor(fn, { timeout: 20_000, interval: 100 });
 
@@ -266,22 +278,18 @@ describe("GET /v1/events", () => {
     const got = receiver("https://hooks.example.com/lost", (n) => (n === 1 ? 500 : 204));
     const message = await sendMessage(key, { to: number("0002"), body: "rejected" });
     await waitForStatus(key, message.id, "failed");
-    const [delivery] = await waitFor(async () => {
-      const rows = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpoint.id));
-      expect(rows[0]?.attempts).toBe(1);
-      return rows;
-    });
+    const delivery = await afterFirstTry(endpoint.id);
     // Its retry job (due in 5 s) never comes: two minutes later the cron finds it overdue.
-    await db.update(webhookDeliveries).set({ nextAttemptAt: Date.now() - 120_000 }).where(eq(webhookDeliveries.id, delivery!.id));
+    await db.update(webhookDeliveries).set({ nextAttemptAt: Date.now() - 120_000 }).where(eq(webhookDeliveries.id, delivery.id));
     await runCron();
     await waitFor(async () => {
-      const row = await db.query.webhookDeliveries.findFirst({ where: eq(webhookDeliveries.id, delivery!.id) });
+      const row = await db.query.webhookDeliveries.findFirst({ where: eq(webhookDeliveries.id, delivery.id) });
       expect(row).toMatchObject({ status: "succeeded", attempts: 2 });
     });
-    expect(got.map((r) => r.headers["webhook-id"])).toEqual([delivery!.eventId, delivery!.eventId]);
+    expect(got.map((r) => r.headers["webhook-id"])).toEqual([delivery.eventId, delivery.eventId]);
     // The cron's doing, not the retry job's: the second try came before that job was due.
-    const tries = await db.select().from(webhookAttempts).where(eq(webhookAttempts.deliveryId, delivery!.id));
-    expect(tries.find((t) => t.attempt === 2)!.at).toBeLessThan(delivery!.nextAttemptAt!);
+    const tries = await db.select().from(webhookAttempts).where(eq(webhookAttempts.deliveryId, delivery.id));
+    expect(tries.find((t) => t.attempt === 2)!.at).toBeLessThan(delivery.nextAttemptAt!);
   });
 });
 
@@ -299,12 +307,8 @@ describe("delivery failures", () => {
     );
     const message = await sendMessage(key, { to: number("0002"), body: "rejected" });
     await waitForStatus(key, message.id, "failed");
-    const [delivery] = await waitFor(async () => {
-      const rows = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpoint.id));
-      expect(rows[0]?.attempts).toBe(1);
-      return rows;
-    });
-    await attemptDelivery(env, db, delivery!.id, delivery!.nextAttemptAt!);
+    const delivery = await afterFirstTry(endpoint.id);
+    await attemptDelivery(env, db, delivery.id, delivery.nextAttemptAt!);
     const page = await okJson(await call(`/v1/webhooks/${endpoint.id}/deliveries`, { key }), 200);
     expect(page.data[0].attempts.map((a: { status_code: number | null; error: string }) => [a.status_code, a.error.slice(0, 8)])).toEqual([
       [302, "HTTP 302"],
