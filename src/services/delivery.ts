@@ -67,12 +67,14 @@ export async function deliver(db: Db, messageId: string, plan: CarrierPlan, now 
   if (result.ok) return recordSent(db, claimed, via, result.carrierMessageIds, now, plan.events);
   const attempt = `attempt ${claimed.attempts} via ${via} failed (${result.code}: ${result.message})`;
   if (result.retryable && claimed.attempts < MAX_SEND_ATTEMPTS) {
-    const next = nextCarrier(order, via, () => false);
-    const delaySeconds = next !== null && next !== via ? FAILOVER_DELAY_SECONDS : retryDelaySeconds(claimed.attempts);
+    // Another carrier is tried at once; the same one again (or all of them cooling down) after a backoff.
+    const next = carrier === null ? null : nextCarrier(order, carrier, () => false);
+    const failover = next !== null && next !== carrier;
+    const delaySeconds = failover ? FAILOVER_DELAY_SECONDS : retryDelaySeconds(claimed.attempts);
     await transition(db, messageId, "queued", {
       now,
       fields: { carrier: via, errorCode: result.code, errorMessage: result.message },
-      detail: `${attempt}; retrying${next && next !== via ? ` via ${next}` : ""} in ${delaySeconds}s`,
+      detail: `${attempt}; retrying${failover ? ` via ${next}` : ""} in ${delaySeconds}s`,
     });
     return { kind: "retry", delaySeconds };
   }

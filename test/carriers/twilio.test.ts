@@ -45,6 +45,11 @@ describe("Twilio adapter: submit", () => {
     expect(form!.has("From")).toBe(false);
   });
 
+  it("needs a sender or a Messaging Service, and says so as a failure another carrier may not have", async () => {
+    const bare = createTwilio({ accountSid: SID, authToken: TOKEN, statusCallback: null });
+    expect(await bare.submit({ ...sms, from: null })).toMatchObject({ ok: false, retryable: true, code: "sender_required" });
+  });
+
   it.each([
     [400, 21211, "The 'To' number +1415 is not a valid phone number.", { retryable: false, code: "invalid_number" }],
     [400, 21610, "Attempt to send to unsubscribed recipient", { retryable: false, code: "recipient_opted_out" }],

@@ -96,6 +96,19 @@ describe("circuit breaker", () => {
     expect(await circuitOf("twilio")).toMatchObject({ circuit: "closed", consecutive_failures: 0 });
   });
 
+  it("waits, backing off, when every carrier of the route is cooling down", async () => {
+    await resetBreakers();
+    await putRoute("GB", [{ carrier: "twilio" }]);
+    await db.insert(carrierHealth).values({ carrier: "twilio", failures: 5, openUntil: Date.now() + 30_000, updatedAt: Date.now() });
+    const twilio = counting(twilioAccepts("SMnever"), TWILIO_MESSAGES);
+    const { key, tenantId } = await createTenant("live");
+    const row = await queuedLive(tenantId);
+    const result = await drive(QUEUES.send, [sendJob(row.id)]);
+    expect(result.retryDelays).toEqual([5]);
+    expect(twilio.count).toBe(0);
+    expect(await getMessage(key, row.id)).toMatchObject({ status: "queued", error: { code: "no_carrier_available" } });
+  });
+
   it("reopens the circuit when the probe fails", async () => {
     await resetBreakers();
     await putRoute("GB", [{ carrier: "twilio" }, { carrier: "vonage" }]);

@@ -142,6 +142,11 @@ describe("Vonage delivery receipts", () => {
     expect(await getMessage(key, id)).toMatchObject({ status: "undelivered", parts: { total: 2, delivered: 1 } });
   });
 
+  it("answers 400 for a body that is not JSON and 415 for one that is neither JSON nor a form", async () => {
+    await expectProblem(await call("/webhooks/vonage/status", { method: "POST", headers: { "content-type": "application/json" }, body: "{messageId:" }), 400, "malformed_json");
+    await expectProblem(await call("/webhooks/vonage/status", { method: "POST", headers: { "content-type": "text/plain" }, body: "messageId=1" }), 415, "unsupported_media_type");
+  });
+
   it("refuses an unsigned, wrongly signed or stale receipt with 401", async () => {
     const { key, id } = await sentToVonage("0C00000001");
     await expectProblem(await postVonage("/webhooks/vonage/status", vonageDlr("0C00000001", "delivered"), { unsigned: true }), 401, "invalid_signature");
