@@ -1,6 +1,6 @@
 import type { ParsedReceipt, PartStatus } from "../domain/receipts";
 import { hmac, secretsEqual, toBase64 } from "../lib/crypto";
-import { carrierFetch, httpFailure, SUBMIT_TIMEOUT_MS, type CarrierAdapter, type SubmitResult } from "./types";
+import { carrierFetch, httpFailure, SUBMIT_TIMEOUT_MS, type CarrierAdapter, type InboundSms, type SubmitResult } from "./types";
 
 export const TWILIO = "twilio";
 export const TWILIO_API = "https://api.twilio.com";
@@ -95,6 +95,13 @@ export function parseTwilioStatus(form: Record<string, string>): ParsedReceipt |
   const error = form.ErrorCode;
   const errorCode = status === "undelivered" || status === "failed" ? (error ? (DELIVERY_ERRORS[error] ?? `twilio_${error}`) : "undelivered") : null;
   return { carrierMessageId: sid, status, errorCode, carrierStatus, carrierTime: null };
+}
+
+/** Twilio's messaging webhook (`From`, `To`, `Body`, `MessageSid`), or null when a field is missing. */
+export function parseTwilioInbound(form: Record<string, string>): InboundSms | null {
+  const { From, To, Body, MessageSid } = form;
+  if (!From || !To || Body === undefined || !MessageSid) return null;
+  return { carrierMessageId: MessageSid, from: From, to: To, text: Body };
 }
 
 /**

@@ -18,6 +18,14 @@ export type SubmitResult =
    */
   | { ok: false; retryable: boolean; code: string; message: string };
 
+/** A handset's message as a carrier's inbound webhook gives it, in our terms. */
+export interface InboundSms {
+  carrierMessageId: string;
+  from: string;
+  to: string;
+  text: string;
+}
+
 export interface CarrierAdapter {
   readonly name: string;
   submit(sms: OutboundSms): Promise<SubmitResult>;

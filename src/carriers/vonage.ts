@@ -1,7 +1,7 @@
 import type { ParsedReceipt, PartStatus } from "../domain/receipts";
 import { hmac, secretsEqual, toHex } from "../lib/crypto";
 import { TOLERANCE_SECONDS } from "../lib/standard-webhooks";
-import { carrierFetch, httpFailure, SUBMIT_TIMEOUT_MS, type CarrierAdapter, type SubmitResult } from "./types";
+import { carrierFetch, httpFailure, SUBMIT_TIMEOUT_MS, type CarrierAdapter, type InboundSms, type SubmitResult } from "./types";
 
 export const VONAGE = "vonage";
 export const VONAGE_API = "https://rest.nexmo.com";
@@ -123,6 +123,14 @@ export function parseVonageReceipt(fields: Record<string, string>): ParsedReceip
   const err = fields["err-code"];
   const errorCode = status === "undelivered" ? (err && err !== "0" ? (DELIVERY_ERRORS[err] ?? `vonage_${err}`) : `carrier_${carrierStatus}`) : null;
   return { carrierMessageId: id, status, errorCode, carrierStatus, carrierTime: fields["message-timestamp"] ?? fields.scts ?? null };
+}
+
+/** An SMS API inbound message, or null when a field is missing. Vonage writes numbers without the `+`. */
+export function parseVonageInbound(fields: Record<string, string>): InboundSms | null {
+  const { msisdn, to, text, messageId } = fields;
+  if (!msisdn || !to || text === undefined || !messageId) return null;
+  const e164 = (n: string) => (n.startsWith("+") ? n : `+${n}`);
+  return { carrierMessageId: messageId, from: e164(msisdn), to: e164(to), text };
 }
 
 /**

@@ -73,6 +73,13 @@ describe("inbound through Twilio", () => {
     await expectProblem(await postTwilio("/webhooks/twilio/inbound", twilioInbound(number(), own, "STOP"), { token: "wrong" }), 401, "invalid_signature");
     expect(await inboundList(key)).toEqual([]);
   });
+
+  it("answers 422 for a signed message that lacks its sender", async () => {
+    const { own } = await tenantWithNumber();
+    const { From: _, ...noSender } = twilioInbound(number(), own, "hi");
+    const problem = await expectProblem(await postTwilio("/webhooks/twilio/inbound", noSender), 422, "validation_failed");
+    expect(problem.errors).toEqual([{ path: "body.From", message: "required" }]);
+  });
 });
 
 describe("inbound through Vonage", () => {

@@ -2,8 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ALIBABA, ALIBABA_ACK, parseAlibabaReceipt } from "../../carriers/alibaba";
 import { SIMULATOR, SimulatorReceipt } from "../../carriers/simulator";
 import { parseSmppReceipt, SMPP } from "../../carriers/smpp";
-import { parseTwilioStatus, TWILIO } from "../../carriers/twilio";
-import { parseVonageReceipt, VONAGE } from "../../carriers/vonage";
+import { parseTwilioInbound, parseTwilioStatus, TWILIO } from "../../carriers/twilio";
+import { parseVonageInbound, parseVonageReceipt, VONAGE } from "../../carriers/vonage";
 import type { Context } from "hono";
 import type { ParsedReceipt, ReceiptResult } from "../../domain/receipts";
 import { EventOutbox } from "../../services/events";
@@ -26,6 +26,7 @@ function unreadable(fields: string[]): never {
 }
 
 const required = <T>(parsed: T | null, fields: string[]): T => parsed ?? unreadable(fields);
+const missing = (fields: Record<string, string>, names: string[]) => names.filter((name) => !fields[name]);
 
 /** Stores and applies receipts; the status events they make go to the webhook queue after the answer. */
 async function ingest(c: Context<AppEnv>, carrier: string, receipts: { parsed: ParsedReceipt; raw: string }[]) {
@@ -160,9 +161,8 @@ export const webhooks = createRouter()
     return c.json({ result: (await ingest(c, TWILIO, [{ parsed, raw: await c.req.text() }]))[0]! }, 200);
   })
   .openapi(twilioInbound, async (c) => {
-    const { From, To, Body, MessageSid } = c.var.webhookFields;
-    if (!From || !To || Body === undefined || !MessageSid) unreadable(["From", "To", "Body", "MessageSid"].filter((f) => !c.var.webhookFields[f]));
-    await receiveInbound(c.env, c.var.db, { carrier: TWILIO, webhookId: MessageSid }, { from: From, to: To, text: Body, receivedAt: Date.now(), payload: await c.req.text() });
+    const sms = required(parseTwilioInbound(c.var.webhookFields), missing(c.var.webhookFields, ["From", "To", "Body", "MessageSid"]));
+    await receiveInbound(c.env, c.var.db, { carrier: TWILIO, webhookId: sms.carrierMessageId }, { ...sms, receivedAt: Date.now(), payload: await c.req.text() });
     return c.body(EMPTY_TWIML, 200, { "content-type": "text/xml" });
   })
   .openapi(vonageStatus, async (c) => {
@@ -170,14 +170,12 @@ export const webhooks = createRouter()
     return c.json({ result: (await ingest(c, VONAGE, [{ parsed, raw: await c.req.text() }]))[0]! }, 200);
   })
   .openapi(vonageInbound, async (c) => {
-    const fields = c.var.webhookFields;
-    const { msisdn, to, text, messageId } = fields;
-    if (!msisdn || !to || text === undefined || !messageId) unreadable(["msisdn", "to", "text", "messageId"].filter((f) => !fields[f]));
+    const sms = required(parseVonageInbound(c.var.webhookFields), missing(c.var.webhookFields, ["msisdn", "to", "text", "messageId"]));
     const { result, action } = await receiveInbound(
       c.env,
       c.var.db,
-      { carrier: VONAGE, webhookId: messageId },
-      { from: msisdn.startsWith("+") ? msisdn : `+${msisdn}`, to: to.startsWith("+") ? to : `+${to}`, text, receivedAt: Date.now(), payload: await c.req.text() },
+      { carrier: VONAGE, webhookId: sms.carrierMessageId },
+      { ...sms, receivedAt: Date.now(), payload: await c.req.text() },
     );
     return c.json({ result, action }, 200);
   })
