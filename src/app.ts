@@ -25,6 +25,8 @@ import { templatesRouter } from "./routes/templates";
 import { webhooks } from "./routes/webhooks";
 import { webhookEndpoints } from "./routes/webhook-endpoints";
 import { eventsRouter } from "./routes/events";
+import { statsRouter } from "./routes/stats";
+import { adminStats } from "./routes/admin/stats";
 import type { AppEnv } from "./types";
 
 const OPENAPI_INFO = {
@@ -72,9 +74,11 @@ function buildApp() {
   app.route("/v1/keys", keys);
   app.route("/v1/webhooks", webhookEndpoints);
   app.route("/v1/events", eventsRouter);
+  app.route("/v1/stats", statsRouter);
   app.route("/v1/admin", admin);
   app.route("/v1/admin", reviews);
   app.route("/v1/admin", carriers);
+  app.route("/v1/admin", adminStats);
   app.route("/webhooks", webhooks);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { KEY_MODES } from "../domain/api-key";
 import { ENCODINGS } from "../domain/encoding";
 import type { ContentRule } from "../domain/content-policy";
@@ -12,6 +12,7 @@ import { KEYWORD_ACTIONS, type KeywordSettings } from "../domain/keywords";
 import type { QuietHours } from "../domain/quiet-hours";
 import { SENDER_KINDS } from "../domain/senders";
 import { TEMPLATE_STATUSES, type ParamDeclarations } from "../domain/templates";
+import { ALERT_KINDS, ALERT_STATES } from "../domain/alerts";
 
 // Timestamps are Unix milliseconds; ids are prefixed ULIDs (src/lib/ids.ts).
 
@@ -521,3 +522,70 @@ export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type WebhookAttemptRow = typeof webhookAttempts.$inferSelect;
+
+/**
+ * Delivery analytics: what the messages table adds up to, per tenant, key mode, hour of acceptance and
+ * dimension. Kept by triggers on `messages` (migrations/0010_stats_alerts.sql) in the same statement as
+ * every insert and status change, so it always equals a scan. Absent dimensions are '' (not NULL), so
+ * each cell has exactly one row.
+ */
+export const messageStats = sqliteTable(
+  "message_stats",
+  {
+    tenantId: text("tenant_id").notNull(),
+    mode: text("mode", { enum: KEY_MODES }).notNull(),
+    // Hours since the epoch of the messages' created_at.
+    hour: integer("hour").notNull(),
+    country: text("country").notNull(),
+    type: text("type", { enum: MESSAGE_TYPES }).notNull(),
+    carrier: text("carrier").notNull(),
+    templateId: text("template_id").notNull(),
+    batchId: text("batch_id").notNull(),
+    status: text("status", { enum: MESSAGE_STATUSES }).notNull(),
+    // Delivered messages: their accept-to-delivered bucket (src/domain/stats.ts LATENCY_EDGES_MS); -1 otherwise.
+    latencyBucket: integer("latency_bucket").notNull(),
+    messages: integer("messages").notNull(),
+    segments: integer("segments").notNull(),
+    // Price net of refunds, micro-units.
+    cost: integer("cost").notNull(),
+    // How many of them a carrier accepted.
+    sent: integer("sent").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.mode, t.hour, t.country, t.type, t.carrier, t.templateId, t.batchId, t.status, t.latencyBucket] }),
+    // Operator reports read every tenant's hours.
+    index("message_stats_hour_idx").on(t.hour),
+  ],
+);
+
+// A tenant's alert rules, and whether each is firing: the cron evaluates them every minute.
+export const alertRules = sqliteTable(
+  "alert_rules",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    // The key mode whose traffic it watches (the mode of the key that made it).
+    mode: text("mode", { enum: KEY_MODES }).notNull(),
+    name: text("name"),
+    kind: text("kind", { enum: ALERT_KINDS }).notNull(),
+    // A fraction for delivery_rate_below, a count for failed_count_above, micro-units for balance_below.
+    threshold: real("threshold").notNull(),
+    // Rate and count rules: the current hour and the `window_hours` before it (the rollup is hourly).
+    windowHours: integer("window_hours"),
+    country: text("country"),
+    // delivery_rate_below: finished messages the window needs before the rate is judged.
+    minMessages: integer("min_messages"),
+    state: text("state", { enum: ALERT_STATES }).notNull(),
+    // The measured value at the latest evaluation, and when the state last changed.
+    value: real("value"),
+    evaluatedAt: integer("evaluated_at"),
+    changedAt: integer("changed_at"),
+    // Bumped by every state change; the change's event is stored under this number (exactly once).
+    version: integer("version").notNull().default(1),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("alert_rules_tenant_idx").on(t.tenantId, t.id)],
+);
+
+export type MessageStatsRow = typeof messageStats.$inferSelect;
+export type AlertRuleRow = typeof alertRules.$inferSelect;

@@ -1,0 +1,28 @@
+import { createRoute } from "@hono/zod-openapi";
+import { createRouter } from "../../lib/create-router";
+import { jsonResponse, problemResponses } from "../../lib/openapi";
+import { statsReport } from "../../services/stats";
+import { StatsQuerySchema, StatsReportSchema, toStatsQuery } from "./schemas";
+
+const DESCRIPTION =
+  "Time series and totals of your messages, counted by the hour they were accepted in: how many were submitted, sent, delivered, " +
+  "undelivered and failed, their segments and cost, the delivery rate and the accept-to-delivered latency. Served from counters kept " +
+  "with every status change, so figures are current to the last receipt. Test keys see test traffic; live keys see live traffic.";
+
+const get = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["Analytics"],
+  security: [{ ApiKey: [] }],
+  summary: "Delivery analytics",
+  description: DESCRIPTION,
+  request: { query: StatsQuerySchema },
+  responses: { 200: jsonResponse(StatsReportSchema, "The report."), ...problemResponses("unauthorized", "validation_failed", "rate_limited") },
+});
+
+export const statsRouter = createRouter().openapi(get, async (c) => {
+  const query = c.req.valid("query");
+  const { tenantId, mode } = c.var.auth;
+  const report = await statsReport(c.var.db, { tenantId, mode }, toStatsQuery(query));
+  return c.json({ ...report, currency: c.env.BILLING_CURRENCY }, 200);
+});
