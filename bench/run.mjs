@@ -1,5 +1,5 @@
 // `npm run bench`: on a local `wrangler dev`, bounded in count and time, at 1 and 50 connections:
-// GET /health (the floor), POST /v1/messages through the tenant's metering Durable Object, the same
+// GET /health/live (the floor), POST /v1/messages through the tenant's metering Durable Object, the same
 // send by an approved template with 5 params, and the free-text send for a tenant exempt from metering
 // (its DO call checks only the block list and sandbox); then 50 connections on one tenant (one DO)
 // against 50 connections over 50 tenants. Before each run it waits for the previous run's messages to
@@ -190,8 +190,8 @@ try {
   };
   const reachedRanges = [];
   for (const connections of [1, 50]) {
-    const floor = `GET /health @${connections}`;
-    rows.push(await load("GET /health", { url: `${base}/health`, connections, floor }));
+    const floor = `GET /health/live @${connections}`;
+    rows.push(await load("GET /health/live", { url: `${base}/health/live`, connections, floor }));
     const first = connections === 1 ? 0 : REQUESTS;
     const delivering = await load("POST /webhooks/twilio/status, signed, delivers", { ...receipts(first, REQUESTS), connections, floor });
     rows.push(delivering);
@@ -214,7 +214,7 @@ try {
     await load("POST /v1/messages, metered, 50 tenants", {
       ...send(metered),
       connections: 50,
-      floor: "GET /health @50",
+      floor: "GET /health/live @50",
       setupClient: (client) => client.setHeaders(send(spread[nextTenant++ % spread.length]).headers),
     }),
   );
@@ -224,7 +224,7 @@ try {
   console.log(`Load: autocannon (in-process Node), ${REQUESTS} requests per run, at most ${MAX_SECONDS}s\n`);
   console.log("| run | connections | requests | non-2xx | req/s | p50 ms | p99 ms | req/s vs floor |");
   console.log("|---|---|---|---|---|---|---|---|");
-  const floors = new Map(rows.filter((r) => r.name === "GET /health").map((r) => [r.floor, r.result]));
+  const floors = new Map(rows.filter((r) => r.name === "GET /health/live").map((r) => [r.floor, r.result]));
   for (const { name, connections, floor, result } of rows) {
     const ratio = (result.requests.average / floors.get(floor).requests.average).toFixed(2);
     const done = result.requests.total ?? result["2xx"] + result.non2xx;
@@ -253,7 +253,7 @@ try {
     ...send(metered, lookupBody),
     url: `${base}/v1/numbers/lookup`,
     connections: 1,
-    floor: "GET /health @1",
+    floor: "GET /health/live @1",
     amount: 200,
   });
 
@@ -297,7 +297,7 @@ try {
   // The cron's dispatch of 10,000 due scheduled messages: accepted for a minute ahead, then one cron run.
   const dueAt = Date.now() + 170_000;
   const scheduledBody = JSON.stringify({ to: "+14155550123", body: "Your appointment is at 10:00", send_at: new Date(dueAt).toISOString() });
-  const scheduling = await load("POST /v1/messages, scheduled", { ...send(metered, scheduledBody), connections: 50, floor: "GET /health @50", amount: 10_000 }, 160);
+  const scheduling = await load("POST /v1/messages, scheduled", { ...send(metered, scheduledBody), connections: 50, floor: "GET /health/live @50", amount: 10_000 }, 160);
   const scheduledCount = scheduling.result["2xx"];
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAt - Date.now() + 1000)));
   const cronStarted = performance.now();
@@ -357,10 +357,10 @@ try {
     `Import of 100,000 CSV rows (${(csvBody.length / 2 ** 20).toFixed(1)} MiB): ${importSeconds.toFixed(2)} s, ` +
       `${Math.round(100_000 / importSeconds)} rows/s; imported ${imported.imported}, invalid ${imported.invalid}`,
   );
-  const healthP50 = floors.get("GET /health @1").latency.p50;
+  const healthP50 = floors.get("GET /health/live @1").latency.p50;
   console.log(
     `Batch of 10,000 recipients (${(batchBody.length / 2 ** 20).toFixed(1)} MiB, template with 2 params): accepted in ${acceptMs.toFixed(0)} ms ` +
-      `(best of ${accepts.map((ms) => ms.toFixed(0)).join(", ")}), ${(acceptMs / healthP50).toFixed(0)}× GET /health p50 (${healthP50} ms)`,
+      `(best of ${accepts.map((ms) => ms.toFixed(0)).join(", ")}), ${(acceptMs / healthP50).toFixed(0)}× GET /health/live p50 (${healthP50} ms)`,
   );
   console.log(
     `Cron dispatch of ${scheduledCount} due scheduled messages: one run in ${cronSeconds.toFixed(2)} s, ${Math.round(scheduledCount / cronSeconds)} messages/s; ` +

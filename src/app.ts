@@ -27,6 +27,7 @@ import { webhookEndpoints } from "./routes/webhook-endpoints";
 import { eventsRouter } from "./routes/events";
 import { statsRouter } from "./routes/stats";
 import { adminStats } from "./routes/admin/stats";
+import { adminHealth } from "./routes/admin/health";
 import type { AppEnv } from "./types";
 
 const OPENAPI_INFO = {
@@ -79,6 +80,7 @@ function buildApp() {
   app.route("/v1/admin", reviews);
   app.route("/v1/admin", carriers);
   app.route("/v1/admin", adminStats);
+  app.route("/v1/admin", adminHealth);
   app.route("/webhooks", webhooks);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {

@@ -32,6 +32,7 @@ export const ERRORS = {
   quota_exceeded: { status: 429, title: "Daily quota exceeded" },
   recipient_frequency_capped: { status: 429, title: "Too many messages to this recipient" },
   internal_error: { status: 500, title: "Internal server error" },
+  dependency_unavailable: { status: 503, title: "A dependency is unavailable" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,15 +1,60 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../lib/create-router";
-import { jsonResponse } from "../lib/openapi";
+import { ApiError } from "../lib/errors";
+import { jsonResponse, problemResponses } from "../lib/openapi";
+import { readBacklog } from "../services/health";
 
-const Health = z.object({ status: z.literal("ok") }).openapi("Health");
+const ageSeconds = (since: number | null, now: number) => (since === null ? null : Math.max(0, Math.round((now - since) / 1000)));
+
+const Health = z
+  .object({
+    status: z.literal("ok"),
+    checks: z.object({
+      database: z.object({ status: z.literal("ok"), latency_ms: z.number().int() }),
+      send_queue: z.object({
+        oldest_queued_age_s: z.number().int().nullable().openapi({ description: "How long the oldest message has waited for its send job; null: none waits." }),
+      }),
+      webhook_queue: z.object({
+        oldest_due_age_s: z.number().int().nullable().openapi({ description: "How overdue the oldest webhook try is; null: none is." }),
+      }),
+    }),
+  })
+  .openapi("Health");
 
 const get = createRoute({
   method: "get",
   path: "/",
   tags: ["Health"],
-  summary: "Liveness check (no authentication)",
-  responses: { 200: jsonResponse(Health, "The gateway is up.") },
+  summary: "Health, with dependencies (no authentication)",
+  description: "Reads D1 once (which proves it answers) and reports the backlogs waiting on the queues. 503 when D1 does not answer.",
+  responses: { 200: jsonResponse(Health, "The gateway and its database are up."), ...problemResponses("dependency_unavailable") },
 });
 
-export const health = createRouter().openapi(get, (c) => c.json({ status: "ok" as const }, 200));
+const live = createRoute({
+  method: "get",
+  path: "/live",
+  tags: ["Health"],
+  summary: "Liveness only: the Worker answers (no dependency is read)",
+  responses: { 200: jsonResponse(z.object({ status: z.literal("ok") }), "The Worker is up.") },
+});
+
+export const health = createRouter()
+  .openapi(get, async (c) => {
+    const started = Date.now();
+    const backlog = await readBacklog(c.var.db, started).catch((error: unknown) => {
+      throw new ApiError("dependency_unavailable", "The database did not answer.", { extra: { checks: { database: { status: "failed", error: String(error) } } } });
+    });
+    const now = Date.now();
+    return c.json(
+      {
+        status: "ok" as const,
+        checks: {
+          database: { status: "ok" as const, latency_ms: now - started },
+          send_queue: { oldest_queued_age_s: ageSeconds(backlog.oldestQueuedAt, now) },
+          webhook_queue: { oldest_due_age_s: ageSeconds(backlog.oldestWebhookDueAt, now) },
+        },
+      },
+      200,
+    );
+  })
+  .openapi(live, (c) => c.json({ status: "ok" as const }, 200));

@@ -6,8 +6,8 @@ import { ERRORS } from "../../src/lib/errors";
 import { call, expectProblem, okJson } from "../helpers/api";
 
 describe("platform routes", () => {
-  it("GET /health answers without authentication", async () => {
-    expect(await okJson(await call("/health"), 200)).toEqual({ status: "ok" });
+  it("GET /health/live answers without authentication or any dependency", async () => {
+    expect(await okJson(await call("/health/live"), 200)).toEqual({ status: "ok" });
   });
 
   it("answers an unknown route with a problem document, and echoes a request id", async () => {

@@ -40,7 +40,7 @@ const Route = z
   .object({ country: z.string(), carriers: z.array(RouteCarrier), updated_at: z.iso.datetime() })
   .openapi("Route", { description: "Carriers for one destination country (`default`: every other), in failover order." });
 
-const CarrierStatus = z
+export const CarrierStatus = z
   .object({
     carrier: z.string(),
     circuit: z.enum(["closed", "open", "half_open"]),
@@ -52,7 +52,7 @@ const CarrierStatus = z
 
 const presentRoute = (row: RouteRow) => ({ country: row.country, carriers: row.carriers as z.infer<typeof RouteCarrier>[], updated_at: iso(row.updatedAt)! });
 
-function presentCarrier(carrier: string, row: CarrierHealthRow | undefined, now: number): z.infer<typeof CarrierStatus> {
+export function presentCarrier(carrier: string, row: CarrierHealthRow | undefined, now: number): z.infer<typeof CarrierStatus> {
   return {
     carrier,
     circuit: breakerState(row, now),
