@@ -26,6 +26,7 @@ import { webhooks } from "./routes/webhooks";
 import { webhookEndpoints } from "./routes/webhook-endpoints";
 import { eventsRouter } from "./routes/events";
 import { statsRouter } from "./routes/stats";
+import { alertsRouter } from "./routes/alerts";
 import { adminStats } from "./routes/admin/stats";
 import { adminHealth } from "./routes/admin/health";
 import type { AppEnv } from "./types";
@@ -76,6 +77,7 @@ function buildApp() {
   app.route("/v1/webhooks", webhookEndpoints);
   app.route("/v1/events", eventsRouter);
   app.route("/v1/stats", statsRouter);
+  app.route("/v1/alerts", alertsRouter);
   app.route("/v1/admin", admin);
   app.route("/v1/admin", reviews);
   app.route("/v1/admin", carriers);

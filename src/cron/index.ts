@@ -6,6 +6,8 @@ import { completeBatches, restartStalledBatches, startDueBatches } from "./batch
 import { expireUnreported } from "./expire";
 import { dispatchWebhooks, recordBatchCompletions } from "./webhooks";
 import { sweepStuck } from "./sweep-stuck";
+import { evaluateAlerts } from "../services/alerts";
+import { EventOutbox } from "../services/events";
 
 export const EVERY_MINUTE = "* * * * *";
 
@@ -31,6 +33,11 @@ export async function scheduled(controller: ScheduledController, env: Env, _ctx:
         expire_unreported: () => expireUnreported(db, now),
         batch_completions: () => recordBatchCompletions(db, now),
         dispatch_webhooks: () => dispatchWebhooks(db, env.WEBHOOK_QUEUE, now),
+        evaluate_alerts: async () => {
+          const outbox = new EventOutbox();
+          await evaluateAlerts(db, env, outbox, now);
+          await outbox.flush(env.WEBHOOK_QUEUE);
+        },
       });
     default:
       throw new Error(`No job for cron expression "${controller.cron}"`);

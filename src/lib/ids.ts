@@ -16,6 +16,7 @@ export const ID_PREFIXES = {
   batch: "bat",
   receipt: "rcp",
   webhookEndpoint: "whk",
+  alertRule: "alr",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -1,0 +1,65 @@
+import { createRoute } from "@hono/zod-openapi";
+import { createRouter } from "../../lib/create-router";
+import { IdParam, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { createAlertRule, deleteAlertRule, getAlertRule, listAlertRules } from "../../services/alerts";
+import { AlertRule, AlertRuleList, CreateAlertBody, presentAlertRule, toNewRule } from "./schemas";
+
+const tags = ["Alerts"];
+const security = [{ ApiKey: [] }];
+
+const create = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  security,
+  summary: "Create an alert rule",
+  description:
+    "Evaluated every minute. When a rule starts firing, an `alert.firing` event goes to your webhooks (and `GET /v1/events`); when it " +
+    "stops, `alert.resolved`: one event per change, never one a minute.",
+  request: { body: jsonBody(CreateAlertBody) },
+  responses: {
+    201: jsonResponse(AlertRule, "The rule, not yet evaluated."),
+    ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "rate_limited"),
+  },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  security,
+  summary: "Your alert rules, with their state",
+  responses: { 200: jsonResponse(AlertRuleList, "Every rule."), ...problemResponses("unauthorized", "rate_limited") },
+});
+
+const get = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  security,
+  summary: "An alert rule",
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(AlertRule, "The rule."), ...problemResponses("unauthorized", "not_found", "rate_limited") },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/{id}",
+  tags,
+  security,
+  summary: "Delete an alert rule",
+  request: { params: IdParam },
+  responses: { 204: { description: "Deleted." }, ...problemResponses("unauthorized", "not_found", "rate_limited") },
+});
+
+export const alertsRouter = createRouter()
+  .openapi(create, async (c) => {
+    const { tenantId, mode } = c.var.auth;
+    return c.json(presentAlertRule(await createAlertRule(c.var.db, tenantId, mode, toNewRule(c.req.valid("json")))), 201);
+  })
+  .openapi(list, async (c) => c.json({ data: (await listAlertRules(c.var.db, c.var.auth.tenantId)).map(presentAlertRule) }, 200))
+  .openapi(get, async (c) => c.json(presentAlertRule(await getAlertRule(c.var.db, c.var.auth.tenantId, c.req.valid("param").id)), 200))
+  .openapi(remove, async (c) => {
+    await deleteAlertRule(c.var.db, c.var.auth.tenantId, c.req.valid("param").id);
+    return c.body(null, 204);
+  });
