@@ -5,6 +5,7 @@ import { validationHook } from "./lib/create-router";
 import { onError, onNotFound } from "./lib/problem";
 import { adminAuth, tenantAuth } from "./middleware/auth";
 import { context } from "./middleware/context";
+import { requestLog } from "./middleware/request-log";
 import { BATCH_BODY_LIMIT, IMPORT_BODY_LIMIT, limitBody, requireBodyType, requireJson } from "./middleware/json-body";
 import { requestRate } from "./middleware/request-rate";
 import { account } from "./routes/account";
@@ -53,6 +54,7 @@ function buildApp() {
   app.notFound(onNotFound);
 
   app.use("*", context);
+  app.use("*", requestLog);
   app.use("/v1/admin/*", adminAuth);
   app.use("/v1/*", except("/v1/admin/*", tenantAuth));
   app.use("/v1/*", except(["/v1/admin/*", (c) => c.req.method === "POST" && c.req.path === "/v1/messages"], requestRate));

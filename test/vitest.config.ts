@@ -22,6 +22,8 @@ export default defineConfig(async () => ({
           VONAGE_SIGNATURE_SECRET: "test_vonage_signature_secret",
           ALIBABA_RECEIPT_TOKEN: "test_alibaba_receipt_token_0123456789",
           ENVIRONMENT: "production",
+          // Request lines would bury test output; test/routes/request-log.test.ts turns them on.
+          LOG_LEVEL: "warn",
           SMPP_BRIDGE_SECRET: "whsec_dGVzdC1zbXBwLWJyaWRnZS1zZWNyZXQtMzItYnl0ZXMh",
         },
       },
