@@ -10,14 +10,10 @@
 // delivering one of RECEIPT_MESSAGES seeded `sent` messages, then the same callbacks again (duplicates).
 // `BENCH_ONLY=receipts` runs the floor and the receipt runs alone.
 // Starts its own wrangler (own port, own throwaway database) and stops only that process group.
-import { spawn, spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { cpus, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { cpus, totalmem } from "node:os";
 import autocannon from "autocannon";
-import { devVars, root, waitForHealth, wrangler } from "../scripts/local-server.mjs";
+import { devVars, startGateway } from "../scripts/local-server.mjs";
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 20);
 /** Between runs the bench waits (at most this long) until the previous run's messages are all delivered. */
@@ -36,16 +32,6 @@ const BENCH_LIMITS = {
   daily_quota: 100_000_000,
   recipient_caps: { notification: { per_day: null } },
 };
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
 
 async function post(base, path, token, body, method = "POST") {
   const response = await fetch(base + path, {
@@ -68,19 +54,10 @@ function load(name, options, maxSeconds = MAX_SECONDS) {
   });
 }
 
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const persist = mkdtempSync(join(tmpdir(), "sms-bench-"));
 const token = devVars().ADMIN_TOKEN;
-const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
-
-const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { cwd: root, env, stdio: "ignore" });
-if (migrate.status !== 0) throw new Error("applying migrations failed");
 // Messages a carrier accepted, as the send consumer leaves them, for the receipts to settle.
-const seedFile = join(persist, "seed-receipts.sql");
-writeFileSync(
-  seedFile,
-  `INSERT INTO tenants (id, name, metered, sandbox, created_at) VALUES ('ten_bench_receipts', 'bench receipts', 1, 0, 0);
+const { base, stop } = await startGateway({
+  seedSql: `INSERT INTO tenants (id, name, metered, sandbox, created_at) VALUES ('ten_bench_receipts', 'bench receipts', 1, 0, 0);
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${RECEIPT_MESSAGES})
 INSERT INTO messages (id, tenant_id, mode, "to", country, type, body, status, encoding, segments, carrier, carrier_message_id,
   attempts, version, parts, submitted_at, created_at, updated_at)
@@ -88,28 +65,10 @@ SELECT printf('msg_bench%06d', i), 'ten_bench_receipts', 'live', '+14155550123',
   'twilio', printf('SMbench%026d', i), 1, 3, 1, 0, 0, 0 FROM n;
 INSERT INTO message_parts (carrier, carrier_key, message_id, part, status, updated_at)
 SELECT 'twilio', lower(carrier_message_id), id, 1, 'sent', 0 FROM messages WHERE tenant_id = 'ten_bench_receipts';`,
-);
-const seeded = spawnSync(wrangler, ["d1", "execute", "DB", "--local", "--persist-to", persist, "--file", seedFile], { cwd: root, env, stdio: "ignore" });
-if (seeded.status !== 0) throw new Error("seeding the receipt messages failed");
-// Its own process group, so stopping it stops workerd too and nothing else.
-const child = spawn(
-  wrangler,
-  ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist, "--log-level", "warn"],
-  { cwd: root, env, detached: true, stdio: ["ignore", "ignore", "inherit"] },
-);
-const stop = () => {
-  try {
-    process.kill(-child.pid, "SIGTERM");
-  } catch {}
-};
-process.on("exit", () => {
-  stop();
-  rmSync(persist, { recursive: true, force: true });
 });
 process.on("SIGINT", () => process.exit(130));
 
 try {
-  await waitForHealth(base, child);
   const tenant = async (name, changes) => {
     const { id } = await post(base, "/v1/admin/tenants", token, { name });
     await post(base, `/v1/admin/tenants/${id}`, token, changes, "PATCH");

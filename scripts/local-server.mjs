@@ -1,5 +1,8 @@
-// Helpers shared by `npm run dev` and `npm run bench` for driving a local `wrangler dev`.
-import { copyFileSync, existsSync, readFileSync } from "node:fs";
+// Helpers shared by `npm run dev`, `npm run bench` and the console's browser tests for driving a local `wrangler dev`.
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -32,4 +35,58 @@ export async function waitForHealth(base, child, timeoutMs = 60_000) {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`${base}/health did not answer within ${timeoutMs / 1000}s`);
+}
+
+/** A free TCP port on loopback. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+/**
+ * A throwaway gateway for a bench or a browser test: its own port and database (migrated, optionally
+ * seeded with SQL), `wrangler dev` in its own process group, so `stop()` stops it and nothing else.
+ */
+export async function startGateway({ seedSql, logLevel = "warn" } = {}) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const persist = mkdtempSync(join(tmpdir(), "sms-gateway-"));
+  const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
+  const run = (args, what) => {
+    if (spawnSync(wrangler, args, { cwd: root, env, stdio: "ignore" }).status !== 0) throw new Error(`${what} failed`);
+  };
+  run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], "applying migrations");
+  if (seedSql) {
+    const seedFile = join(persist, "seed.sql");
+    writeFileSync(seedFile, seedSql);
+    run(["d1", "execute", "DB", "--local", "--persist-to", persist, "--file", seedFile], "seeding");
+  }
+  const child = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist, "--log-level", logLevel], {
+    cwd: root,
+    env,
+    detached: true,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {}
+    rmSync(persist, { recursive: true, force: true });
+  };
+  process.on("exit", stop);
+  try {
+    await waitForHealth(base, child);
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return { base, child, stop };
 }
