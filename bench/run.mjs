@@ -8,7 +8,8 @@
 // scheduled messages, and a batch to the 100,000-contact group until every message is delivered through
 // the simulator. Receipt ingestion: signed Twilio status callbacks (POST /webhooks/twilio/status), each
 // delivering one of RECEIPT_MESSAGES seeded `sent` messages, then the same callbacks again (duplicates).
-// `BENCH_ONLY=receipts` runs the floor and the receipt runs alone.
+// `BENCH_ONLY=receipts` runs the floor and the receipt runs alone; `BENCH_ONLY=stats` the floor and GET /v1/stats
+// over a seeded rollup of a busy tenant (90 days × 24 hours × 5 countries × 3 carriers × 10 status cells).
 // Starts its own wrangler (own port, own throwaway database) and stops only that process group.
 import { createHmac } from "node:crypto";
 import { cpus, totalmem } from "node:os";
@@ -22,6 +23,7 @@ const SETTLE_MAX_MS = 60_000;
 const GROUP_MAX_SECONDS = Number(process.env.BENCH_GROUP_MAX_SECONDS ?? 1500);
 // The bench measures the metering path, not its refusals: limits far above what the load can reach.
 const ONLY_RECEIPTS = process.env.BENCH_ONLY === "receipts";
+const ONLY_STATS = process.env.BENCH_ONLY === "stats";
 /** Messages seeded `sent` via Twilio, one per receipt of the two first-delivery runs (1 and 50 connections). */
 const RECEIPT_MESSAGES = 2 * REQUESTS;
 const BENCH_LIMITS = {
@@ -64,7 +66,17 @@ INSERT INTO messages (id, tenant_id, mode, "to", country, type, body, status, en
 SELECT printf('msg_bench%06d', i), 'ten_bench_receipts', 'live', '+14155550123', 'US', 'notification', 'hi', 'sent', 'GSM-7', 1,
   'twilio', printf('SMbench%026d', i), 1, 3, 1, 0, 0, 0 FROM n;
 INSERT INTO message_parts (carrier, carrier_key, message_id, part, status, updated_at)
-SELECT 'twilio', lower(carrier_message_id), id, 1, 'sent', 0 FROM messages WHERE tenant_id = 'ten_bench_receipts';`,
+SELECT 'twilio', lower(carrier_message_id), id, 1, 'sent', 0 FROM messages WHERE tenant_id = 'ten_bench_receipts';
+INSERT INTO tenants (id, name, metered, sandbox, created_at) VALUES ('ten_bench_stats', 'bench stats', 1, 0, 0);
+WITH RECURSIVE h(hour) AS (SELECT CAST(strftime('%s', 'now') AS INTEGER) / 3600 - 90 * 24
+    UNION ALL SELECT hour + 1 FROM h WHERE hour < CAST(strftime('%s', 'now') AS INTEGER) / 3600),
+  c(country) AS (VALUES ('US'), ('GB'), ('CN'), ('IN'), ('DE')),
+  k(carrier) AS (VALUES ('twilio'), ('vonage'), ('simulator')),
+  s(status, bucket) AS (VALUES ('delivered', 2), ('delivered', 3), ('delivered', 4), ('delivered', 6), ('delivered', 8), ('delivered', 11),
+    ('undelivered', -1), ('failed', -1), ('sent', -1), ('expired', -1))
+INSERT INTO message_stats (tenant_id, mode, hour, country, type, carrier, template_id, batch_id, status, latency_bucket, messages, segments, cost, sent)
+SELECT 'ten_bench_stats', 'test', hour, country, 'notification', carrier, '', '', status, bucket, 10, 12, 0, CASE WHEN status = 'failed' THEN 0 ELSE 10 END
+FROM h, c, k, s;`,
 });
 process.on("SIGINT", () => process.exit(130));
 
@@ -151,6 +163,7 @@ try {
   for (const connections of [1, 50]) {
     const floor = `GET /health/live @${connections}`;
     rows.push(await load("GET /health/live", { url: `${base}/health/live`, connections, floor }));
+    if (ONLY_STATS) continue;
     const first = connections === 1 ? 0 : REQUESTS;
     const delivering = await load("POST /webhooks/twilio/status, signed, delivers", { ...receipts(first, REQUESTS), connections, floor });
     rows.push(delivering);
@@ -167,9 +180,25 @@ try {
     rows.push(await load("POST /v1/messages, exempt from metering", { ...send(exempt), connections, floor }));
     await settle();
   }
+  // Analytics: reports over the seeded rollup (~324,000 rows for the tenant), from one week to the full 90 days.
+  if (!ONLY_RECEIPTS) {
+    const statsKey = (await post(base, "/v1/admin/tenants/ten_bench_stats/keys", token, { mode: "test" })).key;
+    const day = 86_400_000;
+    const stats = (days, extra = "") => ({
+      url: `${base}/v1/stats?from=${new Date(Date.now() - days * day).toISOString()}&to=${new Date().toISOString()}${extra}`,
+      headers: { authorization: `Bearer ${statsKey}` },
+    });
+    for (const connections of [1, 50]) {
+      const floor = `GET /health/live @${connections}`;
+      const amount = connections === 1 ? 300 : 1000;
+      rows.push(await load("GET /v1/stats, 24 h hourly", { ...stats(1, "&granularity=hour"), connections, floor, amount }));
+      rows.push(await load("GET /v1/stats, 7 days daily", { ...stats(7), connections, floor, amount }));
+      rows.push(await load("GET /v1/stats, 90 days daily, by country", { ...stats(90, "&group_by=country&tz=Asia/Kolkata"), connections, floor, amount }));
+    }
+  }
   // Contention: the same 50 connections, each on its own tenant, so 50 DOs share the load.
   let nextTenant = 0;
-  if (!ONLY_RECEIPTS) rows.push(
+  if (!ONLY_RECEIPTS && !ONLY_STATS) rows.push(
     await load("POST /v1/messages, metered, 50 tenants", {
       ...send(metered),
       connections: 50,
@@ -191,6 +220,7 @@ try {
       `| ${name} | ${connections} | ${done} | ${result.non2xx + result.errors} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${ratio} |`,
     );
   }
+  if (ONLY_STATS) process.exit(0);
   // The receipts did what they say: a sample of the messages they named is delivered.
   const receiptKey = (await post(base, "/v1/admin/tenants/ten_bench_receipts/keys", token, { mode: "live" })).key;
   // Messages numbered from 1: callback i delivers message i + 1.

@@ -171,7 +171,7 @@ export function offsetSpans(tz: string, fromHour: number, toHour: number): Offse
   for (let hour = fromHour; hour < toHour; ) {
     const next = Math.min(hour + 6, toHour);
     const current = spans.at(-1)!.offsetMinutes;
-    if (at(next) !== current && next < toHour + 1) {
+    if (at(next) !== current) {
       let low = hour;
       let high = next;
       while (high - low > 1) {

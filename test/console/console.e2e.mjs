@@ -152,7 +152,7 @@ describe("web console", () => {
 
     await page.getByRole("link", { name: "Templates" }).click();
     const row = page.getByRole("row").filter({ hasText: template.name });
-    await row.getByText("pending").waitFor();
+    await row.getByText("pending_review", { exact: true }).waitFor();
     await shot(page, "templates");
     await page.close();
   });

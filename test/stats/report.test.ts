@@ -241,6 +241,21 @@ describe("GET /v1/stats", () => {
     expect(report.series.reduce((sum: number, point: any) => sum + point.delivered, 0)).toBe(report.totals.delivered);
   });
 
+  it("counts local days across a daylight-saving change", async () => {
+    // New York left daylight time at 06:00 UTC on 1 November 2026: that local day has 25 hours.
+    const tenant = await createTenant();
+    const start = Date.UTC(2026, 9, 30, 12);
+    const rows = Array.from({ length: 96 }, (_, i) => ({ ...generated(tenant.tenantId, "test", 5000 + i), createdAt: start + i * HOUR_MS + 1000, updatedAt: start + i * HOUR_MS + 1000 }));
+    for (const row of rows) row.id = newId("message", row.createdAt);
+    await db.run(insertJsonRows(messages, rows));
+    const query = "from=2026-10-30T00:00:00Z&to=2026-11-03T12:00:00Z&granularity=day&tz=America/New_York";
+    const report = await okJson(await call(`/v1/stats?${query}`, { key: tenant.key }), 200);
+    expectReportEqualsScan(report, await scan((r) => r.tenantId === tenant.tenantId));
+    const day = report.series.find((p: any) => p.date === "2026-11-01");
+    expect(day).toMatchObject({ start: "2026-11-01T04:00:00.000Z", submitted: 25 });
+    expect(report.series.find((p: any) => p.date === "2026-11-02")).toMatchObject({ start: "2026-11-02T05:00:00.000Z", submitted: 24 });
+  });
+
   it("refuses bad ranges, zones and groupings with located errors", async () => {
     const { key } = tenants[0]!;
     const cases: [string, string][] = [
