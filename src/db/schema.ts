@@ -552,7 +552,9 @@ export const messageStats = sqliteTable(
     sent: integer("sent").notNull(),
   },
   (t) => [
-    primaryKey({ columns: [t.tenantId, t.mode, t.hour, t.country, t.type, t.carrier, t.templateId, t.batchId, t.status, t.latencyBucket] }),
+    // Hour, status and latency bucket lead, so a report's inner GROUP BY reads rows in key order with no sort
+    // (the migration makes the table WITHOUT ROWID, so the key is the table and its range scans are sequential).
+    primaryKey({ columns: [t.tenantId, t.mode, t.hour, t.status, t.latencyBucket, t.country, t.type, t.carrier, t.templateId, t.batchId] }),
     // Operator reports read every tenant's hours.
     index("message_stats_hour_idx").on(t.hour),
   ],

@@ -1,3 +1,4 @@
+import { z } from "@hono/zod-openapi";
 import type { MessageStatus } from "./message-status";
 
 /**
@@ -52,25 +53,52 @@ export interface RollupCell {
   sent: number;
 }
 
-export interface Metrics {
-  submitted: number;
-  sent: number;
-  delivered: number;
-  undelivered: number;
-  failed: number;
-  expired: number;
-  canceled: number;
-  /** Accepted and not yet final: scheduled, queued, sending or sent. */
-  pending: number;
-  segments: number;
-  /** Charged, net of refunds, in micro-units of the billing currency. */
-  cost: number;
-  /** delivered ÷ (delivered + undelivered + failed + expired); null before any message finished. */
-  delivery_rate: number | null;
-  /** Accept-to-delivered latency percentiles: the upper edge of the bucket holding them (ms); null without deliveries. */
-  latency_p50_ms: number | null;
-  latency_p95_ms: number | null;
-}
+const count = (description: string) => z.number().int().openapi({ description });
+
+/** The figures of a report, its totals, each bucket and each group: the API's schema and the domain's type. */
+export const Metrics = z.object({
+  submitted: count("Messages accepted."),
+  sent: count("Of those, accepted by a carrier (whatever their status now)."),
+  delivered: count("Delivered."),
+  undelivered: count("The carrier could not deliver them."),
+  failed: count("Failed before or at the carrier."),
+  expired: count("No receipt within 72 hours of submission."),
+  canceled: count("Canceled before submission."),
+  pending: count("Not final yet: scheduled, queued, sending or sent."),
+  segments: count("Segments of the accepted messages."),
+  cost: count("Charged, net of refunds, in micro-units of `currency`."),
+  delivery_rate: z.number().nullable().openapi({ description: "delivered ÷ (delivered + undelivered + failed + expired); null before any finished." }),
+  latency_p50_ms: z.number().int().nullable().openapi({
+    description: "Median time from acceptance (or, if scheduled, from when it fell due) to delivered: the upper edge of its latency bucket.",
+  }),
+  latency_p95_ms: z.number().int().nullable().openapi({ description: "95th percentile, the same way." }),
+});
+export type Metrics = z.infer<typeof Metrics>;
+
+export const GroupMetrics = Metrics.extend({ key: z.string().nullable().openapi({ description: "The group's value; null for none (no template, no batch)." }) });
+export type GroupMetrics = z.infer<typeof GroupMetrics>;
+
+export const SeriesPoint = Metrics.extend({
+  start: z.string().openapi({ description: "The bucket's first instant, UTC." }),
+  date: z.string().optional().openapi({ description: "Day buckets: the local date in `tz`." }),
+  groups: z.array(GroupMetrics).optional(),
+});
+export type SeriesPoint = z.infer<typeof SeriesPoint>;
+
+/** A report: its range as widened to whole buckets, totals and the series (with groups when asked). */
+export const StatsReport = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    granularity: z.enum(GRANULARITIES),
+    tz: z.string(),
+    group_by: z.enum(ADMIN_STATS_GROUPS).nullable(),
+    currency: z.string(),
+    totals: Metrics.extend({ groups: z.array(GroupMetrics).optional() }),
+    series: z.array(SeriesPoint),
+  })
+  .openapi("StatsReport");
+export type StatsReport = z.infer<typeof StatsReport>;
 
 const PENDING: readonly MessageStatus[] = ["scheduled", "queued", "sending", "sent"];
 
