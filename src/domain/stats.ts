@@ -41,6 +41,14 @@ export type Granularity = (typeof GRANULARITIES)[number];
 /** The longest range a report may span. */
 export const MAX_RANGE_MS = 90 * DAY_MS;
 
+/**
+ * What a report costs from the tenant's API request rate: one request per day of range it reads (its
+ * database time grows with the range), so a tenant's reports cannot crowd out everyone's sends.
+ */
+export function reportCost(from: number, to: number): number {
+  return Math.max(1, Math.ceil((to - from) / DAY_MS));
+}
+
 /** One rollup row as a report reads it: counts of messages of one status (and latency bucket). */
 export interface RollupCell {
   status: MessageStatus;

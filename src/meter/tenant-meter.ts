@@ -275,15 +275,17 @@ export class TenantMeter extends DurableObject<Env> {
   }
 
   /** Counts one API request other than a send against the request bucket. */
-  hit(): { refusal: Refusal | null; quotas: QuotaState[] } {
+  /** One API request, or `cost` of them for a heavy one (a long report); never more than the burst. */
+  hit(cost = 1): { refusal: Refusal | null; quotas: QuotaState[] } {
     const limits = this.limits();
     const rule = requestRule(limits);
+    const need = Math.min(Math.max(1, cost), rule.burst);
     const bucket = refill(this.bucket("requests"), rule, this.now());
-    if (bucket.tokens < 1) {
-      const refusal: Refusal = { code: "rate_limited", limit: "requests", retryAfter: secondsUntilAvailable(bucket, rule) };
+    if (bucket.tokens < need) {
+      const refusal: Refusal = { code: "rate_limited", limit: "requests", retryAfter: secondsUntilAvailable(bucket, rule, need) };
       return { refusal, quotas: requestQuotas(limits, bucket) };
     }
-    const after = take(bucket);
+    const after = take(bucket, need);
     this.saveBucket("requests", after);
     return { refusal: null, quotas: requestQuotas(limits, after) };
   }

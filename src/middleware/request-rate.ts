@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { rateLimitHeaders } from "../domain/rate-limit-headers";
 import { meterFor } from "../meter/client";
@@ -6,12 +7,17 @@ import type { AppEnv } from "../types";
 
 /**
  * The API-requests-per-second limit for every tenant request except a send, which its meter's
- * `admit` counts in the same call that decides it.
+ * `admit` counts in the same call that decides it, and a stats report, which counts itself by its size.
  */
 export const requestRate = createMiddleware<AppEnv>(async (c, next) => {
-  if (!c.var.auth.metered) return next();
-  const { refusal, quotas } = await meterFor(c.env, c.var.auth.tenantId).hit();
-  if (refusal) throw refusalError(refusal, quotas, c.env.BILLING_CURRENCY);
+  await chargeRequests(c, 1);
   await next();
-  for (const [name, value] of Object.entries(rateLimitHeaders(quotas))) c.header(name, value);
 });
+
+/** Takes `cost` requests from the tenant's request rate (429 when they are not there) and sets the RateLimit headers. */
+export async function chargeRequests(c: Context<AppEnv>, cost: number): Promise<void> {
+  if (!c.var.auth.metered) return;
+  const { refusal, quotas } = await meterFor(c.env, c.var.auth.tenantId).hit(cost);
+  if (refusal) throw refusalError(refusal, quotas, c.env.BILLING_CURRENCY);
+  for (const [name, value] of Object.entries(rateLimitHeaders(quotas))) c.header(name, value);
+}

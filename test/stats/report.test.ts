@@ -7,6 +7,7 @@ import { DAY_MS, HOUR_MS, LATENCY_EDGES_MS, latencyBucket, latencyStart, metrics
 import { newId } from "../../src/lib/ids";
 import { transition } from "../../src/services/transitions";
 import { ADMIN, call, createTenant, expectProblem, getMessage, okJson, sendMessage } from "../helpers/api";
+import { setLimits, setMeterClock } from "../helpers/meter";
 import { db, number } from "../helpers/seed";
 
 // A generated data set: three tenants in both key modes, every status, several countries, carriers,
@@ -254,6 +255,20 @@ describe("GET /v1/stats", () => {
     const day = report.series.find((p: any) => p.date === "2026-11-01");
     expect(day).toMatchObject({ start: "2026-11-01T04:00:00.000Z", submitted: 25 });
     expect(report.series.find((p: any) => p.date === "2026-11-02")).toMatchObject({ start: "2026-11-02T05:00:00.000Z", submitted: 24 });
+  });
+
+  it("charges a report one API request per day it spans, so long reports are rate limited first", async () => {
+    const { tenantId, key } = await createTenant();
+    await setLimits(tenantId, { requests_per_second: 1, request_burst: 100 });
+    await setMeterClock(tenantId, NOW);
+    const ninetyDays = `from=${new Date(NOW - 90 * DAY_MS).toISOString()}&to=${new Date(NOW).toISOString()}`;
+    const first = await call(`/v1/stats?${ninetyDays}`, { key });
+    expect(first.status).toBe(200);
+    expect(first.headers.get("ratelimit")).toContain('"requests";r=10');
+    const second = await expectProblem(await call(`/v1/stats?${ninetyDays}`, { key }), 429, "rate_limited");
+    expect(second).toMatchObject({ limit: "requests", retry_after: 80 });
+    // A day's report (1 request) still fits in what is left.
+    expect((await call(`/v1/stats?from=${new Date(NOW - DAY_MS).toISOString()}&to=${new Date(NOW).toISOString()}`, { key })).status).toBe(200);
   });
 
   it("refuses bad ranges, zones and groupings with located errors", async () => {

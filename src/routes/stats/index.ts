@@ -1,13 +1,16 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
 import { jsonResponse, problemResponses } from "../../lib/openapi";
+import { reportCost } from "../../domain/stats";
+import { chargeRequests } from "../../middleware/request-rate";
 import { statsReport } from "../../services/stats";
 import { StatsQuerySchema, StatsReportSchema, toStatsQuery } from "./schemas";
 
 const DESCRIPTION =
   "Time series and totals of your messages, counted by the hour they were accepted in: how many were submitted, sent, delivered, " +
   "undelivered and failed, their segments and cost, the delivery rate and the accept-to-delivered latency. Served from counters kept " +
-  "with every status change, so figures are current to the last receipt. Test keys see test traffic; live keys see live traffic.";
+  "with every status change, so figures are current to the last receipt. Test keys see test traffic; live keys see live traffic. " +
+  "A report counts against your API request rate as one request per day it spans (a 90-day report: 90), so long reports cannot crowd out sending.";
 
 const get = createRoute({
   method: "get",
@@ -22,6 +25,7 @@ const get = createRoute({
 
 export const statsRouter = createRouter().openapi(get, async (c) => {
   const query = c.req.valid("query");
+  await chargeRequests(c, reportCost(query.from, query.to));
   const { tenantId, mode } = c.var.auth;
   const report = await statsReport(c.var.db, { tenantId, mode }, toStatsQuery(query));
   return c.json({ ...report, currency: c.env.BILLING_CURRENCY }, 200);
