@@ -14,7 +14,7 @@
 import { createHmac } from "node:crypto";
 import { cpus, totalmem } from "node:os";
 import autocannon from "autocannon";
-import { devVars, startGateway } from "../scripts/local-server.mjs";
+import { startGateway } from "../scripts/local-server.mjs";
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 20);
 /** Between runs the bench waits (at most this long) until the previous run's messages are all delivered. */
@@ -56,9 +56,8 @@ function load(name, options, maxSeconds = MAX_SECONDS) {
   });
 }
 
-const token = devVars().ADMIN_TOKEN;
 // Messages a carrier accepted, as the send consumer leaves them, for the receipts to settle.
-const { base, stop } = await startGateway({
+const { base, stop, vars } = await startGateway({
   seedSql: `INSERT INTO tenants (id, name, metered, sandbox, created_at) VALUES ('ten_bench_receipts', 'bench receipts', 1, 0, 0);
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${RECEIPT_MESSAGES})
 INSERT INTO messages (id, tenant_id, mode, "to", country, type, body, status, encoding, segments, carrier, carrier_message_id,
@@ -78,6 +77,7 @@ INSERT INTO message_stats (tenant_id, mode, hour, country, type, carrier, templa
 SELECT 'ten_bench_stats', 'test', hour, country, 'notification', carrier, '', '', status, bucket, 10, 12, 0, CASE WHEN status = 'failed' THEN 0 ELSE 10 END
 FROM h, c, k, s;`,
 });
+const token = vars.ADMIN_TOKEN;
 process.on("SIGINT", () => process.exit(130));
 
 try {
@@ -131,7 +131,7 @@ try {
   };
   const rows = [];
   // Twilio status callbacks, signed as Twilio signs them; each run takes the next unused messages.
-  const twilioToken = devVars().TWILIO_AUTH_TOKEN;
+  const twilioToken = vars.TWILIO_AUTH_TOKEN;
   const statusUrl = `${base}/webhooks/twilio/status`;
   const callback = (i) => {
     const fields = { AccountSid: "ACbench", MessageSid: `SMbench${String(i).padStart(26, "0")}`, MessageStatus: "delivered", ApiVersion: "2010-04-01" };
@@ -180,25 +180,32 @@ try {
     rows.push(await load("POST /v1/messages, exempt from metering", { ...send(exempt), connections, floor }));
     await settle();
   }
-  // Analytics: reports over the seeded rollup (~324,000 rows for the tenant), from one week to the full 90 days.
+  // Analytics: reports over the seeded rollup (~324,000 rows for the tenant), from one day to the full 90 days.
+  // Their cost first, with limits far above the load; then 50 connections at the default request rate, where a
+  // report costs one request per day it spans; then the sends of the contention run below, right after.
   if (!ONLY_RECEIPTS) {
-    const statsKey = (await post(base, "/v1/admin/tenants/ten_bench_stats/keys", token, { mode: "test" })).key;
+    const statsTenant = "/v1/admin/tenants/ten_bench_stats";
+    const statsKey = (await post(base, `${statsTenant}/keys`, token, { mode: "test" })).key;
     const day = 86_400_000;
     const stats = (days, extra = "") => ({
       url: `${base}/v1/stats?from=${new Date(Date.now() - days * day).toISOString()}&to=${new Date().toISOString()}${extra}`,
       headers: { authorization: `Bearer ${statsKey}` },
     });
-    for (const connections of [1, 50]) {
-      const floor = `GET /health/live @${connections}`;
-      const amount = connections === 1 ? 300 : 1000;
-      rows.push(await load("GET /v1/stats, 24 h hourly", { ...stats(1, "&granularity=hour"), connections, floor, amount }));
-      rows.push(await load("GET /v1/stats, 7 days daily", { ...stats(7), connections, floor, amount }));
-      rows.push(await load("GET /v1/stats, 90 days daily, by country", { ...stats(90, "&group_by=country&tz=Asia/Kolkata"), connections, floor, amount }));
+    const reports = [
+      ["GET /v1/stats, 24 h hourly", stats(1, "&granularity=hour")],
+      ["GET /v1/stats, 7 days daily", stats(7)],
+      ["GET /v1/stats, 90 days daily, by country", stats(90, "&group_by=country&tz=Asia/Kolkata")],
+    ];
+    await post(base, statsTenant, token, { limits: BENCH_LIMITS }, "PATCH");
+    for (const [name, request] of reports) rows.push(await load(name, { ...request, connections: 1, floor: "GET /health/live @1", amount: 300 }));
+    await post(base, statsTenant, token, { limits: { requests_per_second: 100, request_burst: 200 } }, "PATCH");
+    for (const [name, request] of reports) {
+      rows.push(await load(`${name}, default rate limit`, { ...request, connections: 50, floor: "GET /health/live @50", amount: 1000 }));
     }
   }
   // Contention: the same 50 connections, each on its own tenant, so 50 DOs share the load.
   let nextTenant = 0;
-  if (!ONLY_RECEIPTS && !ONLY_STATS) rows.push(
+  if (!ONLY_RECEIPTS) rows.push(
     await load("POST /v1/messages, metered, 50 tenants", {
       ...send(metered),
       connections: 50,

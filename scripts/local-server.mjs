@@ -51,8 +51,11 @@ export function freePort() {
 /**
  * A throwaway gateway for a bench or a browser test: its own port and database (migrated, optionally
  * seeded with SQL), `wrangler dev` in its own process group, so `stop()` stops it and nothing else.
+ * `vars` are the secrets it runs with (.dev.vars, made from the example on a fresh clone).
  */
 export async function startGateway({ seedSql, logLevel = "warn" } = {}) {
+  // Before wrangler starts: it reads its secrets (ADMIN_TOKEN among them) from .dev.vars only at start.
+  const vars = devVars();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const persist = mkdtempSync(join(tmpdir(), "sms-gateway-"));
@@ -88,5 +91,5 @@ export async function startGateway({ seedSql, logLevel = "warn" } = {}) {
     stop();
     throw error;
   }
-  return { base, child, stop };
+  return { base, child, stop, vars };
 }

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium } from "playwright-core";
-import { devVars, root, startGateway } from "../../scripts/local-server.mjs";
+import { root, startGateway } from "../../scripts/local-server.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 // The machine's network is closed: without these, Chromium keeps trying Google's hosts.
@@ -21,7 +21,7 @@ let key;
 async function admin(path, body, method = "POST") {
   const response = await fetch(gateway.base + path, {
     method,
-    headers: { authorization: `Bearer ${devVars().ADMIN_TOKEN}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${gateway.vars.ADMIN_TOKEN}`, "content-type": "application/json" },
     body: JSON.stringify(body),
   });
   assert.ok(response.ok, `${path}: ${response.status} ${await response.clone().text()}`);
