@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../lib/create-router";
 import { ApiError } from "../lib/errors";
+import { log } from "../lib/log";
 import { jsonResponse, problemResponses } from "../lib/openapi";
 import { readBacklog } from "../services/health";
 
@@ -42,7 +43,9 @@ export const health = createRouter()
   .openapi(get, async (c) => {
     const started = Date.now();
     const backlog = await readBacklog(c.var.db, started).catch((error: unknown) => {
-      throw new ApiError("dependency_unavailable", "The database did not answer.", { extra: { checks: { database: { status: "failed", error: String(error) } } } });
+      // The cause goes to the log only: this answer is public.
+      log.error("health_database_failed", { request_id: c.var.requestId, error: String(error) });
+      throw new ApiError("dependency_unavailable", "The database did not answer.", { extra: { checks: { database: { status: "failed" } } } });
     });
     const now = Date.now();
     return c.json(

@@ -90,6 +90,7 @@ describe("web console", () => {
     await page.getByRole("link", { name: "Send" }).click();
     await page.getByLabel("To").fill(TO);
     await page.getByLabel("Message").fill("Hello from the console");
+    await shot(page, "send");
     await page.getByRole("button", { name: "Send" }).click();
 
     // The message page follows it until it is final.
@@ -148,6 +149,7 @@ describe("web console", () => {
     await shot(page, "batches");
     await page.getByRole("link", { name: "November welcome" }).click();
     await page.getByRole("heading", { level: 1, name: "Batch November welcome" }).waitFor();
+    await shot(page, "batch");
     assert.equal(batch.name, "November welcome");
 
     await page.getByRole("link", { name: "Templates" }).click();

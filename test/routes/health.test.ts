@@ -25,6 +25,8 @@ describe("GET /health", () => {
     const response = await app.fetch(new Request("http://gateway.test/health"), { ...env, DB: unreachable }, createExecutionContext());
     const problem = await expectProblem(response, 503, "dependency_unavailable");
     expect(problem).toMatchObject({ checks: { database: { status: "failed" } } });
+    // The cause is logged, not answered.
+    expect(JSON.stringify(problem)).not.toContain("D1_ERROR");
   });
 });
 
