@@ -2,7 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
 import { jsonResponse, problemResponses } from "../../lib/openapi";
 import { statsReport } from "../../services/stats";
-import { AdminStatsQuerySchema, StatsReportSchema, toStatsQuery } from "../stats/schemas";
+import { StatsReport } from "../../domain/stats";
+import { AdminStatsQuerySchema, toStatsQuery } from "../stats/schemas";
 
 const get = createRoute({
   method: "get",
@@ -12,7 +13,7 @@ const get = createRoute({
   summary: "Delivery analytics across tenants",
   description: "The same report as `GET /v1/stats`, over every tenant (or one, with `tenant_id`); `group_by=carrier` compares carriers, `group_by=tenant` tenants.",
   request: { query: AdminStatsQuerySchema },
-  responses: { 200: jsonResponse(StatsReportSchema, "The report."), ...problemResponses("unauthorized", "validation_failed") },
+  responses: { 200: jsonResponse(StatsReport, "The report."), ...problemResponses("unauthorized", "validation_failed") },
 });
 
 export const adminStats = createRouter().openapi(get, async (c) => {

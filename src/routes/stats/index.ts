@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
 import { jsonResponse, problemResponses } from "../../lib/openapi";
-import { reportCost } from "../../domain/stats";
 import { chargeRequests } from "../../middleware/request-rate";
 import { statsReport } from "../../services/stats";
-import { StatsQuerySchema, StatsReportSchema, toStatsQuery } from "./schemas";
+import { reportCost, StatsReport } from "../../domain/stats";
+import { StatsQuerySchema, toStatsQuery } from "./schemas";
 
 const DESCRIPTION =
   "Time series and totals of your messages, counted by the hour they were accepted in: how many were submitted, sent, delivered, " +
@@ -20,7 +20,7 @@ const get = createRoute({
   summary: "Delivery analytics",
   description: DESCRIPTION,
   request: { query: StatsQuerySchema },
-  responses: { 200: jsonResponse(StatsReportSchema, "The report."), ...problemResponses("unauthorized", "validation_failed", "rate_limited") },
+  responses: { 200: jsonResponse(StatsReport, "The report."), ...problemResponses("unauthorized", "validation_failed", "rate_limited") },
 });
 
 export const statsRouter = createRouter().openapi(get, async (c) => {

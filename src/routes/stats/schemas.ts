@@ -1,7 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { KEY_MODES } from "../../domain/api-key";
 import { ADMIN_STATS_GROUPS, DAY_MS, GRANULARITIES, isTimeZone, MAX_RANGE_MS, STATS_GROUPS } from "../../domain/stats";
-export { StatsReport as StatsReportSchema } from "../../domain/stats";
 import type { StatsQuery } from "../../services/stats";
 
 // An instant: a full ISO 8601 date-time with its zone, or a date (its UTC midnight).
