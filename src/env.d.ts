@@ -5,6 +5,7 @@ interface __BaseEnv_Env {
 	SEND_QUEUE: Queue;
 	BATCH_QUEUE: Queue;
 	WEBHOOK_QUEUE: Queue;
+	RECEIPT_QUEUE: Queue;
 	SIMULATOR_QUEUE: Queue;
 	LIVE_CARRIER: "simulator";
 	PUBLIC_BASE_URL: "http://127.0.0.1:8787";

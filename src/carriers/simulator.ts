@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { sql } from "drizzle-orm";
+import { insertJsonRows } from "../db/json-rows";
 import type { Db } from "../db/client";
 import { simulatorSubmissions } from "../db/schema";
 import { newId } from "../lib/ids";
@@ -19,6 +21,10 @@ export const SimulatorReceipt = z
   })
   .openapi("SimulatorReceipt", { description: "A delivery receipt in the simulator carrier's format." });
 export type SimulatorReceipt = z.infer<typeof SimulatorReceipt>;
+/** The simulator's status webhook takes one receipt, or a push of many in order. */
+export const SimulatorReceipts = z
+  .union([SimulatorReceipt, z.array(SimulatorReceipt).min(1).max(500)])
+  .openapi("SimulatorReceipts", { description: "One receipt, or an array of up to 500 applied in order." });
 
 export type SimulatorOutcome = "delivered" | "undelivered" | "rejected" | "unavailable" | "delivered_with_faults";
 
@@ -64,9 +70,35 @@ export interface SimulatorDeps {
   now?: () => Date;
 }
 
+type SubmissionRow = typeof simulatorSubmissions.$inferSelect;
+
+/**
+ * The simulator's own records, written like a carrier's: the submits that arrive together (a consumer
+ * batch's, at once) share one INSERT, and each submit answers only once its row is stored.
+ */
+function submissionLog(db: Db) {
+  let pending: SubmissionRow[] = [];
+  let written: Promise<void> | null = null;
+  return (row: SubmissionRow): Promise<void> => {
+    pending.push(row);
+    written ??= (async () => {
+      // Let every submit already under way add its row first.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      const rows = pending;
+      pending = [];
+      written = null;
+      await db.run(insertJsonRows(simulatorSubmissions, rows));
+    })();
+    return written;
+  };
+}
+
 export function createSimulator(deps: SimulatorDeps): CarrierAdapter {
+  const record = submissionLog(deps.db);
   return {
     name: SIMULATOR,
+    // In-process: a whole consumer batch goes at once, and its records share one write.
+    concurrency: 100,
     async submit(sms: OutboundSms): Promise<SubmitResult> {
       const outcome = simulatorOutcome(sms.to);
       if (outcome === "rejected") {
@@ -77,37 +109,35 @@ export function createSimulator(deps: SimulatorDeps): CarrierAdapter {
       }
       const now = deps.now?.() ?? new Date();
       const id = newId("simulatorMessage", now.getTime());
-      await deps.db.insert(simulatorSubmissions).values({ id, to: sms.to, body: sms.body, outcome, createdAt: now.getTime() });
+      await record({ id, to: sms.to, body: sms.body, outcome, createdAt: now.getTime(), messageId: sms.messageId });
       await deps.scheduleReceipts(plannedReceipts(outcome, id, now), RECEIPT_DELAY_SECONDS);
       return { ok: true, carrierMessageIds: [id] };
+    },
+    async lookup(messageIds) {
+      const rows = await deps.db.all<{ id: string; message_id: string }>(
+        sql`SELECT id, message_id FROM simulator_submissions WHERE message_id IN (SELECT value FROM json_each(${JSON.stringify(messageIds)}))`,
+      );
+      return new Map(rows.map((row) => [row.message_id, [row.id]]));
     },
   };
 }
 
+
+/** Receipts per request: a push stays well under the webhook's 64 KiB body limit. */
+export const RECEIPTS_PER_POST = 250;
+
 /**
- * Posts receipts to the gateway's webhook as a real carrier would: a signed HTTP request per receipt,
- * through `deliver` (the app's own fetch); one message's receipts in order, different messages' at once.
- * Throws if the gateway does not accept one, so the queue retries; receipts are idempotent at the gateway.
+ * Posts receipts to the gateway's webhook as a carrier that pushes in bulk does (Alibaba Cloud's SmsReport
+ * is the model): one signed request with a JSON array, in the order they were made, through `deliver` (the
+ * app's own fetch). Throws if the gateway does not take them, so the queue retries; receipts are idempotent.
  */
 export async function postReceipts(
   receipts: SimulatorReceipt[],
   secret: string,
   deliver: (request: Request) => Response | Promise<Response>,
 ): Promise<void> {
-  const byMessage = new Map<string, SimulatorReceipt[]>();
-  for (const receipt of receipts) byMessage.set(receipt.message_id, [...(byMessage.get(receipt.message_id) ?? []), receipt]);
-  const results = await Promise.allSettled([...byMessage.values()].map((ones) => postInOrder(ones, secret, deliver)));
-  const failed = results.find((result) => result.status === "rejected");
-  if (failed) throw failed.reason;
-}
-
-async function postInOrder(
-  receipts: SimulatorReceipt[],
-  secret: string,
-  deliver: (request: Request) => Response | Promise<Response>,
-): Promise<void> {
-  for (const receipt of receipts) {
-    const body = JSON.stringify(receipt);
+  for (let i = 0; i < receipts.length; i += RECEIPTS_PER_POST) {
+    const body = JSON.stringify(receipts.slice(i, i + RECEIPTS_PER_POST));
     const headers = await signWebhook(secret, newId("simulatorMessage"), Math.floor(Date.now() / 1000), body);
     const response = await deliver(
       new Request(`https://gateway.internal${SIMULATOR_STATUS_PATH}`, {
@@ -116,6 +146,6 @@ async function postInOrder(
         body,
       }),
     );
-    if (!response.ok) throw new Error(`gateway answered ${response.status} to a simulator receipt`);
+    if (!response.ok) throw new Error(`gateway answered ${response.status} to simulator receipts`);
   }
 }

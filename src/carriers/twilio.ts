@@ -1,6 +1,6 @@
 import type { ParsedReceipt, PartStatus } from "../domain/receipts";
 import { hmac, secretsEqual, toBase64 } from "../lib/crypto";
-import { carrierFetch, httpFailure, SUBMIT_TIMEOUT_MS, type CarrierAdapter, type InboundSms, type SubmitResult } from "./types";
+import { carrierFetch, httpFailure, SUBMIT_TIMEOUT_MS, unreadableAnswer, type CarrierAdapter, type InboundSms, type SubmitResult } from "./types";
 
 export const TWILIO = "twilio";
 export const TWILIO_API = "https://api.twilio.com";
@@ -78,6 +78,7 @@ export function createTwilio(config: TwilioConfig): CarrierAdapter {
       if (!sent.ok) return sent;
       const body = (await sent.response.json().catch(() => null)) as { sid?: string; code?: number; message?: string } | null;
       if (sent.response.ok && body?.sid) return { ok: true, carrierMessageIds: [body.sid] };
+      if (sent.response.ok) return unreadableAnswer("Twilio", sent.response.status);
       const message = `Twilio ${sent.response.status}${body?.code ? ` ${body.code}` : ""}: ${body?.message ?? "no error body"}`;
       const known = body?.code === undefined ? undefined : SUBMIT_ERRORS[body.code];
       if (known && sent.response.status < 500) return { ok: false, ...known, message };

@@ -1,7 +1,7 @@
 import type { ParsedReceipt, PartStatus } from "../domain/receipts";
 import { hmac, secretsEqual, toHex } from "../lib/crypto";
 import { TOLERANCE_SECONDS } from "../lib/standard-webhooks";
-import { carrierFetch, httpFailure, SUBMIT_TIMEOUT_MS, type CarrierAdapter, type InboundSms, type SubmitResult } from "./types";
+import { carrierFetch, httpFailure, SUBMIT_TIMEOUT_MS, unreadableAnswer, type CarrierAdapter, type InboundSms, type SubmitResult } from "./types";
 
 export const VONAGE = "vonage";
 export const VONAGE_API = "https://rest.nexmo.com";
@@ -101,6 +101,7 @@ export function createVonage(config: VonageConfig): CarrierAdapter {
       );
       if (!sent.ok) return sent;
       const body = (await sent.response.json().catch(() => null)) as VonageResponse | null;
+      if (sent.response.ok && !body?.messages?.length) return unreadableAnswer("Vonage", sent.response.status);
       if (!sent.response.ok || !body?.messages?.length) return httpFailure(sent.response.status, `Vonage ${sent.response.status}`);
       // A concatenated message comes back one entry per part, each with its own id and, later, receipt.
       const accepted = body.messages.filter((m) => m.status === "0" && m["message-id"]).map((m) => m["message-id"]!);

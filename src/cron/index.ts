@@ -6,6 +6,7 @@ import { completeBatches, restartStalledBatches, startDueBatches } from "./batch
 import { expireUnreported } from "./expire";
 import { dispatchWebhooks, recordBatchCompletions } from "./webhooks";
 import { sweepStuck } from "./sweep-stuck";
+import { reconcileSending } from "./reconcile-sending";
 import { evaluateAlerts } from "../services/alerts";
 import { EventOutbox } from "../services/events";
 
@@ -29,6 +30,11 @@ export async function scheduled(controller: ScheduledController, env: Env, _ctx:
         restart_stalled_batches: () => restartStalledBatches(db, env.BATCH_QUEUE, now),
         complete_batches: () => completeBatches(db, now),
         sweep_stuck: () => sweepStuck(db, env.SEND_QUEUE, now),
+        reconcile_sending: async () => {
+          const outbox = new EventOutbox();
+          await reconcileSending(env, db, now, outbox);
+          await outbox.flush(env.WEBHOOK_QUEUE);
+        },
         sweep_refunds: () => sweepRefunds(env, db, now),
         expire_unreported: () => expireUnreported(db, now),
         batch_completions: () => recordBatchCompletions(db, now),

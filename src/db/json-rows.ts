@@ -13,3 +13,12 @@ export function insertJsonRows<T extends SQLiteTable>(table: T, rows: readonly R
   const values = sql.raw(columns.map(([key]) => `j.value ->> '$.${key}'`).join(", "));
   return sql`INSERT INTO ${table} (${names}) SELECT ${values} FROM json_each(${JSON.stringify(rows)}) AS j WHERE ${where ?? sql`true`} ON CONFLICT DO NOTHING`;
 }
+
+/** `RETURNING` (or select) list giving a table's rows under their TypeScript keys, so raw SQL reads back typed rows. */
+export function columnsAs(table: SQLiteTable, qualifier: string): SQL {
+  return sql.raw(
+    Object.entries(getTableColumns(table))
+      .map(([key, column]) => `${qualifier}."${column.name}" AS "${key}"`)
+      .join(", "),
+  );
+}

@@ -412,13 +412,19 @@ export const prices = sqliteTable("prices", {
 });
 
 // The simulator carrier's own records: what a real carrier would hold on its side.
-export const simulatorSubmissions = sqliteTable("simulator_submissions", {
-  id: text("id").primaryKey(),
-  to: text("to").notNull(),
-  body: text("body").notNull(),
-  outcome: text("outcome").notNull(),
-  createdAt: integer("created_at").notNull(),
-});
+export const simulatorSubmissions = sqliteTable(
+  "simulator_submissions",
+  {
+    id: text("id").primaryKey(),
+    to: text("to").notNull(),
+    body: text("body").notNull(),
+    outcome: text("outcome").notNull(),
+    createdAt: integer("created_at").notNull(),
+    // Our message id, as a client reference: the reconciler asks the simulator whether it took a message.
+    messageId: text("message_id"),
+  },
+  (t) => [index("simulator_submissions_message_idx").on(t.messageId)],
+);
 
 // A tenant's webhook endpoints. The secret signs deliveries (Standard Webhooks), so it is kept, not hashed.
 export const webhookEndpoints = sqliteTable(

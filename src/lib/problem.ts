@@ -55,8 +55,24 @@ function fromHttpException(error: HTTPException): ApiError {
 }
 
 /** Turns every zod issue into a located field error, e.g. `body.to` or `query.limit`. */
+type Issue = ZodError["issues"][number];
+
+/**
+ * Each issue with its full path. A union that matched no branch is reported by the branch the input was
+ * meant for (the one whose type it has), not as one "invalid input" at the union.
+ */
+function locate(issues: readonly Issue[], base: PropertyKey[]): { path: PropertyKey[]; message: string }[] {
+  return issues.flatMap((issue) => {
+    if (issue.code === "invalid_union" && issue.errors.length > 0) {
+      const branch = issue.errors.find((b) => !b.some((i) => i.code === "invalid_type" && i.path.length === 0)) ?? issue.errors[0]!;
+      return locate(branch, [...base, ...issue.path]);
+    }
+    return [{ path: [...base, ...issue.path], message: issue.message }];
+  });
+}
+
 export function validationError(error: ZodError, target: string): ApiError {
-  const errors: FieldError[] = error.issues.map((issue) => ({
+  const errors: FieldError[] = locate(error.issues, []).map((issue) => ({
     path: [target === "json" ? "body" : target, ...issue.path.map(String)].join("."),
     message: issue.message,
   }));

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { SimulatorReceipt } from "../carriers/simulator";
+import { MESSAGE_STATUSES } from "../domain/message-status";
+import { PART_STATUSES } from "../domain/receipts";
 
 export const SendJob = z.object({ kind: z.literal("send"), message_id: z.string().min(1) });
 export const SimulatorReceiptsJob = z.object({
@@ -23,7 +25,46 @@ export const WebhookEventJob = z.object({ kind: z.literal("webhook_event"), even
 /** One delivery's next try. */
 export const WebhookDeliveryJob = z.object({ kind: z.literal("webhook_delivery"), delivery_id: z.string().min(1) });
 
-export const QueueBody = z.discriminatedUnion("kind", [SendJob, SimulatorReceiptsJob, BatchJob, WebhookEventJob, WebhookDeliveryJob]);
+/** A verified carrier receipt as the webhook read it (src/services/receipts.ts receiptRow), not yet stored. */
+export const QueuedReceipt = z.object({
+  id: z.string().min(1),
+  carrier: z.string().min(1),
+  carrierKey: z.string().min(1),
+  status: z.enum(PART_STATUSES).nullable(),
+  errorCode: z.string().nullable(),
+  carrierStatus: z.string(),
+  carrierTime: z.string().nullable(),
+  raw: z.string(),
+  messageId: z.null(),
+  result: z.literal("held"),
+  receivedAt: z.number().int(),
+});
+/** Receipts to store and apply, in the order the carrier posted them. */
+export const ReceiptsJob = z.object({ kind: z.literal("receipts"), receipts: z.array(QueuedReceipt).min(1) });
+
+/** Outcomes a send consumer had from carriers but could not record in D1: recorded by this job instead. */
+export const SendSettlementsJob = z.object({
+  kind: z.literal("send_settlements"),
+  at: z.number().int(),
+  settlements: z
+    .array(
+      z.object({
+        id: z.string().min(1),
+        status: z.enum(MESSAGE_STATUSES),
+        detail: z.string().nullable(),
+        carrier: z.string().optional(),
+        carrierMessageId: z.string().nullable().optional(),
+        parts: z.number().int().nullable().optional(),
+        submittedAt: z.number().int().nullable().optional(),
+        errorCode: z.string().nullable().optional(),
+        errorMessage: z.string().nullable().optional(),
+        partIds: z.array(z.string()).optional(),
+      }),
+    )
+    .min(1),
+});
+
+export const QueueBody = z.discriminatedUnion("kind", [SendJob, SimulatorReceiptsJob, BatchJob, WebhookEventJob, WebhookDeliveryJob, ReceiptsJob, SendSettlementsJob]);
 export type QueueBody = z.infer<typeof QueueBody>;
 export type SendJob = z.infer<typeof SendJob>;
 export type BatchJob = z.infer<typeof BatchJob>;
@@ -39,4 +80,26 @@ export async function enqueueSend(queue: Queue, messageId: string): Promise<void
 export async function enqueueBatchStep(queue: Queue, batchId: string, position: number, delaySeconds = 0): Promise<void> {
   const job: BatchJob = { kind: "batch", batch_id: batchId, position, at: Date.now() };
   await queue.send(job, delaySeconds > 0 ? { delaySeconds } : undefined);
+}
+
+export type QueuedReceipt = z.infer<typeof QueuedReceipt>;
+/** Queue messages stay under 128 KB: a large push is split by size. */
+const RECEIPT_JOB_BYTES = 96_000;
+
+/** Hands verified receipts to the receipts queue, in order, in as few messages as their size allows. */
+export async function enqueueReceipts(queue: Queue, receipts: readonly QueuedReceipt[]): Promise<void> {
+  let group: QueuedReceipt[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    if (group.length > 0) await queue.send({ kind: "receipts", receipts: group } satisfies z.infer<typeof ReceiptsJob>);
+    group = [];
+    bytes = 0;
+  };
+  for (const receipt of receipts) {
+    const size = JSON.stringify(receipt).length;
+    if (bytes + size > RECEIPT_JOB_BYTES) await flush();
+    group.push(receipt);
+    bytes += size;
+  }
+  await flush();
 }

@@ -3,13 +3,13 @@ import { postReceipts, type SimulatorReceipt } from "../carriers/simulator";
 import { createDb, type Db } from "../db/client";
 import { log } from "../lib/log";
 import { runBatchStep } from "../services/batch-work";
-import { refundIfDue } from "../services/billing";
+import { refundMessages } from "../services/billing";
 import { failDeadLettered } from "../services/delivery";
-import { QueueBody, WebhookEventJob } from "./bodies";
-import { carrierPlan, handleSendJob } from "./send";
-import { runDelivery, runEventFanOut } from "./webhooks";
 import { EventOutbox } from "../services/events";
-import type { CarrierPlan } from "../services/delivery";
+import { applyReceipts } from "../services/receipts";
+import { QueueBody, type BatchJob, type SendJob } from "./bodies";
+import { handleSends, recordSettlements } from "./send";
+import { runDelivery, runEventFanOut } from "./webhooks";
 
 // Queue names as declared in wrangler.toml; each queue has one role.
 export const QUEUES = {
@@ -18,6 +18,7 @@ export const QUEUES = {
   batches: "sms-batches",
   simulator: "sms-simulator",
   webhooks: "sms-webhooks",
+  receipts: "sms-receipts",
 } as const;
 
 /**
@@ -44,74 +45,108 @@ function receiptOutbox(queue: Queue) {
   };
 }
 
-/** Work done once per consumer batch, whichever of its jobs needs it first. */
-interface SharedWork {
-  /** Routes and breakers, read only by a batch that sends. */
-  plan(): Promise<CarrierPlan>;
-  /** Every webhook_event job's events fanned out together, then tried. */
-  fanOut(): Promise<void>;
+type Job<K extends QueueBody["kind"]> = { message: Message<unknown>; job: Extract<QueueBody, { kind: K }> };
+
+/** What one consumer batch shares: its database handle, and what it hands on once at the end. */
+interface BatchContext {
+  env: Env;
+  db: Db;
+  ctx: ExecutionContext;
+  events: EventOutbox;
+  receipts: ReturnType<typeof receiptOutbox>;
 }
 
-async function handle(
-  message: Message<unknown>,
-  queueName: string,
-  env: Env,
-  db: Db,
-  ctx: ExecutionContext,
-  shared: SharedWork,
-): Promise<void> {
-  const parsed = QueueBody.safeParse(message.body);
-  if (!parsed.success) {
-    // A body no version of this code understands will never succeed: drop it loudly.
-    log.error("queue_body_invalid", { queue: queueName, id: message.id, issues: parsed.error.issues.length });
-    message.ack();
-    return;
-  }
-  const job = parsed.data;
+const backoff = (message: Message<unknown>) => ({ delaySeconds: Math.min(2 ** message.attempts, 60) });
+
+/** Runs work for a group of jobs; if it throws, every job of the group is retried with a backoff. */
+async function settleGroup(queueName: string, jobs: { message: Message<unknown> }[], work: () => Promise<void>): Promise<void> {
+  if (jobs.length === 0) return;
   try {
-    if (queueName === QUEUES.sendDeadLetter && job.kind === "send") {
-      const failed = await failDeadLettered(db, job.message_id);
-      if (failed) await refundIfDue(env, db, failed);
-      message.ack();
-    } else if (job.kind === "send") {
-      await handleSendJob(env, db, job, message as Message<QueueBody>, await shared.plan());
-    } else if (job.kind === "batch") {
-      await runBatchStep(env, db, job);
-      message.ack();
-    } else if (job.kind === "webhook_event") {
-      await shared.fanOut();
-      message.ack();
-    } else if (job.kind === "webhook_delivery") {
-      await runDelivery(env, db, job.delivery_id);
-      message.ack();
-    } else {
-      await postReceipts(job.receipts, env.SIMULATOR_WEBHOOK_SECRET, (request) => app.fetch(request, env, ctx));
-      message.ack();
-    }
+    await work();
   } catch (error) {
-    log.error("queue_job_failed", { queue: queueName, id: message.id, attempts: message.attempts, error: String(error) });
-    message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });
+    log.error("queue_job_failed", { queue: queueName, count: jobs.length, error: String(error) });
+    for (const { message } of jobs) message.retry(backoff(message));
   }
+}
+
+/** Jobs that are one unit of work each (a batch step, a webhook try): each acked or retried on its own. */
+async function eachJob<K extends QueueBody["kind"]>(queueName: string, jobs: Job<K>[], work: (job: Extract<QueueBody, { kind: K }>) => Promise<void>) {
+  await Promise.all(
+    jobs.map(({ message, job }) =>
+      settleGroup(queueName, [{ message }], async () => {
+        await work(job);
+        message.ack();
+      }),
+    ),
+  );
+}
+
+function byKind(messages: readonly Message<unknown>[], queueName: string) {
+  const groups: { [K in QueueBody["kind"]]: Job<K>[] } = {
+    send: [],
+    simulator_receipts: [],
+    batch: [],
+    webhook_event: [],
+    webhook_delivery: [],
+    receipts: [],
+    send_settlements: [],
+  };
+  for (const message of messages) {
+    const parsed = QueueBody.safeParse(message.body);
+    if (!parsed.success) {
+      // A body no version of this code understands will never succeed: drop it loudly.
+      log.error("queue_body_invalid", { queue: queueName, id: message.id, issues: parsed.error.issues.length });
+      message.ack();
+      continue;
+    }
+    (groups[parsed.data.kind] as Job<typeof parsed.data.kind>[]).push({ message, job: parsed.data } as never);
+  }
+  return groups;
+}
+
+/** Each kind of job, handled for the whole consumer batch at once where its work can be shared. */
+async function handleBatch(batch: MessageBatch<unknown>, c: BatchContext): Promise<void> {
+  const groups = byKind(batch.messages, batch.queue);
+  const q = batch.queue;
+  const ackAll = (jobs: { message: Message<unknown> }[]) => jobs.forEach(({ message }) => message.ack());
+  await Promise.all([
+    q === QUEUES.sendDeadLetter
+      ? settleGroup(q, groups.send, async () => {
+          const failed = await failDeadLettered(c.db, groups.send.map(({ job }) => (job as SendJob).message_id), c.events);
+          await refundMessages(c.env, c.db, failed);
+          ackAll(groups.send);
+        })
+      : settleGroup(q, groups.send, () => handleSends(c.env, c.db, groups.send, { scheduleReceipts: c.receipts.schedule, events: c.events })),
+    settleGroup(q, groups.send_settlements, async () => {
+      for (const { job } of groups.send_settlements) await recordSettlements(c.env, c.db, job.settlements, c.events);
+      ackAll(groups.send_settlements);
+    }),
+    settleGroup(q, groups.receipts, async () => {
+      await applyReceipts(c.db, groups.receipts.flatMap(({ job }) => job.receipts), { store: true, events: c.events });
+      ackAll(groups.receipts);
+    }),
+    settleGroup(q, groups.webhook_event, async () => {
+      await runEventFanOut(c.env, c.db, groups.webhook_event.flatMap(({ job }) => job.event_ids));
+      ackAll(groups.webhook_event);
+    }),
+    eachJob(q, groups.webhook_delivery, (job) => runDelivery(c.env, c.db, job.delivery_id)),
+    eachJob(q, groups.batch, (job) => runBatchStep(c.env, c.db, job as BatchJob)),
+    // The simulated carrier posts one signed request for all the receipts of a consumer batch.
+    settleGroup(q, groups.simulator_receipts, async () => {
+      const receipts = groups.simulator_receipts.flatMap(({ job }) => job.receipts);
+      await postReceipts(receipts, c.env.SIMULATOR_WEBHOOK_SECRET, (request) => app.fetch(request, c.env, c.ctx));
+      ackAll(groups.simulator_receipts);
+    }),
+  ]);
 }
 
 /**
- * The Worker's queue handler: every message is parsed, then acked or retried on its own. The messages
- * of a batch are independent (each send claims its own row), so they are handled concurrently.
+ * The Worker's queue handler. A consumer batch's jobs of one kind are handled together, in a fixed number
+ * of D1 statements for the whole batch (claims, outcomes, receipts, fan-out); each job is then acked or
+ * retried. Status events made on the way go to the webhook queue once, at the end.
  */
 export async function queue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
-  const db = createDb(env.DB);
-  const receipts = receiptOutbox(env.SIMULATOR_QUEUE);
-  const events = new EventOutbox();
-  let plan: Promise<CarrierPlan> | undefined;
-  let fanned: Promise<void> | undefined;
-  const eventIds = batch.messages.flatMap((message) => {
-    const job = WebhookEventJob.safeParse(message.body);
-    return job.success ? job.data.event_ids : [];
-  });
-  const shared: SharedWork = {
-    plan: () => (plan ??= carrierPlan(env, db, receipts.schedule, events)),
-    fanOut: () => (fanned ??= runEventFanOut(env, db, eventIds)),
-  };
-  await Promise.all(batch.messages.map((message) => handle(message, batch.queue, env, db, ctx, shared)));
-  await Promise.all([receipts.flush(), events.flush(env.WEBHOOK_QUEUE)]);
+  const c: BatchContext = { env, db: createDb(env.DB), ctx, events: new EventOutbox(), receipts: receiptOutbox(env.SIMULATOR_QUEUE) };
+  await handleBatch(batch, c);
+  await Promise.all([c.receipts.flush(), c.events.flush(env.WEBHOOK_QUEUE)]);
 }

@@ -1,38 +1,64 @@
-import { eq } from "drizzle-orm";
 import { carrierAdapter } from "../carriers/registry";
 import type { SimulatorDeps } from "../carriers/simulator";
+import type { CarrierAdapter } from "../carriers/types";
 import type { Db } from "../db/client";
-import { messages } from "../db/schema";
-import { refundIfDue } from "../services/billing";
-import { CarrierBreakers } from "../services/carrier-health";
-import { deliver, type CarrierPlan } from "../services/delivery";
+import { refundMessages } from "../services/billing";
+import { sql } from "drizzle-orm";
+import { deliverBatch, settleSends, SUBMIT_UNCONFIRMED, type CarrierPlan, type SendSettlement } from "../services/delivery";
 import type { EventOutbox } from "../services/events";
 import { carriersFor, routeTable } from "../services/routes";
-import type { SendJob, QueueBody } from "./bodies";
+import type { QueueBody, SendJob } from "./bodies";
 
-/** The carriers for one consumer batch: routes (cached per isolate) and breakers, read once. */
-export async function carrierPlan(env: Env, db: Db, scheduleReceipts: SimulatorDeps["scheduleReceipts"], events?: EventOutbox): Promise<CarrierPlan> {
-  const [table, breakers] = await Promise.all([routeTable(db), CarrierBreakers.load(db)]);
+type SendEnv = Env;
+
+/** The carriers for one consumer batch: routes (cached per isolate), one adapter per carrier, a durable fallback for outcomes. */
+export async function carrierPlan(env: SendEnv, db: Db, scheduleReceipts: SimulatorDeps["scheduleReceipts"], events?: EventOutbox): Promise<CarrierPlan> {
+  const table = await routeTable(db);
+  const adapters = new Map<string, CarrierAdapter | null>();
   return {
     order: (message) => carriersFor(table, message, env.LIVE_CARRIER),
-    adapter: (carrier) => carrierAdapter(carrier, env, { db, scheduleReceipts }),
-    breakers,
+    adapter: (carrier) => {
+      if (!adapters.has(carrier)) adapters.set(carrier, carrierAdapter(carrier, env, { db, scheduleReceipts }));
+      return adapters.get(carrier)!;
+    },
     events,
+    settleLater: async (settlements) => {
+      await env.SEND_QUEUE.send({ kind: "send_settlements", at: Date.now(), settlements } satisfies QueueBody);
+    },
   };
 }
 
 /**
- * Send consumer: submit the message once, then ack, or ask the queue to retry after a backoff.
- * A message that failed is refunded before the ack; if the refund throws, the job is retried and the
- * redelivery, which finds nothing to submit, finishes it.
+ * The send consumer: every job of the consumer batch in one claim, concurrent submits and one record
+ * (src/services/delivery.ts), then each job acked, or retried after its backoff. A job whose message is
+ * not claimable (a duplicate, a redelivery, or one settled already) is acked: it has nothing left to do.
  */
-export async function handleSendJob(env: Env, db: Db, job: SendJob, message: Message<QueueBody>, plan: CarrierPlan): Promise<void> {
-  const outcome = await deliver(db, job.message_id, plan);
-  if (outcome.kind === "retry") return message.retry({ delaySeconds: outcome.delaySeconds });
-  if (outcome.kind === "failed") await refundIfDue(env, db, outcome.message);
-  if (outcome.kind === "skipped") {
-    const row = await db.query.messages.findFirst({ where: eq(messages.id, job.message_id) });
-    if (row) await refundIfDue(env, db, row);
+export async function handleSends(
+  env: SendEnv,
+  db: Db,
+  jobs: { message: Message<unknown>; job: SendJob }[],
+  deps: { scheduleReceipts: SimulatorDeps["scheduleReceipts"]; events: EventOutbox },
+): Promise<void> {
+  if (jobs.length === 0) return;
+  const plan = await carrierPlan(env, db, deps.scheduleReceipts, deps.events);
+  const report = await deliverBatch(db, jobs.map(({ job }) => job.message_id), plan);
+  await refundMessages(env, db, report.refunds);
+  const retried = new Set<string>();
+  for (const { message, job } of jobs) {
+    const outcome = report.outcomes.get(job.message_id);
+    // One retry per message, even if the queue delivered its job twice in this batch.
+    if (outcome?.kind === "retry" && !retried.has(job.message_id)) {
+      retried.add(job.message_id);
+      message.retry({ delaySeconds: outcome.delaySeconds });
+    } else message.ack();
   }
-  message.ack();
+}
+
+/** Outcomes a send consumer could not record when it had them: recorded now, as it would have. */
+export async function recordSettlements(env: SendEnv, db: Db, settlements: SendSettlement[], events?: EventOutbox): Promise<void> {
+  const now = Date.now();
+  // The reconciler may have got there first and left the message `sent`, unconfirmed: what the carrier said wins.
+  const unconfirmed = sql`(messages.status = 'sent' AND messages.error_code = ${SUBMIT_UNCONFIRMED})`;
+  const settled = await settleSends(db, settlements, [], now, events, { orWhere: unconfirmed });
+  await refundMessages(env, db, settled.moved.filter((row) => row.status === "failed"));
 }

@@ -5,6 +5,7 @@ import { displayPrefix, generateApiKey, type KeyMode } from "../domain/api-key";
 import { randomBytes, sha256Hex } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { TtlCache } from "../lib/ttl-cache";
 
 /** Creates a key and returns it in full, the only time it is ever available; only its hash is kept. */
 export async function createApiKey(db: Db, tenantId: string, mode: KeyMode): Promise<ApiKeyRow & { key: string }> {
@@ -22,18 +23,36 @@ export async function createApiKey(db: Db, tenantId: string, mode: KeyMode): Pro
   return { ...row, key };
 }
 
-/** The key and its tenant's metering and sandbox flags, in the one read every authenticated request makes. */
-export async function findActiveKey(
-  db: Db,
-  key: string,
-): Promise<(ApiKeyRow & Pick<TenantRow, "metered" | "sandbox" | "quietHours">) | undefined> {
+export type ActiveKey = ApiKeyRow & Pick<TenantRow, "metered" | "sandbox" | "quietHours">;
+
+/**
+ * How long an isolate trusts a key it has verified, with its tenant's flags: a key revoked (or a tenant
+ * changed) elsewhere takes effect in every isolate within this; in the isolate that made the change, at once.
+ */
+export const KEY_CACHE_MS = 30_000;
+/** Keys verified per isolate; the oldest goes first. Unknown keys are never cached, so guesses cannot fill it. */
+const KEY_CACHE_ENTRIES = 10_000;
+const verified = new TtlCache<ActiveKey>(KEY_CACHE_MS, KEY_CACHE_ENTRIES);
+
+/** Forgets every verified key: their tenants' flags may have changed. */
+export function forgetVerifiedKeys(): void {
+  verified.clear();
+}
+
+/**
+ * The key and its tenant's metering and sandbox flags. A key this isolate verified in the last
+ * KEY_CACHE_MS costs no D1 read; the cache is keyed by the key's hash, so it holds no key.
+ */
+export async function findActiveKey(db: Db, key: string, now = Date.now()): Promise<ActiveKey | undefined> {
   const hash = await sha256Hex(key);
+  const cached = verified.get(hash, now);
+  if (cached) return cached;
   const [row] = await db
     .select({ key: apiKeys, metered: tenants.metered, sandbox: tenants.sandbox, quietHours: tenants.quietHours })
     .from(apiKeys)
     .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
     .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
-  return row && { ...row.key, metered: row.metered, sandbox: row.sandbox, quietHours: row.quietHours };
+  return row && verified.set(hash, { ...row.key, metered: row.metered, sandbox: row.sandbox, quietHours: row.quietHours }, now);
 }
 
 export async function listApiKeys(db: Db, tenantId: string): Promise<ApiKeyRow[]> {
@@ -48,7 +67,10 @@ export async function revokeApiKey(db: Db, tenantId: string, keyId: string): Pro
     .set({ revokedAt: Date.now() })
     .where(and(scope, isNull(apiKeys.revokedAt)))
     .returning();
-  if (revoked) return revoked;
+  if (revoked) {
+    verified.delete(revoked.hash);
+    return revoked;
+  }
   const existing = await db.query.apiKeys.findFirst({ where: scope });
   if (!existing) throw new ApiError("not_found", `No API key ${keyId}.`);
   return existing;

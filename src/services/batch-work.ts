@@ -7,6 +7,7 @@ import { batches, batchRejects, messageEvents, messages, tenants, type BatchReje
 import type { RecipientRejectCode } from "../domain/batches";
 import { timingOf } from "../domain/schedule";
 import { ApiError } from "../lib/errors";
+import { checkpoint } from "../lib/faults";
 import { batchMessageId } from "../lib/ids";
 import { log } from "../lib/log";
 import { meterFor } from "../meter/client";
@@ -167,7 +168,9 @@ export async function expandStep(env: BatchEnv, db: Db, batch: BatchRow, job: Ba
     })
     .where(and(eq(batches.id, batch.id), eq(batches.status, "expanding"), eq(batches.position, at)))
     .returning({ id: batches.id });
+  checkpoint("batch_expansion");
   const results = await runBatch(db, [...gated, update]);
+  checkpoint("batch_expansion", "after");
   const updated = results.at(-1)!;
   if (updated.length === 0) {
     // Canceled, or another job got here first. What the meter admitted for this chunk is not in the

@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import { messages, type MessageRow } from "../db/schema";
 import { encodeCursor, positionCursor } from "../lib/pagination";
 import { ApiError } from "../lib/errors";
+import { checkpoint } from "../lib/faults";
 import { log } from "../lib/log";
 import { meterFor } from "../meter/client";
 import type { LedgerEntry } from "../meter/tenant-meter";
@@ -14,7 +15,7 @@ export function refundDue(row: Pick<MessageRow, "status" | "price" | "carrierMes
   return (row.status === "failed" || row.status === "canceled") && row.price > 0 && row.carrierMessageId === null && row.refundedAt === null;
 }
 
-const refundNote = (row: Pick<MessageRow, "status" | "errorCode">) =>
+const refundNote = (row: Pick<MessageRow, "status" | "errorCode">): string =>
   row.status === "canceled" ? "canceled before reaching a carrier" : `${row.errorCode ?? "failed"} before reaching a carrier`;
 
 /**
@@ -33,14 +34,37 @@ export async function refundIfDue(env: MeterEnv, db: Db, row: MessageRow): Promi
   return entry !== null;
 }
 
-/** Refunds canceled messages of one tenant together: one meter call, one write. Each is refunded at most once. */
-export async function refundCanceled(env: MeterEnv, db: Db, tenantId: string, rows: Pick<MessageRow, "id" | "status" | "price" | "carrierMessageId" | "refundedAt">[]): Promise<number> {
-  const due = rows.filter(refundDue).map((row) => row.id);
+type Refundable = Pick<MessageRow, "id" | "tenantId" | "status" | "errorCode" | "price" | "carrierMessageId" | "refundedAt">;
+
+/**
+ * Refunds the messages of a batch that are due one: one meter call per tenant and reason, then one D1
+ * write for all. Each is refunded at most once (the meter keys refunds by message), so a redelivery or
+ * the sweeper may call this again after a crash between the two.
+ */
+export async function refundMessages(env: MeterEnv, db: Db, rows: readonly Refundable[]): Promise<number> {
+  const due = rows.filter(refundDue);
   if (due.length === 0) return 0;
-  const amount = await meterFor(env, tenantId).refundMany(due, "canceled before reaching a carrier");
+  checkpoint("refund");
+  const groups = new Map<string, { tenantId: string; note: string; ids: string[] }>();
+  for (const row of due) {
+    const note = refundNote(row);
+    const key = `${row.tenantId}\n${note}`;
+    const group = groups.get(key) ?? { tenantId: row.tenantId, note, ids: [] };
+    group.ids.push(row.id);
+    groups.set(key, group);
+  }
+  let amount = 0;
+  for (const { tenantId, note, ids } of groups.values()) amount += await meterFor(env, tenantId).refundMany(ids, note);
+  checkpoint("refund", "after");
   await db.run(sql`UPDATE messages SET refunded_at = ${Date.now()}
-    WHERE id IN (SELECT value FROM json_each(${JSON.stringify(due)})) AND refunded_at IS NULL`);
+    WHERE id IN (SELECT value FROM json_each(${JSON.stringify(due.map((row) => row.id))})) AND refunded_at IS NULL`);
+  if (amount > 0) log.info("messages_refunded", { count: due.length, amount });
   return amount;
+}
+
+/** Refunds canceled messages of one tenant together: one meter call, one write. Each is refunded at most once. */
+export async function refundCanceled(env: MeterEnv, db: Db, tenantId: string, rows: Omit<Refundable, "tenantId" | "errorCode">[]): Promise<number> {
+  return refundMessages(env, db, rows.map((row) => ({ ...row, tenantId, errorCode: null })));
 }
 
 /** Refunds that a crash left undone: failed or canceled, charged, never submitted, not refunded, older than `graceMs`. */

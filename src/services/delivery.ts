@@ -1,14 +1,23 @@
+import { sql, type SQL } from "drizzle-orm";
 import type { CarrierAdapter, SubmitResult } from "../carriers/types";
 import type { Db } from "../db/client";
-import { messageParts, type MessagePartRow, type MessageRow } from "../db/schema";
-import { canonicalId } from "../domain/carrier-ids";
+import { columnsAs, insertJsonRows } from "../db/json-rows";
+import { runBatch } from "../db/statements";
+import { carrierReceipts, messageParts, messages, type CarrierHealthRow, type CarrierReceiptRow, type MessagePartRow, type MessageRow } from "../db/schema";
+import { canonicalId, receiptIdCandidates } from "../domain/carrier-ids";
 import { nextCarrier } from "../domain/routing";
 import { MAX_SEND_ATTEMPTS, retryDelaySeconds } from "../domain/retry";
+import { checkpoint } from "../lib/faults";
 import { log } from "../lib/log";
-import type { CarrierBreakers } from "./carrier-health";
+import { CarrierBreakers } from "./carrier-health";
 import type { EventOutbox } from "./events";
-import { applyHeldReceipts } from "./receipts";
-import { transition } from "./transitions";
+import { acrossBases, applyReceipts } from "./receipts";
+import { settleStatements, type Settlement } from "./transitions";
+
+/** A send whose carrier's answer was lost and that no carrier lookup could settle: `sent`, awaiting a receipt. */
+export const SUBMIT_UNCONFIRMED = "submit_unconfirmed";
+/** A send interrupted before any carrier of its route took it (their lookups say so): failed and refunded. */
+export const SUBMIT_INTERRUPTED = "submit_interrupted";
 
 export type SendOutcome =
   | { kind: "skipped" }
@@ -17,101 +26,280 @@ export type SendOutcome =
 
 /** A retry that moves to another carrier goes at once (a second); one back to the same carrier backs off. */
 export const FAILOVER_DELAY_SECONDS = 1;
+/** Submits in flight at once to one carrier, per consumer batch: a batch of 100 does not open 100 connections. */
+export const SUBMITS_PER_CARRIER = 10;
 
-/** What the send consumer knows about carriers: each message's failover order, adapters, breakers. */
+/** What the send consumer knows about carriers: each message's failover order, adapters and where events go. */
 export interface CarrierPlan {
   order(message: MessageRow): string[];
   adapter(carrier: string): CarrierAdapter | null;
-  breakers: CarrierBreakers;
   /** Where the status events of this batch's sends are collected for the webhook queue. */
   events?: EventOutbox;
+  /** Hands settlements that D1 refused to a durable queue, to be recorded by a later job. */
+  settleLater?(settlements: SendSettlement[]): Promise<void>;
+}
+
+/** A message's outcome as the send consumer records it, with the carrier ids of the parts a carrier took. */
+export interface SendSettlement extends Settlement {
+  partIds?: string[];
+}
+
+/** The claim, for a consumer batch: `queued → sending` for every id still queued, in one statement with its events. */
+function claimStatements(ids: readonly string[], now: number) {
+  const json = JSON.stringify(ids);
+  return [
+    sql`UPDATE messages SET status = 'sending', attempts = attempts + 1, version = version + 1, updated_at = ${now}
+      WHERE id IN (SELECT value FROM json_each(${json})) AND status = 'queued'
+      RETURNING ${columnsAs(messages, "messages")}`,
+    sql`INSERT INTO message_events (message_id, seq, status, at)
+      SELECT id, version, 'sending', ${now} FROM messages
+      WHERE id IN (SELECT value FROM json_each(${json})) AND status = 'sending' AND updated_at = ${now}
+      ON CONFLICT DO NOTHING`,
+    CarrierBreakers.query,
+    // Messages of this batch that failed earlier but whose refund a crash left undone: the redelivery finishes it.
+    sql`SELECT ${columnsAs(messages, "messages")} FROM messages
+      WHERE id IN (SELECT value FROM json_each(${json})) AND status IN ('failed', 'canceled') AND price > 0
+        AND carrier_message_id IS NULL AND refunded_at IS NULL`,
+  ];
+}
+
+/** At most `limit` of `run` at once for each key. */
+function perKeyLimit() {
+  const active = new Map<string, number>();
+  const waiting = new Map<string, (() => void)[]>();
+  return async <T>(key: string, limit: number, run: () => Promise<T>): Promise<T> => {
+    if ((active.get(key) ?? 0) >= limit) await new Promise<void>((resolve) => waiting.set(key, [...(waiting.get(key) ?? []), resolve]));
+    active.set(key, (active.get(key) ?? 0) + 1);
+    try {
+      return await run();
+    } finally {
+      active.set(key, active.get(key)! - 1);
+      waiting.get(key)?.shift()?.();
+    }
+  };
 }
 
 /**
  * The carrier for this try: the next in the message's route after the one that failed last (the first on
  * a first try) whose circuit is not open. Null when every circuit is open.
  */
-async function chooseCarrier(plan: CarrierPlan, message: MessageRow, order: string[], now: number): Promise<string | null> {
+async function chooseCarrier(breakers: CarrierBreakers, message: MessageRow, order: string[], now: number): Promise<string | null> {
   const lastTried = message.attempts > 1 && order.includes(message.carrier) ? message.carrier : null;
   const open = new Set<string>();
   for (;;) {
     const candidate = nextCarrier(order, lastTried, (c) => open.has(c));
-    if (candidate === null || (await plan.breakers.available(candidate, now))) return candidate;
+    if (candidate === null || (await breakers.available(candidate, now))) return candidate;
     open.add(candidate);
   }
 }
 
-/**
- * Processes one send job. The claim (`queued → sending`) is a conditional update, so a redelivered
- * or duplicated job finds nothing to claim and submits nothing. Each try goes to one carrier of the
- * message's route; a transient failure retries at the next one, and every event names the carrier.
- */
-export async function deliver(db: Db, messageId: string, plan: CarrierPlan, now = Date.now()): Promise<SendOutcome> {
-  const claimed = await transition(db, messageId, "sending", { countAttempt: true, now });
-  if (!claimed) return { kind: "skipped" };
+/** One claimed message's try: the carrier chosen, its answer, and what it makes of the message. */
+async function submitOne(plan: CarrierPlan, breakers: CarrierBreakers, claimed: MessageRow, limit: ReturnType<typeof perKeyLimit>, now: number) {
   const order = plan.order(claimed);
-  const carrier = await chooseCarrier(plan, claimed, order, now);
+  const carrier = await chooseCarrier(breakers, claimed, order, now);
   const adapter = carrier === null ? null : plan.adapter(carrier);
-  const result: SubmitResult =
-    carrier === null
-      ? { ok: false, retryable: true, code: "no_carrier_available", message: `Every carrier of the route (${order.join(", ")}) is cooling down.` }
-      : adapter
-        ? await adapter
-            .submit({ messageId, to: claimed.to, from: claimed.from, body: claimed.body, segments: claimed.segments, encoding: claimed.encoding })
-            .catch((error: unknown) => ({ ok: false, retryable: true, code: "carrier_error", message: String(error) }))
-        : // Another carrier of the route may be configured; with none, there is nothing to retry.
-          { ok: false, retryable: order.length > 1, code: "no_route", message: `No carrier adapter "${carrier}" is configured.` };
-  const via = carrier ?? claimed.carrier;
-  if (carrier !== null) await (result.ok ? plan.breakers.succeeded(carrier, now) : result.retryable ? plan.breakers.failed(carrier, now) : undefined);
+  let result: SubmitResult;
+  if (carrier === null) {
+    result = { ok: false, retryable: true, code: "no_carrier_available", message: `Every carrier of the route (${order.join(", ")}) is cooling down.` };
+  } else if (!adapter) {
+    // Another carrier of the route may be configured; with none, there is nothing to retry.
+    result = { ok: false, retryable: order.length > 1, code: "no_route", message: `No carrier adapter "${carrier}" is configured.` };
+  } else {
+    result = await limit(carrier, adapter.concurrency ?? SUBMITS_PER_CARRIER, async () => {
+      checkpoint("submit");
+      return adapter.submit({ messageId: claimed.id, to: claimed.to, from: claimed.from, body: claimed.body, segments: claimed.segments, encoding: claimed.encoding });
+    }).catch((error: unknown) => ({ ok: false as const, retryable: true, code: "carrier_error", message: String(error) }));
+  }
+  if (carrier !== null && adapter) {
+    // A 2xx the gateway could not read still shows the carrier is up.
+    if (result.ok || result.unknown) breakers.succeeded(carrier, now);
+    else if (result.retryable) breakers.failed(carrier, now);
+  }
+  return settlementOf(claimed, order, carrier, result);
+}
 
-  if (result.ok) return recordSent(db, claimed, via, result.carrierMessageIds, now, plan.events);
+/** What a try's result makes of the message: `sent`, back to `queued` for a retry, or `failed`. */
+function settlementOf(claimed: MessageRow, order: string[], carrier: string | null, result: SubmitResult): { settlement: SendSettlement; delaySeconds?: number } {
+  const via = carrier ?? claimed.carrier;
+  if (result.ok) {
+    const ids = result.carrierMessageIds;
+    return {
+      settlement: {
+        id: claimed.id,
+        status: "sent",
+        carrier: via,
+        carrierMessageId: ids[0],
+        parts: ids.length,
+        submittedAt: null,
+        errorCode: null,
+        errorMessage: null,
+        detail: `attempt ${claimed.attempts} via ${via}: accepted as ${ids.join(", ")}`,
+        partIds: ids,
+      },
+    };
+  }
+  if (result.unknown) {
+    log.warn("submit_unconfirmed", { message_id: claimed.id, carrier: via });
+    return {
+      settlement: {
+        id: claimed.id,
+        status: "sent",
+        carrier: via,
+        submittedAt: null,
+        errorCode: SUBMIT_UNCONFIRMED,
+        errorMessage: result.message,
+        detail: `attempt ${claimed.attempts} via ${via}: ${result.message} Not sent again; waiting for its receipt.`,
+      },
+    };
+  }
   const attempt = `attempt ${claimed.attempts} via ${via} failed (${result.code}: ${result.message})`;
   if (result.retryable && claimed.attempts < MAX_SEND_ATTEMPTS) {
     // Another carrier is tried at once; the same one again (or all of them cooling down) after a backoff.
     const next = carrier === null ? null : nextCarrier(order, carrier, () => false);
     const failover = next !== null && next !== carrier;
     const delaySeconds = failover ? FAILOVER_DELAY_SECONDS : retryDelaySeconds(claimed.attempts);
-    await transition(db, messageId, "queued", {
-      now,
-      fields: { carrier: via, errorCode: result.code, errorMessage: result.message },
-      detail: `${attempt}; retrying${failover ? ` via ${next}` : ""} in ${delaySeconds}s`,
-    });
-    return { kind: "retry", delaySeconds };
+    return {
+      settlement: {
+        id: claimed.id,
+        status: "queued",
+        carrier: via,
+        errorCode: result.code,
+        errorMessage: result.message,
+        detail: `${attempt}; retrying${failover ? ` via ${next}` : ""} in ${delaySeconds}s`,
+      },
+      delaySeconds,
+    };
   }
   const reason = result.retryable ? `gave up after ${claimed.attempts} attempts: ${result.message}` : result.message;
-  const failed = await transition(db, messageId, "failed", {
-    now,
-    events: plan.events,
-    fields: { carrier: via, errorCode: result.code, errorMessage: reason },
-    detail: result.retryable ? `${attempt}; no attempts left` : attempt,
-  });
-  log.warn("send_failed", { message_id: messageId, carrier: via, code: result.code, attempts: claimed.attempts });
-  return failed ? { kind: "failed", message: failed } : { kind: "skipped" };
+  log.warn("send_failed", { message_id: claimed.id, carrier: via, code: result.code, attempts: claimed.attempts });
+  return {
+    settlement: { id: claimed.id, status: "failed", carrier: via, errorCode: result.code, errorMessage: reason, detail: result.retryable ? `${attempt}; no attempts left` : attempt },
+  };
 }
 
-/** `sending → sent` with the carrier's ids, one row per part, in one batch; then any receipt that came first. */
-async function recordSent(db: Db, claimed: MessageRow, carrier: string, ids: string[], now: number, events?: EventOutbox): Promise<SendOutcome> {
-  const parts: MessagePartRow[] = ids.map((id, i) => ({ carrier, carrierKey: canonicalId(id), messageId: claimed.id, part: i + 1, status: "sent", updatedAt: now }));
-  const sent = await transition(db, claimed.id, "sent", {
-    now,
-    fields: { carrier, carrierMessageId: ids[0], parts: ids.length, submittedAt: now, errorCode: null, errorMessage: null },
-    detail: `attempt ${claimed.attempts} via ${carrier}: accepted as ${ids.join(", ")}`,
-    also: [db.insert(messageParts).values(parts).onConflictDoNothing()],
-    events,
-  });
-  if (!sent) return { kind: "skipped" };
-  await applyHeldReceipts(db, carrier, parts, { now, events });
-  return { kind: "sent", message: sent };
+/** The part rows of the sent settlements, one per carrier id. */
+function partRows(settlements: readonly SendSettlement[], now: number): MessagePartRow[] {
+  return settlements.flatMap((s) =>
+    (s.partIds ?? []).map((id, i) => ({ carrier: s.carrier!, carrierKey: canonicalId(id), messageId: s.id, part: i + 1, status: "sent" as const, updatedAt: now })),
+  );
+}
+
+/** Held receipts for the given parts (a receipt that came before its id was recorded), oldest first. */
+function heldReceiptsFor(parts: readonly MessagePartRow[]) {
+  const keys = parts.flatMap((part) => receiptIdCandidates(part.carrierKey, acrossBases(part.carrier)).map((key) => ({ carrier: part.carrier, key })));
+  return sql`SELECT ${columnsAs(carrierReceipts, "r")} FROM json_each(${JSON.stringify(keys)}) AS k
+    JOIN carrier_receipts r ON r.carrier = k.value ->> '$.carrier' AND r.carrier_key = k.value ->> '$.key' AND r.result = 'held'
+    ORDER BY r.received_at`;
+}
+
+export interface SettledBatch {
+  /** The messages the settlements moved, as they are now. */
+  moved: MessageRow[];
 }
 
 /**
- * A send job that reached the dead-letter queue: the message, if still waiting in `queued`, is failed
- * for good. One caught in `sending` may have reached the carrier, so it is left for a receipt.
+ * Records a batch's outcomes in one D1 batch: every message's move (only from `sending`) with its event,
+ * the tenant events, the parts of sent messages, the breakers' new state, and a look for receipts that
+ * came before their ids, which are then applied. Safe to repeat: a message already moved is not moved again.
  */
-export async function failDeadLettered(db: Db, messageId: string): Promise<MessageRow | null> {
-  return transition(db, messageId, "failed", {
-    onlyFrom: ["queued"],
-    fields: { errorCode: "dead_lettered", errorMessage: "The send job exhausted its queue retries." },
+export async function settleSends(
+  db: Db,
+  settlements: readonly SendSettlement[],
+  extra: readonly SQL[],
+  now: number,
+  events?: EventOutbox,
+  options: { orWhere?: SQL } = {},
+): Promise<SettledBatch> {
+  if (settlements.length === 0 && extra.length === 0) return { moved: [] };
+  const parts = partRows(settlements, now);
+  // `submitted_at` is the settle time, so a settle replayed later from the queue still dates the submit.
+  const rows = settlements.map(({ partIds: _, ...s }) => (s.status === "sent" ? { ...s, submittedAt: s.submittedAt ?? now } : s));
+  checkpoint("record_sent");
+  const results = await runBatch(db, [
+    ...(parts.length ? [insertJsonRows(messageParts, parts)] : []),
+    ...(rows.length ? settleStatements(rows, ["sending"], now, options.orWhere) : []),
+    ...extra,
+    ...(parts.length ? [heldReceiptsFor(parts)] : []),
+  ]);
+  checkpoint("record_sent", "after");
+  const offset = parts.length ? 1 : 0;
+  const moved = rows.length ? (results[offset] as MessageRow[]) : [];
+  if (rows.length) events?.add((results[offset + 2] as { id: string }[]).map((row) => row.id));
+  const held = parts.length ? (results.at(-1) as CarrierReceiptRow[]) : [];
+  if (held.length > 0) {
+    await applyReceipts(db, held, { store: false, events, now });
+    log.info("held_receipts_applied", { count: held.length });
+  }
+  return { moved };
+}
+
+export interface DeliveryReport {
+  outcomes: Map<string, SendOutcome>;
+  /** Failed or canceled messages of the batch whose refund is due (new failures, and ones a crash left unrefunded). */
+  refunds: MessageRow[];
+}
+
+/**
+ * Processes a consumer batch of send jobs in two D1 round trips: one conditional claim for all of them
+ * (`queued → sending`, so a redelivered or duplicated job finds nothing to claim and submits nothing),
+ * then concurrent submits (at most SUBMITS_PER_CARRIER at once per carrier), then one batch that records
+ * every outcome. If that record fails, the outcomes go to `plan.settleLater` (a queue) so a submit is never
+ * forgotten; if that fails too, the messages stay `sending` for the reconciler (src/cron/reconcile-sending.ts).
+ */
+export async function deliverBatch(db: Db, ids: readonly string[], plan: CarrierPlan, now = Date.now()): Promise<DeliveryReport> {
+  const unique = [...new Set(ids)];
+  checkpoint("claim");
+  const [claimedRows, , healthRows, owed] = await runBatch(db, claimStatements(unique, now));
+  checkpoint("claim", "after");
+  const claimed = claimedRows as MessageRow[];
+  const breakers = CarrierBreakers.from(db, healthRows as CarrierHealthRow[]);
+  const limit = perKeyLimit();
+  const tries = await Promise.all(claimed.map((message) => submitOne(plan, breakers, message, limit, now)));
+
+  const settlements = tries.map((t) => t.settlement);
+  let settled: SettledBatch;
+  try {
+    settled = await settleSends(db, settlements, breakers.writes(now), now, plan.events);
+  } catch (error) {
+    if (!plan.settleLater || settlements.length === 0) throw error;
+    // The carriers have these messages: what they said must not be lost with this invocation.
+    log.error("settle_failed", { count: settlements.length, error: String(error) });
+    await plan.settleLater(settlements);
+    settled = { moved: [] };
+  }
+
+  const outcomes = new Map<string, SendOutcome>();
+  const moved = new Map(settled.moved.map((row) => [row.id, row]));
+  for (const { settlement, delaySeconds } of tries) {
+    const row = moved.get(settlement.id);
+    if (settlement.status === "queued") outcomes.set(settlement.id, { kind: "retry", delaySeconds: delaySeconds! });
+    else if (row) outcomes.set(settlement.id, { kind: settlement.status as "sent" | "failed", message: row });
+    else outcomes.set(settlement.id, { kind: "skipped" });
+  }
+  for (const id of unique) if (!outcomes.has(id)) outcomes.set(id, { kind: "skipped" });
+  const refunds = [...(owed as MessageRow[]), ...settled.moved.filter((row) => row.status === "failed")];
+  return { outcomes, refunds };
+}
+
+/** One message's send job (tests and single-message callers): the batch path with a batch of one. */
+export async function deliver(db: Db, messageId: string, plan: CarrierPlan, now = Date.now()): Promise<SendOutcome> {
+  return (await deliverBatch(db, [messageId], plan, now)).outcomes.get(messageId)!;
+}
+
+/**
+ * Send jobs that reached the dead-letter queue: each message still waiting in `queued` is failed for good,
+ * in one statement. One caught in `sending` may have reached the carrier, so it is the reconciler's.
+ */
+export async function failDeadLettered(db: Db, messageIds: readonly string[], events?: EventOutbox): Promise<MessageRow[]> {
+  const now = Date.now();
+  const settlements: Settlement[] = [...new Set(messageIds)].map((id) => ({
+    id,
+    status: "failed",
+    errorCode: "dead_lettered",
+    errorMessage: "The send job exhausted its queue retries.",
     detail: "dead_lettered",
-  });
+  }));
+  const [moved, , created] = await runBatch(db, settleStatements(settlements, ["queued"], now));
+  events?.add((created as { id: string }[]).map((row) => row.id));
+  return moved as MessageRow[];
 }

@@ -1,110 +1,27 @@
-import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { SMPP } from "../carriers/smpp";
 import type { Db } from "../db/client";
+import { columnsAs, insertJsonRows } from "../db/json-rows";
 import { runBatch } from "../db/statements";
-import { carrierReceipts, type CarrierReceiptRow, type MessagePartRow } from "../db/schema";
+import { carrierReceipts, type CarrierReceiptRow } from "../db/schema";
 import { canonicalId, receiptIdCandidates } from "../domain/carrier-ids";
+import { allowedFrom, type MessageStatus } from "../domain/message-status";
 import { aggregateParts, type ParsedReceipt, type PartStatus, type ReceiptResult } from "../domain/receipts";
+import { NOTIFIED_STATUSES } from "../domain/webhooks";
+import { checkpoint } from "../lib/faults";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
-import type { EventOutbox } from "./events";
-import { recordEvent, transition } from "./transitions";
-
-interface ApplyOptions {
-  now?: number;
-  /** Collects the status events the receipts make, for the webhook queue. */
-  events?: EventOutbox;
-}
+import { eventIdSql, messageEventData, type EventOutbox } from "./events";
 
 /** SMSCs write the same id in hex in one place and decimal in another. */
-const acrossBases = (carrier: string) => carrier === SMPP;
+export const acrossBases = (carrier: string) => carrier === SMPP;
 
-/** The recorded part a receipt's id names, as a subquery: of its canonical forms, one written the same way wins. */
-function partKey(carrier: string, keys: string[]): SQL {
-  return sql`(SELECT carrier_key FROM message_parts WHERE carrier = ${carrier}
-    AND carrier_key IN (SELECT value FROM json_each(${JSON.stringify(keys)})) ORDER BY carrier_key = ${keys[0]} DESC LIMIT 1)`;
-}
+/** Rounds of look-then-write a batch gets when other writers keep moving its messages; then the queue retries it. */
+const MAX_ROUNDS = 5;
 
-/**
- * One D1 batch: find the receipt's part, move it (only from `sent`), recount the message's delivered parts,
- * read its parts, and store the receipt (or, for one held before, settle it) with what it did.
- */
-async function settlePart(db: Db, receipt: CarrierReceiptRow, keys: string[], store: "insert" | "update", now: number) {
-  const key = partKey(receipt.carrier, keys);
-  const messageOf = sql`(SELECT message_id FROM message_parts WHERE carrier = ${receipt.carrier} AND carrier_key = ${key})`;
-  const outcome = receipt.status === "sent" ? null : receipt.status;
-  const moved = sql`EXISTS (SELECT 1 FROM message_parts WHERE carrier = ${receipt.carrier} AND carrier_key = ${key} AND status = ${outcome} AND updated_at = ${now})`;
-  const result = sql`CASE WHEN ${messageOf} IS NULL THEN 'held' WHEN ${moved} THEN 'applied' ELSE 'ignored' END`;
-  const [found, updated, , siblings] = await runBatch<{ message_id: string; part: number; status: PartStatus }>(db, [
-    sql`SELECT message_id, part FROM message_parts WHERE carrier = ${receipt.carrier} AND carrier_key = ${key}`,
-    outcome === null
-      ? sql`SELECT 1 WHERE 0`
-      : sql`UPDATE message_parts SET status = ${outcome}, updated_at = ${now}
-          WHERE carrier = ${receipt.carrier} AND carrier_key = ${key} AND status = 'sent' RETURNING part`,
-    outcome === "delivered"
-      ? sql`UPDATE messages SET parts_delivered = (SELECT count(*) FROM message_parts p WHERE p.message_id = messages.id AND p.status = 'delivered')
-          WHERE id = ${messageOf}`
-      : sql`SELECT 1 WHERE 0`,
-    sql`SELECT status FROM message_parts WHERE message_id = ${messageOf} ORDER BY part`,
-    store === "insert"
-      ? sql`INSERT INTO carrier_receipts (id, carrier, carrier_key, status, error_code, carrier_status, carrier_time, raw, message_id, result, received_at)
-          VALUES (${receipt.id}, ${receipt.carrier}, ${receipt.carrierKey}, ${receipt.status}, ${receipt.errorCode}, ${receipt.carrierStatus},
-            ${receipt.carrierTime}, ${receipt.raw}, ${messageOf}, ${result}, ${receipt.receivedAt})`
-      : sql`UPDATE carrier_receipts SET message_id = ${messageOf}, result = ${result} WHERE id = ${receipt.id} AND result = 'held'`,
-  ]);
-  const part = found![0];
-  const applied = updated!.length > 0;
-  return { part, applied, statuses: siblings!.map((s) => s.status) };
-}
-
-/**
- * The message follows its parts (see aggregateParts). A part that settles without settling the message
- * still gets an event ("part 1/3 delivered").
- */
-async function followParts(db: Db, receipt: CarrierReceiptRow, messageId: string, part: number, statuses: PartStatus[], options: ApplyOptions) {
-  const now = options.now ?? Date.now();
-  const partLabel = statuses.length > 1 ? ` (part ${part}/${statuses.length})` : "";
-  const detail = `${receipt.carrier} receipt: ${receipt.carrierStatus}${partLabel}${receipt.errorCode ? `, ${receipt.errorCode}` : ""}`;
-  const target = aggregateParts(statuses);
-  if (!target) {
-    await recordEvent(db, messageId, "sent", detail, receipt.id, now);
-    return;
-  }
-  const failedDelivery = target === "undelivered" || target === "failed";
-  await transition(db, messageId, target, {
-    detail,
-    receiptId: receipt.id,
-    now,
-    events: options.events,
-    fields: failedDelivery ? { errorCode: receipt.errorCode ?? "undelivered", errorMessage: `carrier reported ${receipt.carrierStatus}` } : {},
-  });
-}
-
-async function apply(db: Db, receipt: CarrierReceiptRow, store: "insert" | "update", options: ApplyOptions): Promise<ReceiptResult> {
-  const keys = receiptIdCandidates(receipt.carrierKey, acrossBases(receipt.carrier));
-  const { part, applied, statuses } = await settlePart(db, receipt, keys, store, options.now ?? Date.now());
-  if (!part) return "held";
-  if (!applied) return "ignored";
-  await followParts(db, receipt, part.message_id, part.part, statuses, options);
-  return "applied";
-}
-
-/**
- * Takes one carrier receipt: stores it raw beside what was read from it, and applies it to its message, in
- * two D1 round trips (one for a duplicate). A receipt for an id no submit has recorded yet is held, and
- * applied when the id is recorded: the submit looks for held receipts after writing its ids, and this
- * looks again after holding, so one of the two always sees the other. Duplicates and stale receipts are
- * stored and change nothing.
- */
-export async function ingestReceipt(
-  db: Db,
-  carrier: string,
-  parsed: ParsedReceipt,
-  raw: string,
-  options: ApplyOptions = {},
-): Promise<ReceiptResult> {
-  const now = options.now ?? Date.now();
-  const receipt: CarrierReceiptRow = {
+/** A receipt as the webhook read it, before it is stored: what the receipts queue carries. */
+export function receiptRow(carrier: string, parsed: ParsedReceipt, raw: string, now = Date.now()): CarrierReceiptRow {
+  return {
     id: newId("receipt", now),
     carrier,
     carrierKey: canonicalId(parsed.carrierMessageId),
@@ -117,23 +34,203 @@ export async function ingestReceipt(
     result: "held",
     receivedAt: now,
   };
-  const result = await apply(db, receipt, "insert", { ...options, now });
-  if (result !== "held") return result;
-  // The submit may have recorded the id between this receipt's look and its write: look once more.
-  const again = await apply(db, receipt, "update", { ...options, now });
-  if (again === "held") log.info("receipt_held", { carrier, receipt_id: receipt.id });
-  return again;
 }
 
-/** Applies the receipts held for parts a submit has just recorded, oldest first. */
-export async function applyHeldReceipts(db: Db, carrier: string, parts: MessagePartRow[], options: ApplyOptions = {}): Promise<number> {
-  const keys = parts.flatMap((part) => receiptIdCandidates(part.carrierKey, acrossBases(carrier)));
-  const held = await db
-    .select()
-    .from(carrierReceipts)
-    .where(and(sql`result = 'held'`, eq(carrierReceipts.carrier, carrier), inArray(carrierReceipts.carrierKey, keys)))
-    .orderBy(asc(carrierReceipts.receivedAt));
-  for (const receipt of held) await apply(db, receipt, "update", options);
-  if (held.length > 0) log.info("held_receipts_applied", { carrier, count: held.length });
-  return held.length;
+interface PartState {
+  carrier: string;
+  carrierKey: string;
+  messageId: string;
+  part: number;
+  status: PartStatus;
+}
+
+interface MessageState {
+  id: string;
+  status: MessageStatus;
+  version: number;
+  fromVersion: number;
+  parts: PartState[];
+  partsDelivered: number;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+const candidatesOf = (receipt: CarrierReceiptRow) => receiptIdCandidates(receipt.carrierKey, acrossBases(receipt.carrier));
+
+/**
+ * The look: stores the receipts (first time only), and reads back which are still to do, and every part
+ * (with its message's status and version) of the messages their ids name. One D1 batch.
+ */
+async function look(db: Db, receipts: readonly CarrierReceiptRow[], store: boolean) {
+  const keys = receipts.flatMap((r) => candidatesOf(r).map((key) => ({ carrier: r.carrier, key })));
+  const keysJson = JSON.stringify(keys);
+  const results = await runBatch(db, [
+    ...(store ? [insertJsonRows(carrierReceipts, receipts)] : []),
+    sql`SELECT id, result FROM carrier_receipts WHERE id IN (SELECT value FROM json_each(${JSON.stringify(receipts.map((r) => r.id))}))`,
+    sql`SELECT p.carrier, p.carrier_key AS carrierKey, p.message_id AS messageId, p.part, p.status,
+        m.status AS messageStatus, m.version, m.parts_delivered AS partsDelivered
+      FROM message_parts p JOIN messages m ON m.id = p.message_id
+      WHERE p.message_id IN (
+        SELECT q.message_id FROM json_each(${keysJson}) AS k
+        JOIN message_parts q ON q.carrier = k.value ->> '$.carrier' AND q.carrier_key = k.value ->> '$.key')
+      ORDER BY p.message_id, p.part`,
+  ]);
+  const [stored, parts] = results.slice(store ? 1 : 0) as [
+    { id: string; result: ReceiptResult }[],
+    (PartState & { messageStatus: MessageStatus; version: number; partsDelivered: number })[],
+  ];
+  const messages = new Map<string, MessageState>();
+  const byKey = new Map<string, PartState>();
+  for (const row of parts) {
+    let message = messages.get(row.messageId);
+    if (!message) {
+      message = { id: row.messageId, status: row.messageStatus, version: row.version, fromVersion: row.version, parts: [], partsDelivered: row.partsDelivered };
+      messages.set(row.messageId, message);
+    }
+    const part: PartState = { carrier: row.carrier, carrierKey: row.carrierKey, messageId: row.messageId, part: row.part, status: row.status };
+    message.parts.push(part);
+    byKey.set(`${row.carrier}\n${row.carrierKey}`, part);
+  }
+  return { done: new Map(stored.filter((s) => s.result !== "held").map((s) => [s.id, s.result])), messages, byKey };
+}
+
+/** The writes of one round, as JSON lists that one statement each applies. */
+interface Plan {
+  results: Map<string, ReceiptResult>;
+  changed: Map<string, MessageState>;
+  partChanges: { carrier: string; key: string; status: PartStatus; messageId: string }[];
+  events: { messageId: string; seq: number; status: MessageStatus; detail: string; receiptId: string }[];
+  notify: { messageId: string; seq: number }[];
+  receiptResults: { id: string; result: ReceiptResult; messageId: string | null; applied: boolean }[];
+}
+
+/** Walks the receipts in order against what the look read, as the one-at-a-time path would have applied them. */
+function planRound(receipts: readonly CarrierReceiptRow[], state: Awaited<ReturnType<typeof look>>, now: number): Plan {
+  const plan: Plan = { results: new Map(), changed: new Map(), partChanges: [], events: [], notify: [], receiptResults: [] };
+  for (const receipt of receipts) {
+    const done = state.done.get(receipt.id);
+    if (done) {
+      plan.results.set(receipt.id, done);
+      continue;
+    }
+    const part = candidatesOf(receipt)
+      .map((key) => state.byKey.get(`${receipt.carrier}\n${key}`))
+      .find((found) => found !== undefined);
+    if (!part) {
+      plan.results.set(receipt.id, "held");
+      continue;
+    }
+    const message = state.messages.get(part.messageId)!;
+    const outcome = receipt.status === "sent" ? null : receipt.status;
+    if (outcome === null || part.status !== "sent") {
+      plan.results.set(receipt.id, "ignored");
+      plan.receiptResults.push({ id: receipt.id, result: "ignored", messageId: message.id, applied: false });
+      continue;
+    }
+    part.status = outcome;
+    plan.partChanges.push({ carrier: part.carrier, key: part.carrierKey, status: outcome, messageId: message.id });
+    message.partsDelivered = message.parts.filter((p) => p.status === "delivered").length;
+    const total = message.parts.length;
+    const partLabel = total > 1 ? ` (part ${part.part}/${total})` : "";
+    const detail = `${receipt.carrier} receipt: ${receipt.carrierStatus}${partLabel}${receipt.errorCode ? `, ${receipt.errorCode}` : ""}`;
+    const target = aggregateParts(message.parts.map((p) => p.status));
+    // The message follows its parts; a part that settles without settling the message still gets an event.
+    const moves = target !== null && allowedFrom(target).includes(message.status);
+    if (moves || (target === null && message.status === "sent")) {
+      message.version += 1;
+      if (moves) {
+        message.status = target;
+        if (target === "undelivered" || target === "failed") {
+          message.errorCode = receipt.errorCode ?? "undelivered";
+          message.errorMessage = `carrier reported ${receipt.carrierStatus}`;
+        }
+        if ((NOTIFIED_STATUSES as readonly string[]).includes(target)) plan.notify.push({ messageId: message.id, seq: message.version });
+      }
+      plan.events.push({ messageId: message.id, seq: message.version, status: message.status, detail, receiptId: receipt.id });
+    }
+    plan.changed.set(message.id, message);
+    plan.results.set(receipt.id, "applied");
+    plan.receiptResults.push({ id: receipt.id, result: "applied", messageId: message.id, applied: true });
+  }
+  return plan;
+}
+
+/**
+ * The write: every changed message (only at the version the look read), its parts, events, tenant events
+ * and the receipts' results, in one D1 batch. The parts, events and results are written only for a
+ * message whose update applied, so the parts and the message always commit together.
+ * Returns the messages whose update applied, and the tenant events made.
+ */
+async function write(db: Db, plan: Plan, now: number) {
+  const changes = [...plan.changed.values()].map(({ parts: _, ...m }) => m);
+  // Each row names its message's version after this write: it is written only if that update applied.
+  const at = <T extends { messageId: string | null }>(rows: T[]) =>
+    JSON.stringify(rows.map((row) => ({ ...row, v: row.messageId === null ? null : (plan.changed.get(row.messageId)?.version ?? null) })));
+  const applied = sql`EXISTS (SELECT 1 FROM messages m WHERE m.id = c.value ->> '$.messageId' AND m.version = c.value ->> '$.v' AND m.updated_at = ${now})`;
+  const [moved, , , created] = await runBatch<{ id: string }>(db, [
+    sql`UPDATE messages SET status = c.value ->> '$.status', version = c.value ->> '$.version', updated_at = ${now},
+        parts_delivered = c.value ->> '$.partsDelivered',
+        error_code = coalesce(c.value ->> '$.errorCode', messages.error_code),
+        error_message = coalesce(c.value ->> '$.errorMessage', messages.error_message)
+      FROM json_each(${JSON.stringify(changes)}) AS c
+      WHERE messages.id = c.value ->> '$.id' AND messages.version = c.value ->> '$.fromVersion'
+      RETURNING messages.id AS id`,
+    sql`UPDATE message_parts SET status = c.value ->> '$.status', updated_at = ${now}
+      FROM json_each(${at(plan.partChanges)}) AS c
+      WHERE message_parts.carrier = c.value ->> '$.carrier' AND message_parts.carrier_key = c.value ->> '$.key'
+        AND message_parts.status = 'sent' AND ${applied}`,
+    sql`INSERT INTO message_events (message_id, seq, status, at, detail, receipt_id)
+      SELECT c.value ->> '$.messageId', c.value ->> '$.seq', c.value ->> '$.status', ${now}, c.value ->> '$.detail', c.value ->> '$.receiptId'
+      FROM json_each(${at(plan.events)}) AS c WHERE ${applied}
+      ON CONFLICT DO NOTHING`,
+    sql`INSERT INTO events (id, tenant_id, type, source, data, created_at)
+      SELECT ${eventIdSql(now)}, m.tenant_id, 'message.status', m.id || ':' || (c.value ->> '$.seq'), ${messageEventData("m")}, ${now}
+      FROM json_each(${at(plan.notify)}) AS c JOIN messages m ON m.id = c.value ->> '$.messageId'
+      WHERE ${applied}
+      ON CONFLICT DO NOTHING RETURNING id`,
+    sql`UPDATE carrier_receipts SET result = c.value ->> '$.result', message_id = c.value ->> '$.messageId'
+      FROM json_each(${at(plan.receiptResults)}) AS c
+      WHERE carrier_receipts.id = c.value ->> '$.id' AND carrier_receipts.result = 'held'
+        AND (c.value ->> '$.applied' = 0 OR ${applied})`,
+  ]);
+  return { moved: new Set(moved!.map((row) => row.id)), created: created!.map((row) => row.id) };
+}
+
+/**
+ * Applies a batch of carrier receipts in a bounded number of D1 round trips, not one per receipt: a look
+ * (store, and read the parts and messages the receipts name), then one write, repeated only for receipts
+ * whose message another writer moved in between. A receipt for an id no submit has recorded yet stays
+ * held; the submit that records the id finds it (src/services/delivery.ts) and applies it here. Duplicates
+ * and stale receipts are stored and change nothing; a redelivered batch changes nothing twice.
+ */
+export async function applyReceipts(
+  db: Db,
+  receipts: readonly CarrierReceiptRow[],
+  options: { store: boolean; events?: EventOutbox; now?: number },
+): Promise<Map<string, ReceiptResult>> {
+  const results = new Map<string, ReceiptResult>();
+  let pending = [...receipts];
+  let store = options.store;
+  for (let round = 0; pending.length > 0; round += 1) {
+    if (round === MAX_ROUNDS) throw new Error(`receipts still contended after ${MAX_ROUNDS} rounds`);
+    const now = Math.max(options.now ?? Date.now(), Date.now());
+    checkpoint("receipt_apply");
+    const plan = planRound(pending, await look(db, pending, store), now);
+    store = false;
+    const { moved, created } = plan.changed.size > 0 || plan.receiptResults.length > 0 ? await write(db, plan, now) : { moved: new Set<string>(), created: [] };
+    checkpoint("receipt_apply", "after");
+    options.events?.add(created);
+    const retry: CarrierReceiptRow[] = [];
+    for (const receipt of pending) {
+      const result = plan.results.get(receipt.id)!;
+      const entry = plan.receiptResults.find((r) => r.id === receipt.id);
+      // Another writer moved the message between the look and the write: look again.
+      if (result === "applied" && entry && !moved.has(entry.messageId!)) retry.push(receipt);
+      else results.set(receipt.id, result);
+    }
+    pending = retry;
+  }
+  const held = [...results.values()].filter((r) => r === "held").length;
+  if (held > 0) log.info("receipts_held", { count: held });
+  return results;
 }

@@ -9,6 +9,7 @@ import { timingOf } from "../domain/schedule";
 import { rateLimitHeaders } from "../domain/rate-limit-headers";
 import { fingerprint } from "../lib/fingerprint";
 import { ApiError } from "../lib/errors";
+import { checkpoint } from "../lib/faults";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { meterFor } from "../meter/client";
@@ -167,7 +168,9 @@ export async function acceptMessage(
       ? { key: `${auth.mode}:${options.idempotencyKey}`, fingerprint: await fingerprint(input), response: options.render(message) }
       : undefined,
   };
+  checkpoint("admission");
   const verdict = await meter.admit(admit);
+  checkpoint("admission", "after");
   switch (verdict.outcome) {
     case "idempotency_mismatch":
       throw new ApiError("idempotency_mismatch", "This idempotency key was used with a different request in the last 24 hours.");
@@ -186,6 +189,7 @@ export async function acceptMessage(
   const headers = rateLimitHeaders(verdict.quotas);
 
   try {
+    checkpoint("outbox_write");
     await db.batch([db.insert(messages).values(row), db.insert(messageEvents).values(event)]);
   } catch (error) {
     // A write can fail after it committed. Only a message known not to be there gives back what the
@@ -199,6 +203,7 @@ export async function acceptMessage(
       throw error;
     }
   }
+  checkpoint("outbox_write", "after");
   // A scheduled message is the cron's to dispatch when it is due.
   if (status === "queued") {
     try {

@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import { tenants, type TenantRow } from "../db/schema";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { forgetVerifiedKeys } from "./api-keys";
 
 export async function createTenant(db: Db, name: string): Promise<TenantRow> {
   const row: TenantRow = { id: newId("tenant"), name, metered: true, sandbox: true, defaultSenderId: null, keywords: null, callbackSecret: null, quietHours: null, createdAt: Date.now() };
@@ -21,5 +22,7 @@ export async function updateTenant(db: Db, id: string, changes: Partial<Pick<Ten
   if (Object.keys(changes).length === 0) return getTenant(db, id);
   const [row] = await db.update(tenants).set(changes).where(eq(tenants.id, id)).returning();
   if (!row) throw new ApiError("not_found", `No tenant ${id}.`);
+  // Verified keys carry their tenant's flags: this isolate sees the change at once, others within KEY_CACHE_MS.
+  forgetVerifiedKeys();
   return row;
 }

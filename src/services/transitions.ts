@@ -4,7 +4,8 @@ import type { Db } from "../db/client";
 import { messageEvents, messages, type MessageRow } from "../db/schema";
 import { allowedFrom, type MessageStatus } from "../domain/message-status";
 import { NOTIFIED_STATUSES } from "../domain/webhooks";
-import { messageStatusEvent, type EventOutbox } from "./events";
+import { columnsAs } from "../db/json-rows";
+import { eventIdSql, messageEventData, messageStatusEvent, type EventOutbox } from "./events";
 
 type MessageFields = Partial<
   Pick<MessageRow, "carrier" | "carrierMessageId" | "errorCode" | "errorMessage" | "attempts" | "parts" | "submittedAt">
@@ -100,4 +101,58 @@ export async function recordEvent(
     eventOfCurrentVersion(db, messageId, detail, receiptId, and(eq(messages.status, status), eq(messages.updatedAt, now))!),
   ]);
   return updated.length > 0;
+}
+
+/** One message's move in a bulk settle: its next status, the fields the move sets, and its event's detail. */
+export interface Settlement {
+  id: string;
+  status: MessageStatus;
+  detail: string | null;
+  carrier?: string;
+  carrierMessageId?: string | null;
+  parts?: number | null;
+  submittedAt?: number | null;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+}
+
+// Settlement keys and their columns; a key absent from a settlement leaves its column as it is.
+const SETTLED_FIELDS = {
+  carrier: "carrier",
+  carrierMessageId: "carrier_message_id",
+  parts: "parts",
+  submittedAt: "submitted_at",
+  errorCode: "error_code",
+  errorMessage: "error_message",
+} as const;
+
+/**
+ * Moves many messages at once, each to its own status with its own fields, in three statements for a
+ * D1 batch: the conditional update (only from `from`, so a stale or duplicated settle changes nothing),
+ * each moved message's event keyed by its new version, and the tenant `message.status` events. The
+ * messages travel as one JSON parameter, so a whole consumer batch is one statement whatever its size.
+ * `orWhere` admits more rows than `from` does (a condition on `messages`).
+ * Results: [moved rows, -, created event ids].
+ */
+export function settleStatements(settlements: readonly Settlement[], from: readonly MessageStatus[], now: number, orWhere?: SQL): SQL[] {
+  const json = JSON.stringify(settlements);
+  const fields = Object.entries(SETTLED_FIELDS).map(
+    ([key, column]) => `"${column}" = CASE WHEN json_type(o.value, '$.${key}') IS NULL THEN messages."${column}" ELSE o.value ->> '$.${key}' END`,
+  );
+  const statuses = sql.raw(from.map((status) => `'${status}'`).join(", "));
+  const notified = sql.raw((NOTIFIED_STATUSES as readonly string[]).map((status) => `'${status}'`).join(", "));
+  const moved = sql`FROM json_each(${json}) AS o JOIN messages m ON m.id = o.value ->> '$.id'
+    WHERE m.status = o.value ->> '$.status' AND m.updated_at = ${now}`;
+  return [
+    sql`UPDATE messages SET status = o.value ->> '$.status', version = messages.version + 1, updated_at = ${now}, ${sql.raw(fields.join(", "))}
+      FROM json_each(${json}) AS o
+      WHERE messages.id = o.value ->> '$.id' AND (messages.status IN (${statuses}) OR ${orWhere ?? sql`false`})
+      RETURNING ${columnsAs(messages, "messages")}`,
+    sql`INSERT INTO message_events (message_id, seq, status, at, detail) SELECT m.id, m.version, m.status, ${now}, o.value ->> '$.detail' ${moved}
+      ON CONFLICT DO NOTHING`,
+    sql`INSERT INTO events (id, tenant_id, type, source, data, created_at)
+      SELECT ${eventIdSql(now)}, m.tenant_id, 'message.status', m.id || ':' || m.version, ${messageEventData("m")}, ${now} ${moved}
+        AND m.status IN (${notified})
+      ON CONFLICT DO NOTHING RETURNING id`,
+  ];
 }

@@ -6,6 +6,7 @@ import { webhookUrlProblem } from "../domain/webhook-url";
 import { DELIVERY_TIMEOUT_MS, nextAttemptDelay, SECRET_OVERLAP_MS, type DeliveryStatus, type WebhookEventType } from "../domain/webhooks";
 import { toBase64, randomBytes } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
+import { checkpoint } from "../lib/faults";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { idBefore } from "../lib/pagination";
@@ -96,6 +97,7 @@ export async function callbackSecret(db: Db, tenantId: string): Promise<string> 
 export async function fanOut(db: Db, eventIds: string[], now = Date.now()): Promise<string[]> {
   if (eventIds.length === 0) return [];
   const ids = JSON.stringify(eventIds);
+  checkpoint("webhook_fanout");
   const [, , , pending] = await runBatch<{ id: string }>(db, [
     sql`INSERT INTO webhook_deliveries (id, event_id, tenant_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
       SELECT 'dlv_' || substr(e.id, 5) || '_' || substr(w.id, 5), e.id, e.tenant_id, w.id, w.url, 'pending', 0, ${now}, ${now}, ${now}
@@ -110,6 +112,7 @@ export async function fanOut(db: Db, eventIds: string[], now = Date.now()): Prom
     sql`UPDATE events SET fanned_out_at = ${now} WHERE id IN (SELECT value FROM json_each(${ids})) AND fanned_out_at IS NULL`,
     sql`SELECT id FROM webhook_deliveries WHERE event_id IN (SELECT value FROM json_each(${ids})) AND status = 'pending' AND attempts = 0`,
   ]);
+  checkpoint("webhook_fanout", "after");
   return pending!.map((row) => row.id);
 }
 

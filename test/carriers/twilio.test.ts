@@ -72,6 +72,11 @@ describe("Twilio adapter: submit", () => {
     expect(await twilio(50).submit(sms)).toMatchObject({ ok: false, retryable: true, code: "carrier_timeout" });
   });
 
+  it("reads a 2xx without a Message SID as an unknown outcome, not a refusal", async () => {
+    network.use(http.post(MESSAGES_URL, () => new HttpResponse("<html>ok</html>", { status: 201, headers: { "content-type": "text/html" } })));
+    expect(await twilio().submit(sms)).toMatchObject({ ok: false, retryable: false, unknown: true, code: "carrier_answer_unreadable" });
+  });
+
   it("treats a network error as transient", async () => {
     network.use(http.post(MESSAGES_URL, () => HttpResponse.error()));
     expect(await twilio().submit(sms)).toMatchObject({ ok: false, retryable: true, code: "carrier_unreachable" });

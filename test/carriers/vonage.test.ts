@@ -36,6 +36,11 @@ describe("Vonage adapter: submit", () => {
     });
   });
 
+  it("reads a 200 whose body is not the SMS API's answer as an unknown outcome, not a refusal", async () => {
+    network.use(http.post(SMS_URL, () => new HttpResponse("upstream hiccup", { status: 200 })));
+    expect(await vonage().submit(sms)).toMatchObject({ ok: false, retryable: false, unknown: true, code: "carrier_answer_unreadable" });
+  });
+
   it("returns one id per part of a long message, and sends UCS-2 as unicode", async () => {
     let type: unknown;
     network.use(

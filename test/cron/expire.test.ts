@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { carrierReceipts, messages } from "../../src/db/schema";
 import { EXPIRE_AFTER_MS } from "../../src/domain/receipts";
 import worker from "../../src/index";
-import { getMessage, okJson } from "../helpers/api";
+import { getMessage } from "../helpers/api";
+import { receiptResult } from "../helpers/receipts";
 import { postSmpp, sentVia } from "../helpers/carriers";
 import { db } from "../helpers/seed";
 
@@ -28,9 +29,7 @@ describe("expiry of messages with no final receipt", () => {
     ]);
     expect((await getMessage(recent.key, recent.id)).status).toBe("sent");
 
-    expect(await okJson(await postSmpp("id:E0001 sub:001 dlvrd:001 submit date:2611291030 done date:2612021031 stat:DELIVRD err:000 text:"), 200)).toEqual({
-      result: "applied",
-    });
+    await receiptResult(await postSmpp("id:E0001 sub:001 dlvrd:001 submit date:2611291030 done date:2612021031 stat:DELIVRD err:000 text:"), "applied");
     const late = await getMessage(old.key, old.id);
     expect(late.status).toBe("delivered");
     expect(late.events.map((e: { status: string }) => e.status).slice(-2)).toEqual(["expired", "delivered"]);
@@ -38,7 +37,7 @@ describe("expiry of messages with no final receipt", () => {
 
   it("gives up on a held receipt no submit claimed within 7 days", async () => {
     const now = Date.now();
-    expect(await okJson(await postSmpp("id:FFFF01 stat:DELIVRD err:000"), 200)).toEqual({ result: "held" });
+    await receiptResult(await postSmpp("id:FFFF01 stat:DELIVRD err:000"), "held");
     await runCron(now + 8 * 86_400_000);
     const [row] = await db.select().from(carrierReceipts).where(eq(carrierReceipts.carrierKey, "ffff01"));
     expect(row!.result).toBe("ignored");

@@ -4,7 +4,6 @@ import { expect } from "vitest";
 import { twilioSignature } from "../../src/carriers/twilio";
 import { vonageSignature } from "../../src/carriers/vonage";
 import type { CarrierAdapter } from "../../src/carriers/types";
-import { CarrierBreakers } from "../../src/services/carrier-health";
 import { deliver } from "../../src/services/delivery";
 import { signWebhook } from "../../src/lib/standard-webhooks";
 import { ADMIN, call, createTenant, okJson } from "./api";
@@ -59,7 +58,7 @@ export async function sentVia(carrier: string, ids: [string, ...string[]]) {
   const { key, tenantId } = await createTenant();
   const row = await insertQueuedMessage(tenantId, number("5555"), Date.now(), carrier);
   const adapter: CarrierAdapter = { name: carrier, submit: async () => ({ ok: true, carrierMessageIds: ids }) };
-  const outcome = await deliver(db, row.id, { order: () => [carrier], adapter: () => adapter, breakers: await CarrierBreakers.load(db) });
+  const outcome = await deliver(db, row.id, { order: () => [carrier], adapter: () => adapter });
   expect(outcome.kind).toBe("sent");
   return { key, tenantId, id: row.id };
 }

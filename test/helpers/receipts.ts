@@ -1,6 +1,10 @@
 import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { expect, vi } from "vitest";
+import { carrierReceipts } from "../../src/db/schema";
 import { signWebhook } from "../../src/lib/standard-webhooks";
-import { call } from "./api";
+import { call, okJson } from "./api";
+import { db } from "./seed";
 
 export const SIMULATOR_STATUS_PATH = "/webhooks/simulator/status";
 
@@ -33,3 +37,21 @@ export const receiptFor = (carrierId: string, status: string) => ({
   error_code: null,
   occurred_at: new Date().toISOString(),
 });
+
+/**
+ * A receipt webhook's answer (200, one receipt queued), then what the receipts consumer made of it once it
+ * ran: `applied`, `ignored` or `held`, as stored beside the raw receipt.
+ */
+export async function receiptResult(response: Response, expected: "applied" | "ignored" | "held") {
+  const ack = await okJson<{ queued: number; receipt_ids: string[] }>(response, 200);
+  expect(ack.queued).toBe(1);
+  const [id] = ack.receipt_ids;
+  await vi.waitFor(
+    async () => {
+      const row = await db.query.carrierReceipts.findFirst({ where: eq(carrierReceipts.id, id!) });
+      if (row?.result !== expected) throw new Error(`receipt ${id} is ${row?.result ?? "not stored yet"}, waiting for ${expected}`);
+    },
+    { timeout: 10_000, interval: 20 },
+  );
+  return id!;
+}

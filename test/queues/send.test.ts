@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { QUEUES } from "../../src/queues";
 import { createTenant, getMessage } from "../helpers/api";
 import { drive, sendJob } from "../helpers/queues";
-import { CarrierBreakers } from "../../src/services/carrier-health";
 import { deliver } from "../../src/services/delivery";
 import { db, insertQueuedMessage, number, simulatorSubmissionsTo, waitForStatus } from "../helpers/seed";
 
@@ -63,7 +62,7 @@ describe("send consumer", () => {
     const { key, tenantId } = await createTenant();
     const row = await insertQueuedMessage(tenantId, number("5555"));
     // A route left naming a carrier this deploy has no adapter (or no credentials) for.
-    const plan = { order: () => ["nowhere"], adapter: () => null, breakers: await CarrierBreakers.load(db) };
+    const plan = { order: () => ["nowhere"], adapter: () => null };
     expect(await deliver(db, row.id, plan)).toMatchObject({ kind: "failed" });
     const message = await getMessage(key, row.id);
     expect(message.status).toBe("failed");

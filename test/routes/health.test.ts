@@ -35,7 +35,8 @@ describe("GET /v1/admin/health", () => {
     const { tenantId } = await createTenant();
     const now = Date.now();
     const breakers = await CarrierBreakers.load(db);
-    for (let i = 0; i < 5; i++) await breakers.failed("twilio", now);
+    for (let i = 0; i < 5; i++) breakers.failed("twilio", now);
+    await breakers.flush(now);
     const queued = await insertQueuedMessage(tenantId, number(), now - 600_000);
     const sending = await insertQueuedMessage(tenantId, number(), now - 300_000, "twilio", { status: "sending" });
     const sent = await insertQueuedMessage(tenantId, number(), now - 7_200_000, "twilio", { status: "sent", submittedAt: now - 7_000_000 });

@@ -1,4 +1,8 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createDb } from "../../src/db/client";
+import { observeD1 } from "../../src/db/probe";
+import { findActiveKey, KEY_CACHE_MS } from "../../src/services/api-keys";
 import { ApiKey, CreatedApiKey } from "../../src/routes/keys/schemas";
 import { DEFAULT_LIMITS } from "../../src/domain/limits";
 import { Tenant } from "../../src/routes/admin/schemas";
@@ -70,5 +74,33 @@ describe("self-service keys", () => {
   it("answers 404 when revoking a key that does not exist", async () => {
     const { key } = await createTenant();
     await expectProblem(await call("/v1/keys/key_missing", { method: "DELETE", key }), 404, "not_found");
+  });
+});
+
+describe("verified keys", () => {
+  it("stops a key revoked in another isolate within KEY_CACHE_MS, and reads D1 only once per key in that time", async () => {
+    const { key, keyId } = await createTenant();
+    const reads: string[] = [];
+    const stop = observeD1((call) => reads.push(...call.sql));
+    const db = createDb(env.DB);
+    const now = Date.now();
+    try {
+      expect(await findActiveKey(db, key, now)).toMatchObject({ id: keyId });
+      expect(await findActiveKey(db, key, now + 1_000)).toMatchObject({ id: keyId });
+      expect(reads.filter((sql) => sql.includes("api_keys"))).toHaveLength(1);
+      // Another isolate revokes it: only D1 changes, this isolate's copy does not know.
+      await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?").bind(now, keyId).run();
+      expect(await findActiveKey(db, key, now + KEY_CACHE_MS - 1)).toMatchObject({ id: keyId });
+      expect(await findActiveKey(db, key, now + KEY_CACHE_MS + 1)).toBeUndefined();
+    } finally {
+      stop();
+    }
+  });
+
+  it("stops a key at once in the isolate that revoked it, though it was just used", async () => {
+    const { key, keyId } = await createTenant();
+    await okJson(await call("/v1/keys", { key }), 200);
+    await okJson(await call(`/v1/keys/${keyId}`, { method: "DELETE", key }), 200);
+    await expectProblem(await call("/v1/keys", { key }), 401, "unauthorized");
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { call, createTenant, expectProblem, getMessage, okJson, sendMessage } from "../helpers/api";
 import { sentVia } from "../helpers/carriers";
-import { postReceipt, receiptFor, SIMULATOR_STATUS_PATH } from "../helpers/receipts";
+import { postReceipt, receiptFor, receiptResult, SIMULATOR_STATUS_PATH } from "../helpers/receipts";
 import { number, waitForStatus } from "../helpers/seed";
 
 const PATH = SIMULATOR_STATUS_PATH;
@@ -16,15 +16,14 @@ async function deliveredMessage() {
 describe("POST /webhooks/simulator/status", () => {
   it("ignores a duplicate delivered receipt and adds no event", async () => {
     const { key, message } = await deliveredMessage();
-    const ack = await okJson(await postReceipt(receiptFor(message.carrier_message_id, "delivered")), 200);
-    expect(ack).toEqual({ result: "ignored" });
+    await receiptResult(await postReceipt(receiptFor(message.carrier_message_id, "delivered")), "ignored");
     expect((await getMessage(key, message.id)).events).toEqual(message.events);
   });
 
   it("never moves a message back for an out-of-order receipt", async () => {
     const { key, message } = await deliveredMessage();
     for (const status of ["sent", "undelivered"]) {
-      expect(await okJson(await postReceipt(receiptFor(message.carrier_message_id, status)), 200)).toEqual({ result: "ignored" });
+      await receiptResult(await postReceipt(receiptFor(message.carrier_message_id, status)), "ignored");
     }
     const after = await getMessage(key, message.id);
     expect(after.status).toBe("delivered");
@@ -32,7 +31,7 @@ describe("POST /webhooks/simulator/status", () => {
   });
 
   it("holds a receipt for a carrier id no submit has recorded yet", async () => {
-    expect(await okJson(await postReceipt(receiptFor("sim_unknown", "delivered")), 200)).toEqual({ result: "held" });
+    await receiptResult(await postReceipt(receiptFor("sim_unknown", "delivered")), "held");
   });
 
   it.each([
@@ -49,7 +48,7 @@ describe("POST /webhooks/simulator/status", () => {
     await expectProblem(await post(receiptFor(carrierId, "delivered")), 401, "invalid_signature");
     expect((await getMessage(key, row.id)).status).toBe("sent");
     // The same receipt, properly signed, does apply.
-    expect(await okJson(await postReceipt(receiptFor(carrierId, "delivered")), 200)).toEqual({ result: "applied" });
+    await receiptResult(await postReceipt(receiptFor(carrierId, "delivered")), "applied");
     expect((await getMessage(key, row.id)).status).toBe("delivered");
   });
 

@@ -1,23 +1,26 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ALIBABA, ALIBABA_ACK, parseAlibabaReceipt } from "../../carriers/alibaba";
-import { SIMULATOR, SimulatorReceipt } from "../../carriers/simulator";
+import { SIMULATOR, SimulatorReceipts } from "../../carriers/simulator";
 import { parseSmppReceipt, SMPP } from "../../carriers/smpp";
 import { parseTwilioInbound, parseTwilioStatus, TWILIO } from "../../carriers/twilio";
 import { parseVonageInbound, parseVonageReceipt, VONAGE } from "../../carriers/vonage";
 import type { Context } from "hono";
-import type { ParsedReceipt, ReceiptResult } from "../../domain/receipts";
-import { EventOutbox } from "../../services/events";
+import type { ParsedReceipt } from "../../domain/receipts";
+import { log } from "../../lib/log";
+import { enqueueReceipts, type QueuedReceipt } from "../../queues/bodies";
 import type { AppEnv } from "../../types";
 import { createRouter } from "../../lib/create-router";
 import { ApiError } from "../../lib/errors";
 import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
 import { standardWebhookSignature, twilioSignature, urlToken, vonageSignature } from "../../middleware/carrier-signature";
 import { receiveInbound } from "../../services/inbound";
-import { ingestReceipt } from "../../services/receipts";
+import { receiptRow } from "../../services/receipts";
 import { AlibabaAck, AlibabaReceipts, EMPTY_TWIML, InboundAck, InboundReply, ReceiptAck, SmppReceipt } from "./schemas";
 
 const tags = ["Carrier webhooks"];
 const bodyErrors = ["invalid_signature", "malformed_json", "unsupported_media_type", "validation_failed"] as const;
+// A receipt route also answers 503 when the receipts queue does not take it (the carrier retries).
+const receiptErrors = [...bodyErrors, "dependency_unavailable"] as const;
 
 function unreadable(fields: string[]): never {
   throw new ApiError("validation_failed", "The webhook lacks fields every receipt of this carrier has.", {
@@ -28,13 +31,20 @@ function unreadable(fields: string[]): never {
 const required = <T>(parsed: T | null, fields: string[]): T => parsed ?? unreadable(fields);
 const missing = (fields: Record<string, string>, names: string[]) => names.filter((name) => !fields[name]);
 
-/** Stores and applies receipts; the status events they make go to the webhook queue after the answer. */
+/**
+ * Takes verified receipts: each is given its id and handed to the receipts queue, with no D1 round trip on
+ * the request. If the queue does not take them, the carrier is answered 503 and sends them again.
+ */
 async function ingest(c: Context<AppEnv>, carrier: string, receipts: { parsed: ParsedReceipt; raw: string }[]) {
-  const events = new EventOutbox();
-  const results: ReceiptResult[] = [];
-  for (const { parsed, raw } of receipts) results.push(await ingestReceipt(c.var.db, carrier, parsed, raw, { events }));
-  c.executionCtx.waitUntil(events.flush(c.env.WEBHOOK_QUEUE));
-  return results;
+  const now = Date.now();
+  const rows = receipts.map(({ parsed, raw }) => receiptRow(carrier, parsed, raw, now) as QueuedReceipt);
+  try {
+    await enqueueReceipts(c.env.RECEIPT_QUEUE, rows);
+  } catch (error) {
+    log.error("receipt_enqueue_failed", { carrier, count: rows.length, error: String(error) });
+    throw new ApiError("dependency_unavailable", "The receipt could not be queued; send it again.", { headers: { "Retry-After": "5" } });
+  }
+  return { queued: rows.length, receipt_ids: rows.map((row) => row.id) };
 }
 
 const simulatorStatus = createRoute({
@@ -46,8 +56,8 @@ const simulatorStatus = createRoute({
     "Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`) " +
     "with `SIMULATOR_WEBHOOK_SECRET`. Timestamps more than 5 minutes off are refused.",
   middleware: [standardWebhookSignature((env) => env.SIMULATOR_WEBHOOK_SECRET)] as const,
-  request: { body: jsonBody(SimulatorReceipt) },
-  responses: { 200: jsonResponse(ReceiptAck, "Receipt stored (and applied, ignored or held)."), ...problemResponses(...bodyErrors) },
+  request: { body: jsonBody(SimulatorReceipts) },
+  responses: { 200: jsonResponse(ReceiptAck, "Receipt stored (and applied, ignored or held)."), ...problemResponses(...receiptErrors) },
 });
 
 const simulatorInbound = createRoute({
@@ -70,7 +80,7 @@ const twilioStatus = createRoute({
     "Form fields as Twilio posts them (`MessageSid`, `MessageStatus`, `ErrorCode`, …), verified with `X-Twilio-Signature` " +
     "(base64 HMAC-SHA1 keyed with `TWILIO_AUTH_TOKEN` over this URL and the sorted fields).",
   middleware: [twilioSignature] as const,
-  responses: { 200: jsonResponse(ReceiptAck, "Receipt stored."), ...problemResponses(...bodyErrors) },
+  responses: { 200: jsonResponse(ReceiptAck, "Receipt stored."), ...problemResponses(...receiptErrors) },
 });
 
 const twilioInbound = createRoute({
@@ -95,7 +105,7 @@ const vonageStatus = createRoute({
     "JSON or form fields as Vonage posts them (`messageId`, `status`, `err-code`, `message-timestamp`, …), one per part of a " +
     "long message, verified with Vonage's signed webhooks (`sig`, SHA-256 HMAC with `VONAGE_SIGNATURE_SECRET`; `timestamp` within 5 minutes).",
   middleware: [vonageSignature] as const,
-  responses: { 200: jsonResponse(ReceiptAck, "Receipt stored."), ...problemResponses(...bodyErrors) },
+  responses: { 200: jsonResponse(ReceiptAck, "Receipt stored."), ...problemResponses(...receiptErrors) },
 });
 
 const vonageInbound = createRoute({
@@ -118,7 +128,7 @@ const smppStatus = createRoute({
     "without seconds). Signed per Standard Webhooks with `SMPP_BRIDGE_SECRET`. Ids match case-insensitively and across hex and decimal.",
   middleware: [standardWebhookSignature((env) => env.SMPP_BRIDGE_SECRET)] as const,
   request: { body: jsonBody(SmppReceipt) },
-  responses: { 200: jsonResponse(ReceiptAck, "Receipt stored."), ...problemResponses(...bodyErrors) },
+  responses: { 200: jsonResponse(ReceiptAck, "Receipt stored."), ...problemResponses(...receiptErrors) },
 });
 
 const alibabaStatus = createRoute({
@@ -131,7 +141,7 @@ const alibabaStatus = createRoute({
     'Answers `{"code":0,"msg":"接收成功"}`, which tells Alibaba to stop pushing.',
   middleware: [urlToken((env) => env.ALIBABA_RECEIPT_TOKEN)] as const,
   request: { body: jsonBody(AlibabaReceipts) },
-  responses: { 200: jsonResponse(AlibabaAck, "Receipts stored."), ...problemResponses(...bodyErrors) },
+  responses: { 200: jsonResponse(AlibabaAck, "Receipts stored."), ...problemResponses(...receiptErrors) },
 });
 
 export const webhooks = createRouter()
@@ -146,19 +156,31 @@ export const webhooks = createRouter()
     return c.json({ result, action }, 200);
   })
   .openapi(simulatorStatus, async (c) => {
-    const receipt = c.req.valid("json");
-    const parsed: ParsedReceipt = {
-      carrierMessageId: receipt.message_id,
-      status: receipt.status,
-      errorCode: receipt.status === "undelivered" ? (receipt.error_code ?? "undelivered") : null,
-      carrierStatus: receipt.status,
-      carrierTime: receipt.occurred_at,
-    };
-    return c.json({ result: (await ingest(c, SIMULATOR, [{ parsed, raw: await c.req.text() }]))[0]! }, 200);
+    const body = c.req.valid("json");
+    const receipts = Array.isArray(body) ? body : [body];
+    // One receipt is stored as the carrier posted it; each of a push as its own JSON.
+    const raw = Array.isArray(body) ? null : await c.req.text();
+    return c.json(
+      await ingest(
+        c,
+        SIMULATOR,
+        receipts.map((receipt) => ({
+          parsed: {
+            carrierMessageId: receipt.message_id,
+            status: receipt.status,
+            errorCode: receipt.status === "undelivered" ? (receipt.error_code ?? "undelivered") : null,
+            carrierStatus: receipt.status,
+            carrierTime: receipt.occurred_at,
+          },
+          raw: raw ?? JSON.stringify(receipt),
+        })),
+      ),
+      200,
+    );
   })
   .openapi(twilioStatus, async (c) => {
     const parsed = required(parseTwilioStatus(c.var.webhookFields), ["MessageSid", "MessageStatus"]);
-    return c.json({ result: (await ingest(c, TWILIO, [{ parsed, raw: await c.req.text() }]))[0]! }, 200);
+    return c.json(await ingest(c, TWILIO, [{ parsed, raw: await c.req.text() }]), 200);
   })
   .openapi(twilioInbound, async (c) => {
     const sms = required(parseTwilioInbound(c.var.webhookFields), missing(c.var.webhookFields, ["From", "To", "Body", "MessageSid"]));
@@ -167,7 +189,7 @@ export const webhooks = createRouter()
   })
   .openapi(vonageStatus, async (c) => {
     const parsed = required(parseVonageReceipt(c.var.webhookFields), ["messageId", "status"]);
-    return c.json({ result: (await ingest(c, VONAGE, [{ parsed, raw: await c.req.text() }]))[0]! }, 200);
+    return c.json(await ingest(c, VONAGE, [{ parsed, raw: await c.req.text() }]), 200);
   })
   .openapi(vonageInbound, async (c) => {
     const sms = required(parseVonageInbound(c.var.webhookFields), missing(c.var.webhookFields, ["msisdn", "to", "text", "messageId"]));
@@ -187,7 +209,7 @@ export const webhooks = createRouter()
         errors: [{ path: "body.short_message", message: "expected id:… stat:… receipt text" }],
       });
     }
-    return c.json({ result: (await ingest(c, SMPP, [{ parsed, raw: await c.req.text() }]))[0]! }, 200);
+    return c.json(await ingest(c, SMPP, [{ parsed, raw: await c.req.text() }]), 200);
   })
   .openapi(alibabaStatus, async (c) => {
     const receipts = c.req.valid("json");

@@ -1,14 +1,16 @@
 import { z } from "@hono/zod-openapi";
 import { ALIBABA_ACK, AlibabaReceipt } from "../../carriers/alibaba";
 import { KEYWORD_ACTIONS } from "../../domain/keywords";
-import { RECEIPT_RESULTS } from "../../domain/receipts";
 
 export const ReceiptAck = z
-  .object({ result: z.enum(RECEIPT_RESULTS) })
+  .object({
+    queued: z.number().int().openapi({ description: "Receipts taken (verified and queued)." }),
+    receipt_ids: z.array(z.string()).openapi({ description: "Their ids; each shows on the message event it causes." }),
+  })
   .openapi("ReceiptAck", {
     description:
-      "`applied`: it moved the message (or one of its parts). `ignored`: a duplicate, out-of-order or uninformative receipt, " +
-      "stored and without effect. `held`: no submit has recorded that carrier id yet; it is applied when one does.",
+      "Verified and queued: applied within seconds. A receipt whose carrier id no submit has recorded yet is held and " +
+      "applied when one does; duplicates and out-of-order receipts are stored and change nothing.",
   });
 
 export const InboundReply = z

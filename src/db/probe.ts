@@ -1,0 +1,51 @@
+/**
+ * A test seam on the D1 binding: counts round trips (each `batch`, `run`, `all`, `first`, `raw`, `exec`)
+ * and can fail chosen ones, as an unreachable database would. Only a database handle made while an
+ * observer is installed is watched; without one, `watchD1` hands the binding back untouched.
+ */
+export type D1Call = { method: "batch" | "run" | "all" | "first" | "raw" | "exec"; sql: string[] };
+export type D1Observer = (call: D1Call) => void;
+
+let observer: D1Observer | null = null;
+
+/** Tests only: installs an observer (it may throw to fail the call); returns the uninstall. */
+export function observeD1(next: D1Observer): () => void {
+  observer = next;
+  return () => {
+    if (observer === next) observer = null;
+  };
+}
+
+const ROUND_TRIPS = ["run", "all", "first", "raw"] as const;
+
+function watchStatement(statement: D1PreparedStatement, sql: string, report: D1Observer): D1PreparedStatement {
+  const bind = statement.bind.bind(statement);
+  statement.bind = (...values: unknown[]) => watchStatement(bind(...values), sql, report);
+  for (const method of ROUND_TRIPS) {
+    const original = (statement[method] as (...args: unknown[]) => Promise<unknown>).bind(statement);
+    (statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      report({ method, sql: [sql] });
+      return original(...args);
+    };
+  }
+  (statement as unknown as { __sql: string }).__sql = sql;
+  return statement;
+}
+
+export function watchD1(d1: D1Database): D1Database {
+  const report = observer;
+  if (!report) return d1;
+  return {
+    prepare: (sql: string) => watchStatement(d1.prepare(sql), sql, report),
+    batch: <T>(statements: D1PreparedStatement[]) => {
+      report({ method: "batch", sql: statements.map((s) => (s as unknown as { __sql?: string }).__sql ?? "") });
+      return d1.batch<T>(statements);
+    },
+    exec: (sql: string) => {
+      report({ method: "exec", sql: [sql] });
+      return d1.exec(sql);
+    },
+    withSession: d1.withSession.bind(d1),
+    dump: d1.dump.bind(d1),
+  } as D1Database;
+}

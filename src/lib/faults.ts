@@ -1,0 +1,49 @@
+/**
+ * Test seams for the message lifecycle. Production code marks each step with `checkpoint`; a test arms a
+ * step to throw there, before its D1 write (as when D1 fails and nothing commits) or after it (as when the
+ * write committed but the Worker died before it could act on it), then redelivers as Queues would and
+ * checks the end state. Nothing is armed outside tests, so a checkpoint costs one Map lookup.
+ */
+export const LIFECYCLE_STEPS = [
+  "admission",
+  "outbox_write",
+  "claim",
+  "submit",
+  "record_sent",
+  "receipt_apply",
+  "webhook_fanout",
+  "refund",
+  "batch_expansion",
+] as const;
+export type LifecycleStep = (typeof LIFECYCLE_STEPS)[number];
+export type FaultTiming = "before" | "after";
+
+export class InjectedFault extends Error {
+  constructor(readonly step: LifecycleStep, readonly timing: FaultTiming) {
+    super(`injected fault ${timing} ${step}`);
+    this.name = "InjectedFault";
+  }
+}
+
+const armed = new Map<string, number>();
+const keyOf = (step: LifecycleStep, timing: FaultTiming) => `${timing}:${step}`;
+
+/** Throws if a test armed this step at this timing (each arming fires `times` times). */
+export function checkpoint(step: LifecycleStep, timing: FaultTiming = "before"): void {
+  if (armed.size === 0) return;
+  const key = keyOf(step, timing);
+  const left = armed.get(key);
+  if (!left) return;
+  if (left <= 1) armed.delete(key);
+  else armed.set(key, left - 1);
+  throw new InjectedFault(step, timing);
+}
+
+/** Tests only: makes the next `times` passes through `step` throw. */
+export function injectFault(step: LifecycleStep, timing: FaultTiming = "before", times = 1): void {
+  armed.set(keyOf(step, timing), times);
+}
+
+export function clearFaults(): void {
+  armed.clear();
+}
