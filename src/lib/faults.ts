@@ -44,6 +44,11 @@ export function injectFault(step: LifecycleStep, timing: FaultTiming = "before",
   armed.set(keyOf(step, timing), times);
 }
 
+/** Tests only: the faults armed that have not fired yet (a test checks its fault really happened). */
+export function pendingFaults(): string[] {
+  return [...armed.keys()];
+}
+
 export function clearFaults(): void {
   armed.clear();
 }

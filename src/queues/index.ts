@@ -9,7 +9,7 @@ import { EventOutbox } from "../services/events";
 import { applyReceipts } from "../services/receipts";
 import { QueueBody, type BatchJob, type SendJob } from "./bodies";
 import { handleSends, recordSettlements } from "./send";
-import { runDelivery, runEventFanOut } from "./webhooks";
+import { runDeliveries, runEventFanOut } from "./webhooks";
 
 // Queue names as declared in wrangler.toml; each queue has one role.
 export const QUEUES = {
@@ -129,7 +129,10 @@ async function handleBatch(batch: MessageBatch<unknown>, c: BatchContext): Promi
       await runEventFanOut(c.env, c.db, groups.webhook_event.flatMap(({ job }) => job.event_ids));
       ackAll(groups.webhook_event);
     }),
-    eachJob(q, groups.webhook_delivery, (job) => runDelivery(c.env, c.db, job.delivery_id)),
+    settleGroup(q, groups.webhook_delivery, async () => {
+      await runDeliveries(c.env, c.db, groups.webhook_delivery.map(({ job }) => job.delivery_id));
+      ackAll(groups.webhook_delivery);
+    }),
     eachJob(q, groups.batch, (job) => runBatchStep(c.env, c.db, job as BatchJob)),
     // The simulated carrier posts one signed request for all the receipts of a consumer batch.
     settleGroup(q, groups.simulator_receipts, async () => {

@@ -1,26 +1,24 @@
 import type { Db } from "../db/client";
-import { log } from "../lib/log";
-import { attemptDelivery, fanOut, type AttemptOutcome } from "../services/webhooks";
+import { attemptDeliveries, fanOut } from "../services/webhooks";
 
 /** The queue allows delays up to 12 hours; a later try is the cron's to start. */
 const MAX_QUEUE_DELAY_SECONDS = 12 * 60 * 60;
 
 type WebhookEnv = Pick<Env, "ENVIRONMENT" | "WEBHOOK_QUEUE">;
 
-async function scheduleNext(env: WebhookEnv, deliveryId: string, outcome: AttemptOutcome): Promise<void> {
-  if (outcome.kind !== "retry" || outcome.delaySeconds > MAX_QUEUE_DELAY_SECONDS) return;
-  await env.WEBHOOK_QUEUE.send({ kind: "webhook_delivery", delivery_id: deliveryId }, { delaySeconds: outcome.delaySeconds });
+/** Tries deliveries together, then queues the next try of each that failed (one queue call for all). */
+export async function runDeliveries(env: WebhookEnv, db: Db, deliveryIds: readonly string[]): Promise<void> {
+  const outcomes = await attemptDeliveries(env, db, deliveryIds);
+  const next = [...outcomes].flatMap(([id, outcome]) =>
+    outcome.kind === "retry" && outcome.delaySeconds <= MAX_QUEUE_DELAY_SECONDS
+      ? [{ body: { kind: "webhook_delivery", delivery_id: id }, delaySeconds: outcome.delaySeconds }]
+      : [],
+  );
+  // A lost enqueue loses nothing: the delivery stays pending in D1 and the cron starts it once overdue.
+  for (let i = 0; i < next.length; i += 100) await env.WEBHOOK_QUEUE.sendBatch(next.slice(i, i + 100));
 }
 
-/** A delivery's try, and its next one scheduled if it failed. */
-export async function runDelivery(env: WebhookEnv, db: Db, deliveryId: string): Promise<void> {
-  await scheduleNext(env, deliveryId, await attemptDelivery(env, db, deliveryId));
-}
-
-/** New events: their deliveries are made and tried at once, concurrently. */
+/** New events: their deliveries are made and tried at once. */
 export async function runEventFanOut(env: WebhookEnv, db: Db, eventIds: string[]): Promise<void> {
-  const deliveries = await fanOut(db, eventIds);
-  const results = await Promise.allSettled(deliveries.map((id) => runDelivery(env, db, id)));
-  // A try that threw is still pending in D1: the cron starts it again.
-  for (const result of results) if (result.status === "rejected") log.error("webhook_attempt_failed", { error: String(result.reason) });
+  await runDeliveries(env, db, await fanOut(db, eventIds));
 }

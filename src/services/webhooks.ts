@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { insertJsonRows } from "../db/json-rows";
 import { runBatch } from "../db/statements";
 import { events, tenants, webhookAttempts, webhookDeliveries, webhookEndpoints, type WebhookDeliveryRow, type WebhookEndpointRow } from "../db/schema";
 import { webhookUrlProblem } from "../domain/webhook-url";
@@ -123,36 +124,64 @@ export function eventBody(event: { id: string; type: string; createdAt: number; 
 
 export type AttemptOutcome = { kind: "skipped" } | { kind: "succeeded" } | { kind: "retry"; delaySeconds: number } | { kind: "failed" };
 
-/**
- * One try of one delivery. The claim (a conditional update) keeps two consumers from posting it at
- * once; the event's id is the `webhook-id` of every try, so a receiver can drop repeats. 2xx succeeds;
- * anything else (or no answer in 10 s) is tried again on the schedule, then recorded as failed.
- */
-export async function attemptDelivery(env: WebhookEnv, db: Db, deliveryId: string, now = Date.now()): Promise<AttemptOutcome> {
-  const [delivery] = await db
-    .update(webhookDeliveries)
-    .set({ claimedUntil: now + DELIVERY_TIMEOUT_MS + 50_000 })
-    .where(
-      and(
-        eq(webhookDeliveries.id, deliveryId),
-        eq(webhookDeliveries.status, "pending"),
-        lte(webhookDeliveries.nextAttemptAt, now),
-        or(isNull(webhookDeliveries.claimedUntil), lt(webhookDeliveries.claimedUntil, now)),
-      ),
-    )
-    .returning();
-  if (!delivery) return { kind: "skipped" };
-  const event = (await db.query.events.findFirst({ where: eq(events.id, delivery.eventId) }))!;
-  const secrets = await signingSecrets(db, delivery, now);
-  const attempt = delivery.attempts + 1;
+/** Posts in flight at once per consumer batch: a slow endpoint holds one slot, not the batch. */
+const POSTS_AT_ONCE = 20;
+
+/** A claimed delivery with what its try needs: the event, and the secrets that sign it. */
+interface ClaimedDelivery {
+  id: string;
+  tenantId: string;
+  endpointId: string | null;
+  url: string;
+  attempts: number;
+  eventId: string;
+  eventType: string;
+  eventCreatedAt: number;
+  eventData: string;
+  secret: string | null;
+  previousSecret: string | null;
+  previousSecretUntil: number | null;
+  callbackSecret: string | null;
+}
+
+/** The claim of many deliveries (a conditional update) and, in the same D1 batch, everything their tries need. */
+async function claimDeliveries(db: Db, ids: readonly string[], now: number): Promise<ClaimedDelivery[]> {
+  const json = JSON.stringify(ids);
+  const until = now + DELIVERY_TIMEOUT_MS + 50_000;
+  const [, claimed] = await runBatch<ClaimedDelivery>(db, [
+    sql`UPDATE webhook_deliveries SET claimed_until = ${until}
+      WHERE id IN (SELECT value FROM json_each(${json})) AND status = 'pending' AND next_attempt_at <= ${now}
+        AND (claimed_until IS NULL OR claimed_until < ${now})`,
+    sql`SELECT d.id, d.tenant_id AS tenantId, d.endpoint_id AS endpointId, d.url, d.attempts,
+        e.id AS eventId, e.type AS eventType, e.created_at AS eventCreatedAt, e.data AS eventData,
+        w.secret, w.previous_secret AS previousSecret, w.previous_secret_until AS previousSecretUntil, t.callback_secret AS callbackSecret
+      FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
+        LEFT JOIN webhook_endpoints w ON w.id = d.endpoint_id AND w.deleted_at IS NULL
+        LEFT JOIN tenants t ON t.id = d.tenant_id
+      WHERE d.id IN (SELECT value FROM json_each(${json})) AND d.claimed_until = ${until} AND d.status = 'pending'`,
+  ]);
+  return claimed!;
+}
+
+/** The endpoint's secret, and its previous one while the rotation overlap lasts; or the tenant's callback secret. */
+async function signingSecrets(db: Db, delivery: ClaimedDelivery, now: number): Promise<string[]> {
+  if (delivery.endpointId === null) return [delivery.callbackSecret ?? (await callbackSecret(db, delivery.tenantId))];
+  if (!delivery.secret) return [];
+  const overlap = delivery.previousSecret && (delivery.previousSecretUntil ?? 0) > now ? [delivery.previousSecret] : [];
+  return [delivery.secret, ...overlap];
+}
+
+/** One try's post: the status code, or why there was none. */
+async function post(env: WebhookEnv, db: Db, delivery: ClaimedDelivery, now: number) {
   const started = Date.now();
   let statusCode: number | null = null;
   let error: string | null = webhookUrlProblem(delivery.url, development(env));
+  const secrets = error ? [] : await signingSecrets(db, delivery, now);
   if (!error && secrets.length === 0) error = "endpoint deleted";
   if (!error) {
-    const body = eventBody(event);
+    const body = eventBody({ id: delivery.eventId, type: delivery.eventType, createdAt: delivery.eventCreatedAt, data: JSON.parse(delivery.eventData) });
     const timestamp = Math.floor(now / 1000);
-    const signatures = await Promise.all(secrets.map((secret) => signWebhook(secret, event.id, timestamp, body)));
+    const signatures = await Promise.all(secrets.map((secret) => signWebhook(secret, delivery.eventId, timestamp, body)));
     try {
       const response = await fetch(delivery.url, {
         method: "POST",
@@ -174,35 +203,49 @@ export async function attemptDelivery(env: WebhookEnv, db: Db, deliveryId: strin
       error = e instanceof Error && e.name === "TimeoutError" ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : String(e);
     }
   }
-  const latencyMs = Date.now() - started;
-  const delay = error ? nextAttemptDelay(attempt) : null;
-  const status: DeliveryStatus = !error ? "succeeded" : delay === null ? "failed" : "pending";
-  await db.batch([
-    db.insert(webhookAttempts).values({ deliveryId, attempt, at: now, statusCode, latencyMs, error }).onConflictDoNothing(),
-    db
-      .update(webhookDeliveries)
-      .set({
-        status,
-        attempts: attempt,
-        nextAttemptAt: delay === null ? null : now + delay * 1000,
-        claimedUntil: null,
-        lastStatusCode: statusCode,
-        lastError: error,
-        updatedAt: now,
-      })
-      .where(eq(webhookDeliveries.id, deliveryId)),
-  ]);
-  if (status === "failed") log.warn("webhook_delivery_failed", { delivery_id: deliveryId, tenant_id: delivery.tenantId, attempts: attempt });
-  return status === "succeeded" ? { kind: "succeeded" } : status === "failed" ? { kind: "failed" } : { kind: "retry", delaySeconds: delay! };
+  return { statusCode, error, latencyMs: Date.now() - started };
 }
 
-/** The endpoint's secret, and its previous one while the rotation overlap lasts; or the tenant's callback secret. */
-async function signingSecrets(db: Db, delivery: WebhookDeliveryRow, now: number): Promise<string[]> {
-  if (delivery.endpointId === null) return [await callbackSecret(db, delivery.tenantId)];
-  const endpoint = await db.query.webhookEndpoints.findFirst({ where: and(eq(webhookEndpoints.id, delivery.endpointId), isNull(webhookEndpoints.deletedAt)) });
-  if (!endpoint) return [];
-  const overlap = endpoint.previousSecret && (endpoint.previousSecretUntil ?? 0) > now ? [endpoint.previousSecret] : [];
-  return [endpoint.secret, ...overlap];
+/**
+ * One try of each of many deliveries, in two D1 round trips whatever their number: the claim (a conditional
+ * update, so two consumers never post one delivery at once) with the events and secrets, then every try's
+ * record. The event's id is the `webhook-id` of every try, so a receiver can drop repeats. 2xx succeeds;
+ * anything else (or no answer in 10 s) is tried again on the schedule, then recorded as failed.
+ */
+export async function attemptDeliveries(env: WebhookEnv, db: Db, deliveryIds: readonly string[], now = Date.now()): Promise<Map<string, AttemptOutcome>> {
+  const outcomes = new Map<string, AttemptOutcome>(deliveryIds.map((id) => [id, { kind: "skipped" }]));
+  if (deliveryIds.length === 0) return outcomes;
+  const claimed = await claimDeliveries(db, [...new Set(deliveryIds)], now);
+  const tries: { deliveryId: string; attempt: number; at: number; statusCode: number | null; latencyMs: number; error: string | null }[] = [];
+  const updates: { id: string; status: DeliveryStatus; attempts: number; nextAttemptAt: number | null; lastStatusCode: number | null; lastError: string | null }[] = [];
+  for (let i = 0; i < claimed.length; i += POSTS_AT_ONCE) {
+    await Promise.all(
+      claimed.slice(i, i + POSTS_AT_ONCE).map(async (delivery) => {
+        const { statusCode, error, latencyMs } = await post(env, db, delivery, now);
+        const attempt = delivery.attempts + 1;
+        const delay = error ? nextAttemptDelay(attempt) : null;
+        const status: DeliveryStatus = !error ? "succeeded" : delay === null ? "failed" : "pending";
+        tries.push({ deliveryId: delivery.id, attempt, at: now, statusCode, latencyMs, error });
+        updates.push({ id: delivery.id, status, attempts: attempt, nextAttemptAt: delay === null ? null : now + delay * 1000, lastStatusCode: statusCode, lastError: error });
+        outcomes.set(delivery.id, status === "succeeded" ? { kind: "succeeded" } : status === "failed" ? { kind: "failed" } : { kind: "retry", delaySeconds: delay! });
+        if (status === "failed") log.warn("webhook_delivery_failed", { delivery_id: delivery.id, tenant_id: delivery.tenantId, attempts: attempt });
+      }),
+    );
+  }
+  if (updates.length > 0) {
+    await runBatch(db, [
+      insertJsonRows(webhookAttempts, tries),
+      sql`UPDATE webhook_deliveries SET status = u.value ->> '$.status', attempts = u.value ->> '$.attempts', next_attempt_at = u.value ->> '$.nextAttemptAt',
+          claimed_until = NULL, last_status_code = u.value ->> '$.lastStatusCode', last_error = u.value ->> '$.lastError', updated_at = ${now}
+        FROM json_each(${JSON.stringify(updates)}) AS u WHERE webhook_deliveries.id = u.value ->> '$.id'`,
+    ]);
+  }
+  return outcomes;
+}
+
+/** One delivery's try (the batch path with one). */
+export async function attemptDelivery(env: WebhookEnv, db: Db, deliveryId: string, now = Date.now()): Promise<AttemptOutcome> {
+  return (await attemptDeliveries(env, db, [deliveryId], now)).get(deliveryId)!;
 }
 
 export async function listDeliveries(
