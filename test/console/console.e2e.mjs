@@ -1,16 +1,19 @@
-// End-to-end tests of the web console in headless Chromium (Debian's, driven by playwright-core)
-// against a real `wrangler dev`: its own port and database, stopped when the tests end.
+// End-to-end tests of the web console in headless Chromium (the build the @sparticuz/chromium npm package
+// ships, so `npm ci` brings it; CHROMIUM_PATH picks another), driven by playwright-core, against a real
+// `wrangler dev`: its own port and database, stopped when the tests end.
 // UPDATE_SCREENSHOTS=1 also writes a screenshot of each page to docs/console/.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import packagedChromium from "@sparticuz/chromium";
 import { chromium } from "playwright-core";
 import { root, startGateway } from "../../scripts/local-server.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-// The machine's network is closed: without these, Chromium keeps trying Google's hosts.
-const CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+// The packaged build unpacks itself (into the system's temporary folder) on first use.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? (await packagedChromium.executablePath());
+// The machine's network is closed: without these, Chromium keeps trying Google's hosts. As root it needs no sandbox.
+const CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-sandbox"];
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === "1" ? join(root, "docs", "console") : null;
 const TO = "+14155550123";
 
@@ -48,7 +51,7 @@ async function signIn(page) {
 }
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package (.ci/run does)`);
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: unset CHROMIUM_PATH to use the packaged Chromium`);
   gateway = await startGateway();
   const tenant = await admin("/v1/admin/tenants", { name: "Console e2e" });
   await admin(`/v1/admin/tenants/${tenant.id}/credit`, { amount: 25_000_000 });
