@@ -87,6 +87,8 @@ const token = vars.ADMIN_TOKEN;
 process.on("SIGINT", () => process.exit(130));
 const baseline = ONLY_STATS || ONLY_RECEIPTS ? null : await startBaseline();
 
+// Count the gateway's D1 round trips from here on (one isolate under wrangler dev).
+await post(base, "/v1/admin/d1-calls", token, {});
 /** D1 round trips the gateway's isolate has made since counting began (GET /v1/admin/d1-calls). */
 async function d1Calls() {
   const response = await fetch(`${base}/v1/admin/d1-calls`, { headers: { authorization: `Bearer ${token}` } });

@@ -30,6 +30,7 @@ import { statsRouter } from "./routes/stats";
 import { alertsRouter } from "./routes/alerts";
 import { adminStats } from "./routes/admin/stats";
 import { adminHealth } from "./routes/admin/health";
+import { adminD1Calls } from "./routes/admin/d1-calls";
 import type { AppEnv } from "./types";
 
 const OPENAPI_INFO = {
@@ -86,6 +87,7 @@ function buildApp() {
   app.route("/v1/admin", carriers);
   app.route("/v1/admin", adminStats);
   app.route("/v1/admin", adminHealth);
+  app.route("/v1/admin", adminD1Calls);
   app.route("/webhooks", webhooks);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {

@@ -1,12 +1,24 @@
 /**
- * A test seam on the D1 binding: counts round trips (each `batch`, `run`, `all`, `first`, `raw`, `exec`)
- * and can fail chosen ones, as an unreachable database would. Only a database handle made while an
- * observer is installed is watched; without one, `watchD1` hands the binding back untouched.
+ * A seam on the D1 binding: sees each round trip (each `batch`, `run`, `all`, `first`, `raw`, `exec`). Tests
+ * observe (and can fail) chosen ones, as an unreachable database would; the operator can count them in an
+ * isolate for a benchmark (GET /v1/admin/d1-calls). Only a handle made while one of the two is on is
+ * watched; otherwise `watchD1` hands the binding back untouched.
  */
 export type D1Call = { method: "batch" | "run" | "all" | "first" | "raw" | "exec"; sql: string[] };
 export type D1Observer = (call: D1Call) => void;
 
 let observer: D1Observer | null = null;
+/** Round trips counted in this isolate since counting started; null while it is off. */
+let counted: number | null = null;
+
+/** Starts (or restarts) counting this isolate's D1 round trips. */
+export function startCountingD1(): void {
+  counted = 0;
+}
+
+export function countedD1Calls(): number | null {
+  return counted;
+}
 
 /** Tests only: installs an observer (it may throw to fail the call); returns the uninstall. */
 export function observeD1(next: D1Observer): () => void {
@@ -33,8 +45,12 @@ function watchStatement(statement: D1PreparedStatement, sql: string, report: D1O
 }
 
 export function watchD1(d1: D1Database): D1Database {
-  const report = observer;
-  if (!report) return d1;
+  const watcher = observer;
+  if (!watcher && counted === null) return d1;
+  const report: D1Observer = (call) => {
+    if (counted !== null) counted += 1;
+    watcher?.(call);
+  };
   return {
     prepare: (sql: string) => watchStatement(d1.prepare(sql), sql, report),
     batch: <T>(statements: D1PreparedStatement[]) => {

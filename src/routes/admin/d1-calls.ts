@@ -1,0 +1,42 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { countedD1Calls, startCountingD1 } from "../../db/probe";
+import { createRouter } from "../../lib/create-router";
+import { jsonResponse, problemResponses } from "../../lib/openapi";
+
+const D1Calls = z
+  .object({
+    counting: z.boolean(),
+    count: z.number().int().openapi({ description: "D1 round trips (batch, run, all, first, raw) this isolate made since counting started." }),
+  })
+  .openapi("D1Calls", { description: "Per isolate: on `wrangler dev`, the whole gateway; on Cloudflare, one of many isolates." });
+
+const tags = ["Operator: monitoring"];
+const security = [{ AdminToken: [] }];
+
+const start = createRoute({
+  method: "post",
+  path: "/d1-calls",
+  tags,
+  security,
+  summary: "Start counting this isolate's D1 round trips (for benchmarks)",
+  responses: { 200: jsonResponse(D1Calls, "Counting from zero."), ...problemResponses("unauthorized") },
+});
+
+const read = createRoute({
+  method: "get",
+  path: "/d1-calls",
+  tags,
+  security,
+  summary: "This isolate's D1 round trips since counting started",
+  responses: { 200: jsonResponse(D1Calls, "The count."), ...problemResponses("unauthorized") },
+});
+
+export const adminD1Calls = createRouter()
+  .openapi(start, (c) => {
+    startCountingD1();
+    return c.json({ counting: true, count: 0 }, 200);
+  })
+  .openapi(read, (c) => {
+    const count = countedD1Calls();
+    return c.json({ counting: count !== null, count: count ?? 0 }, 200);
+  });
