@@ -97,8 +97,8 @@ export function createSimulator(deps: SimulatorDeps): CarrierAdapter {
   const record = submissionLog(deps.db);
   return {
     name: SIMULATOR,
-    // In-process: a whole consumer batch goes at once, and its records share one write.
-    concurrency: 100,
+    // In-process, no network: a whole consumer batch (100 jobs of 25) goes at once, so its records share one write.
+    concurrency: 2_500,
     async submit(sms: OutboundSms): Promise<SubmitResult> {
       const outcome = simulatorOutcome(sms.to);
       if (outcome === "rejected") {

@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import { runBatch } from "../db/statements";
 import { EXPIRE_AFTER_MS } from "../domain/receipts";
 import { log } from "../lib/log";
-import { eventIdSql, messageEventData } from "../services/events";
+import { eventIdSql, fanOutAt, messageEventData } from "../services/events";
 
 /** Per cron run; a larger backlog expires over the following minutes. */
 export const EXPIRE_PER_RUN = 1000;
@@ -30,8 +30,9 @@ export async function expireUnreported(db: Db, now: number): Promise<number> {
       WHERE status = 'expired' AND updated_at = ${now}
       ON CONFLICT DO NOTHING`,
     sql`
-      INSERT INTO events (id, tenant_id, type, source, data, created_at)
-      SELECT ${eventIdSql(now)}, m.tenant_id, 'message.status', m.id || ':' || m.version, ${messageEventData("m")}, ${now} FROM messages m
+      INSERT INTO events (id, tenant_id, type, source, data, created_at, fanned_out_at)
+      SELECT ${eventIdSql(now)}, m.tenant_id, 'message.status', m.id || ':' || m.version, ${messageEventData("m")}, ${now},
+        ${fanOutAt(sql`m.tenant_id`, "message.status", sql`m.callback_url`, now)} FROM messages m
       WHERE m.status = 'expired' AND m.updated_at = ${now}
       ON CONFLICT DO NOTHING`,
     sql`UPDATE carrier_receipts SET result = 'ignored' WHERE result = 'held' AND received_at < ${now - HELD_RECEIPT_TTL_MS}`,

@@ -2,7 +2,7 @@ import { and, eq, inArray, lt } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { messages } from "../db/schema";
 import { log } from "../lib/log";
-import { sendJob } from "../queues/bodies";
+import { enqueueSends } from "../queues/bodies";
 
 /** A message `queued` for longer than this was most likely never enqueued (or its job was lost). */
 export const STUCK_AFTER_MS = 3 * 60 * 1000;
@@ -33,7 +33,7 @@ export async function sweepStuck(db: Db, queue: Queue, now = Date.now()): Promis
       .where(and(inArray(messages.id, chunk.map((m) => m.id)), eq(messages.status, "queued"), lt(messages.updatedAt, now - STUCK_AFTER_MS)))
       .returning({ id: messages.id });
     if (claimed.length === 0) continue;
-    await queue.sendBatch(claimed.map(({ id }) => ({ body: sendJob(id) })));
+    await enqueueSends(queue, claimed.map(({ id }) => id));
     swept += claimed.length;
   }
   log.info("swept_stuck_messages", { count: swept });

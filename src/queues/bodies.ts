@@ -4,6 +4,8 @@ import { MESSAGE_STATUSES } from "../domain/message-status";
 import { PART_STATUSES } from "../domain/receipts";
 
 export const SendJob = z.object({ kind: z.literal("send"), message_id: z.string().min(1) });
+/** Messages sent together (a batch's chunk, the cron's due messages): one queue message for many. */
+export const SendsJob = z.object({ kind: z.literal("sends"), message_ids: z.array(z.string().min(1)).min(1).max(100) });
 export const SimulatorReceiptsJob = z.object({
   kind: z.literal("simulator_receipts"),
   receipts: z.array(SimulatorReceipt).min(1),
@@ -64,9 +66,10 @@ export const SendSettlementsJob = z.object({
     .min(1),
 });
 
-export const QueueBody = z.discriminatedUnion("kind", [SendJob, SimulatorReceiptsJob, BatchJob, WebhookEventJob, WebhookDeliveryJob, ReceiptsJob, SendSettlementsJob]);
+export const QueueBody = z.discriminatedUnion("kind", [SendJob, SendsJob, SimulatorReceiptsJob, BatchJob, WebhookEventJob, WebhookDeliveryJob, ReceiptsJob, SendSettlementsJob]);
 export type QueueBody = z.infer<typeof QueueBody>;
 export type SendJob = z.infer<typeof SendJob>;
+export type SendsJob = z.infer<typeof SendsJob>;
 export type BatchJob = z.infer<typeof BatchJob>;
 
 export function sendJob(messageId: string): SendJob {
@@ -77,29 +80,50 @@ export async function enqueueSend(queue: Queue, messageId: string): Promise<void
   await queue.send(sendJob(messageId));
 }
 
+/**
+ * Messages per send job when many go at once: fewer queue messages to carry, and a consumer batch of 100
+ * jobs claims up to 2,500 messages in its one statement.
+ */
+export const MESSAGES_PER_SEND_JOB = 25;
+/** Queues take at most 100 messages per sendBatch. */
+const QUEUE_BATCH = 100;
+
+/** Hands many messages to the send queue: MESSAGES_PER_SEND_JOB a job, 100 jobs a call. */
+export async function enqueueSends(queue: Queue, ids: readonly string[]): Promise<void> {
+  const jobs: { body: SendsJob }[] = [];
+  for (let i = 0; i < ids.length; i += MESSAGES_PER_SEND_JOB) jobs.push({ body: { kind: "sends", message_ids: ids.slice(i, i + MESSAGES_PER_SEND_JOB) } });
+  for (let i = 0; i < jobs.length; i += QUEUE_BATCH) await queue.sendBatch(jobs.slice(i, i + QUEUE_BATCH));
+}
+
 export async function enqueueBatchStep(queue: Queue, batchId: string, position: number, delaySeconds = 0): Promise<void> {
   const job: BatchJob = { kind: "batch", batch_id: batchId, position, at: Date.now() };
   await queue.send(job, delaySeconds > 0 ? { delaySeconds } : undefined);
 }
 
 export type QueuedReceipt = z.infer<typeof QueuedReceipt>;
-/** Queue messages stay under 128 KB: a large push is split by size. */
-const RECEIPT_JOB_BYTES = 96_000;
+/** Queue messages stay under their 128 KB limit: lists are split by size. */
+const JOB_BYTES = 96_000;
+
+/** `items` in order, in groups whose JSON stays under JOB_BYTES. */
+export function bySize<T>(items: readonly T[], maxBytes = JOB_BYTES): T[][] {
+  const groups: T[][] = [];
+  let group: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = JSON.stringify(item).length + 1;
+    if (group.length > 0 && bytes + size > maxBytes) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(item);
+    bytes += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
 
 /** Hands verified receipts to the receipts queue, in order, in as few messages as their size allows. */
 export async function enqueueReceipts(queue: Queue, receipts: readonly QueuedReceipt[]): Promise<void> {
-  let group: QueuedReceipt[] = [];
-  let bytes = 0;
-  const flush = async () => {
-    if (group.length > 0) await queue.send({ kind: "receipts", receipts: group } satisfies z.infer<typeof ReceiptsJob>);
-    group = [];
-    bytes = 0;
-  };
-  for (const receipt of receipts) {
-    const size = JSON.stringify(receipt).length;
-    if (bytes + size > RECEIPT_JOB_BYTES) await flush();
-    group.push(receipt);
-    bytes += size;
-  }
-  await flush();
+  for (const group of bySize(receipts)) await queue.send({ kind: "receipts", receipts: group } satisfies z.infer<typeof ReceiptsJob>);
 }

@@ -7,7 +7,7 @@ import { refundMessages } from "../services/billing";
 import { failDeadLettered } from "../services/delivery";
 import { EventOutbox } from "../services/events";
 import { applyReceipts } from "../services/receipts";
-import { QueueBody, type BatchJob, type SendJob } from "./bodies";
+import { bySize, QueueBody, type BatchJob } from "./bodies";
 import { handleSends, recordSettlements } from "./send";
 import { runDeliveries, runEventFanOut } from "./webhooks";
 
@@ -36,7 +36,7 @@ function receiptOutbox(queue: Queue) {
     flush: async () => {
       if (pending.length === 0) return;
       try {
-        await queue.send({ kind: "simulator_receipts", receipts: pending } satisfies QueueBody, { delaySeconds: delay });
+        for (const receipts of bySize(pending)) await queue.send({ kind: "simulator_receipts", receipts } satisfies QueueBody, { delaySeconds: delay });
       } catch (error) {
         // The simulated carrier lost its receipts: its messages stay `sent`, as when a real carrier never reports.
         log.error("simulator_receipts_lost", { count: pending.length, error: String(error) });
@@ -84,6 +84,7 @@ async function eachJob<K extends QueueBody["kind"]>(queueName: string, jobs: Job
 function byKind(messages: readonly Message<unknown>[], queueName: string) {
   const groups: { [K in QueueBody["kind"]]: Job<K>[] } = {
     send: [],
+    sends: [],
     simulator_receipts: [],
     batch: [],
     webhook_event: [],
@@ -109,14 +110,16 @@ async function handleBatch(batch: MessageBatch<unknown>, c: BatchContext): Promi
   const groups = byKind(batch.messages, batch.queue);
   const q = batch.queue;
   const ackAll = (jobs: { message: Message<unknown> }[]) => jobs.forEach(({ message }) => message.ack());
+  // One message's send job and a batch's job of many are claimed and sent together.
+  const sends = [...groups.send, ...groups.sends].map(({ message, job }) => ({ message, ids: job.kind === "send" ? [job.message_id] : job.message_ids }));
   await Promise.all([
     q === QUEUES.sendDeadLetter
-      ? settleGroup(q, groups.send, async () => {
-          const failed = await failDeadLettered(c.db, groups.send.map(({ job }) => (job as SendJob).message_id), c.events);
+      ? settleGroup(q, sends, async () => {
+          const failed = await failDeadLettered(c.db, sends.flatMap(({ ids }) => ids), c.events);
           await refundMessages(c.env, c.db, failed);
-          ackAll(groups.send);
+          ackAll(sends);
         })
-      : settleGroup(q, groups.send, () => handleSends(c.env, c.db, groups.send, { scheduleReceipts: c.receipts.schedule, events: c.events })),
+      : settleGroup(q, sends, () => handleSends(c.env, c.db, sends, { scheduleReceipts: c.receipts.schedule, events: c.events })),
     settleGroup(q, groups.send_settlements, async () => {
       for (const { job } of groups.send_settlements) await recordSettlements(c.env, c.db, job.settlements, c.events);
       ackAll(groups.send_settlements);

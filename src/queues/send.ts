@@ -7,7 +7,7 @@ import { sql } from "drizzle-orm";
 import { deliverBatch, settleSends, SUBMIT_UNCONFIRMED, type CarrierPlan, type SendSettlement } from "../services/delivery";
 import type { EventOutbox } from "../services/events";
 import { carriersFor, routeTable } from "../services/routes";
-import type { QueueBody, SendJob } from "./bodies";
+import type { QueueBody } from "./bodies";
 
 type SendEnv = Env;
 
@@ -29,28 +29,33 @@ export async function carrierPlan(env: SendEnv, db: Db, scheduleReceipts: Simula
 }
 
 /**
- * The send consumer: every job of the consumer batch in one claim, concurrent submits and one record
- * (src/services/delivery.ts), then each job acked, or retried after its backoff. A job whose message is
- * not claimable (a duplicate, a redelivery, or one settled already) is acked: it has nothing left to do.
+ * The send consumer: every message of the consumer batch's jobs in one claim, concurrent submits and one
+ * record (src/services/delivery.ts), then each job acked, or retried after its backoff. A job whose messages
+ * are not claimable (a duplicate, a redelivery, or settled already) is acked: it has nothing left to do. A
+ * job of many whose messages need another try is retried whole, after the longest of their backoffs: its
+ * redelivery claims only those (the others are no longer `queued`).
  */
 export async function handleSends(
   env: SendEnv,
   db: Db,
-  jobs: { message: Message<unknown>; job: SendJob }[],
+  jobs: { message: Message<unknown>; ids: string[] }[],
   deps: { scheduleReceipts: SimulatorDeps["scheduleReceipts"]; events: EventOutbox },
 ): Promise<void> {
   if (jobs.length === 0) return;
   const plan = await carrierPlan(env, db, deps.scheduleReceipts, deps.events);
-  const report = await deliverBatch(db, jobs.map(({ job }) => job.message_id), plan);
+  const report = await deliverBatch(db, jobs.flatMap(({ ids }) => ids), plan);
   await refundMessages(env, db, report.refunds);
   const retried = new Set<string>();
-  for (const { message, job } of jobs) {
-    const outcome = report.outcomes.get(job.message_id);
+  for (const { message, ids } of jobs) {
     // One retry per message, even if the queue delivered its job twice in this batch.
-    if (outcome?.kind === "retry" && !retried.has(job.message_id)) {
-      retried.add(job.message_id);
-      message.retry({ delaySeconds: outcome.delaySeconds });
-    } else message.ack();
+    const delays = ids.flatMap((id) => {
+      const outcome = report.outcomes.get(id);
+      if (outcome?.kind !== "retry" || retried.has(id)) return [];
+      retried.add(id);
+      return [outcome.delaySeconds];
+    });
+    if (delays.length > 0) message.retry({ delaySeconds: Math.max(...delays) });
+    else message.ack();
   }
 }
 

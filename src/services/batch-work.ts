@@ -13,13 +13,13 @@ import { log } from "../lib/log";
 import { meterFor } from "../meter/client";
 import { refusalError } from "../meter/refusals";
 import type { BatchAdmitItem } from "../meter/tenant-meter";
-import { enqueueBatchStep, type BatchJob } from "../queues/bodies";
+import { enqueueBatchStep, enqueueSends, type BatchJob } from "../queues/bodies";
 import type { AuthContext } from "../types";
 import { paramsFor, prepareRecipient, type PreparedRecipient } from "./batch-recipients";
 import { refundCanceled } from "./billing";
 import { loadComposition, type CompositionContext } from "./composition";
 import { unitPrice } from "./prices";
-import { enqueueSends, quietHoursOf } from "./scheduling";
+import { quietHoursOf } from "./scheduling";
 
 /** Recipients expanded per job, and messages canceled per job: each job's work stays the same size. */
 export const EXPANSION_CHUNK = 500;

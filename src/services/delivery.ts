@@ -10,7 +10,7 @@ import { MAX_SEND_ATTEMPTS, retryDelaySeconds } from "../domain/retry";
 import { checkpoint } from "../lib/faults";
 import { log } from "../lib/log";
 import { CarrierBreakers } from "./carrier-health";
-import type { EventOutbox } from "./events";
+import { toFanOut, type EventOutbox } from "./events";
 import { acrossBases, applyReceipts } from "./receipts";
 import { settleStatements, type Settlement } from "./transitions";
 
@@ -48,8 +48,9 @@ export interface SendSettlement extends Settlement {
 function claimStatements(ids: readonly string[], now: number) {
   const json = JSON.stringify(ids);
   return [
+    // `+status`: found by id, never by walking every queued message in the status index.
     sql`UPDATE messages SET status = 'sending', attempts = attempts + 1, version = version + 1, updated_at = ${now}
-      WHERE id IN (SELECT value FROM json_each(${json})) AND status = 'queued'
+      WHERE id IN (SELECT value FROM json_each(${json})) AND +status = 'queued'
       RETURNING ${columnsAs(messages, "messages")}`,
     sql`INSERT INTO message_events (message_id, seq, status, at)
       SELECT id, version, 'sending', ${now} FROM messages
@@ -58,7 +59,7 @@ function claimStatements(ids: readonly string[], now: number) {
     CarrierBreakers.query,
     // Messages of this batch that failed earlier but whose refund a crash left undone: the redelivery finishes it.
     sql`SELECT ${columnsAs(messages, "messages")} FROM messages
-      WHERE id IN (SELECT value FROM json_each(${json})) AND status IN ('failed', 'canceled') AND price > 0
+      WHERE id IN (SELECT value FROM json_each(${json})) AND +status IN ('failed', 'canceled') AND price > 0
         AND carrier_message_id IS NULL AND refunded_at IS NULL`,
   ];
 }
@@ -188,7 +189,7 @@ function partRows(settlements: readonly SendSettlement[], now: number): MessageP
 function heldReceiptsFor(parts: readonly MessagePartRow[]) {
   const keys = parts.flatMap((part) => receiptIdCandidates(part.carrierKey, acrossBases(part.carrier)).map((key) => ({ carrier: part.carrier, key })));
   return sql`SELECT ${columnsAs(carrierReceipts, "r")} FROM json_each(${JSON.stringify(keys)}) AS k
-    JOIN carrier_receipts r ON r.carrier = k.value ->> '$.carrier' AND r.carrier_key = k.value ->> '$.key' AND r.result = 'held'
+    CROSS JOIN carrier_receipts r ON r.carrier = k.value ->> '$.carrier' AND r.carrier_key = k.value ->> '$.key' AND r.result = 'held'
     ORDER BY r.received_at`;
 }
 
@@ -224,7 +225,7 @@ export async function settleSends(
   checkpoint("record_sent", "after");
   const offset = parts.length ? 1 : 0;
   const moved = rows.length ? (results[offset] as MessageRow[]) : [];
-  if (rows.length) events?.add((results[offset + 2] as { id: string }[]).map((row) => row.id));
+  if (rows.length) events?.add(toFanOut(results[offset + 2] as { id: string; fanned_out_at: number | null }[]));
   const held = parts.length ? (results.at(-1) as CarrierReceiptRow[]) : [];
   if (held.length > 0) {
     await applyReceipts(db, held, { store: false, events, now });
@@ -300,6 +301,6 @@ export async function failDeadLettered(db: Db, messageIds: readonly string[], ev
     detail: "dead_lettered",
   }));
   const [moved, , created] = await runBatch(db, settleStatements(settlements, ["queued"], now));
-  events?.add((created as { id: string }[]).map((row) => row.id));
+  events?.add(toFanOut(created as { id: string; fanned_out_at: number | null }[]));
   return moved as MessageRow[];
 }

@@ -27,6 +27,21 @@ export function messageEventData(m: string): SQL {
 }
 
 /**
+ * An event's `fanned_out_at` as it is written: null (to be fanned out) when some endpoint of the tenant takes
+ * events of its type, or it concerns a message with a callback_url; otherwise already `now`, so a tenant with
+ * no webhooks costs no fan-out, no webhook job and no cron catch-up. `callbackUrl` is SQL (or null).
+ */
+export function fanOutAt(tenantId: SQL | SQLiteColumn, type: string, callbackUrl: SQL | SQLiteColumn | null, now: SQL | SQLiteColumn | number): SQL {
+  return sql`CASE WHEN EXISTS (SELECT 1 FROM webhook_endpoints AS w, json_each(w.events) AS t
+      WHERE w.tenant_id = ${tenantId} AND w.deleted_at IS NULL AND t.value = ${type})${callbackUrl ? sql` OR ${callbackUrl} IS NOT NULL` : sql``}
+    THEN NULL ELSE ${now} END`;
+}
+
+/** The ids of new events that wait for a fan-out, from a `RETURNING id, fanned_out_at`. */
+export const toFanOut = (rows: readonly { id: string; fanned_out_at?: number | null; fannedOutAt?: number | null }[]) =>
+  rows.filter((row) => (row.fanned_out_at ?? row.fannedOutAt ?? null) === null).map((row) => row.id);
+
+/**
  * The `message.status` event of the change that left the message in `status`, keyed by the message's
  * version: run in the change's own batch, it is written exactly when the change is, and never twice.
  */
@@ -43,23 +58,23 @@ export function messageStatusEvent(db: Db, messageId: string, status: MessageSta
           source: sql<string>`${messages.id} || ':' || ${messages.version}`.as("source"),
           data: sql<Record<string, unknown>>`${messageEventData('"messages"')}`.as("data"),
           createdAt: messages.updatedAt,
-          fannedOutAt: sql<number | null>`NULL`.as("fanned_out_at"),
+          fannedOutAt: sql<number | null>`${fanOutAt(messages.tenantId, "message.status", messages.callbackUrl, messages.updatedAt)}`.as("fanned_out_at"),
         })
         .from(messages)
         .where(and(eq(messages.id, messageId), eq(messages.status, status))),
     )
     .onConflictDoNothing()
-    .returning({ id: events.id });
+    .returning({ id: events.id, fannedOutAt: events.fannedOutAt });
 }
 
 /** Records an event that is not a message's status change (an inbound reply); once per `source`. */
 export async function recordTenantEvent(db: Db, tenantId: string, type: EventRow["type"], source: string, data: Record<string, unknown>): Promise<string[]> {
   const now = Date.now();
-  const rows = await db.all<{ id: string }>(sql`
-    INSERT INTO events (id, tenant_id, type, source, data, created_at)
-    VALUES (${eventIdSql(now)}, ${tenantId}, ${type}, ${source}, ${JSON.stringify(data)}, ${now})
-    ON CONFLICT DO NOTHING RETURNING id`);
-  return rows.map((row) => row.id);
+  const rows = await db.all<{ id: string; fanned_out_at: number | null }>(sql`
+    INSERT INTO events (id, tenant_id, type, source, data, created_at, fanned_out_at)
+    VALUES (${eventIdSql(now)}, ${tenantId}, ${type}, ${source}, ${JSON.stringify(data)}, ${now}, ${fanOutAt(sql`${tenantId}`, type, null, now)})
+    ON CONFLICT DO NOTHING RETURNING id, fanned_out_at`);
+  return toFanOut(rows);
 }
 
 /**

@@ -11,7 +11,7 @@ import { NOTIFIED_STATUSES } from "../domain/webhooks";
 import { checkpoint } from "../lib/faults";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
-import { eventIdSql, messageEventData, type EventOutbox } from "./events";
+import { eventIdSql, fanOutAt, messageEventData, toFanOut, type EventOutbox } from "./events";
 
 /** SMSCs write the same id in hex in one place and decimal in another. */
 export const acrossBases = (carrier: string) => carrier === SMPP;
@@ -72,7 +72,7 @@ async function look(db: Db, receipts: readonly CarrierReceiptRow[], store: boole
       FROM message_parts p JOIN messages m ON m.id = p.message_id
       WHERE p.message_id IN (
         SELECT q.message_id FROM json_each(${keysJson}) AS k
-        JOIN message_parts q ON q.carrier = k.value ->> '$.carrier' AND q.carrier_key = k.value ->> '$.key')
+        CROSS JOIN message_parts q ON q.carrier = k.value ->> '$.carrier' AND q.carrier_key = k.value ->> '$.key')
       ORDER BY p.message_id, p.part`,
   ]);
   const [stored, parts] = results.slice(store ? 1 : 0) as [
@@ -167,7 +167,7 @@ async function write(db: Db, plan: Plan, now: number) {
   const at = <T extends { messageId: string | null }>(rows: T[]) =>
     JSON.stringify(rows.map((row) => ({ ...row, v: row.messageId === null ? null : (plan.changed.get(row.messageId)?.version ?? null) })));
   const applied = sql`EXISTS (SELECT 1 FROM messages m WHERE m.id = c.value ->> '$.messageId' AND m.version = c.value ->> '$.v' AND m.updated_at = ${now})`;
-  const [moved, , , created] = await runBatch<{ id: string }>(db, [
+  const [moved, , , created] = await runBatch<{ id: string; fanned_out_at: number | null }>(db, [
     sql`UPDATE messages SET status = c.value ->> '$.status', version = c.value ->> '$.version', updated_at = ${now},
         parts_delivered = c.value ->> '$.partsDelivered',
         error_code = coalesce(c.value ->> '$.errorCode', messages.error_code),
@@ -183,17 +183,18 @@ async function write(db: Db, plan: Plan, now: number) {
       SELECT c.value ->> '$.messageId', c.value ->> '$.seq', c.value ->> '$.status', ${now}, c.value ->> '$.detail', c.value ->> '$.receiptId'
       FROM json_each(${at(plan.events)}) AS c WHERE ${applied}
       ON CONFLICT DO NOTHING`,
-    sql`INSERT INTO events (id, tenant_id, type, source, data, created_at)
-      SELECT ${eventIdSql(now)}, m.tenant_id, 'message.status', m.id || ':' || (c.value ->> '$.seq'), ${messageEventData("m")}, ${now}
-      FROM json_each(${at(plan.notify)}) AS c JOIN messages m ON m.id = c.value ->> '$.messageId'
+    sql`INSERT INTO events (id, tenant_id, type, source, data, created_at, fanned_out_at)
+      SELECT ${eventIdSql(now)}, m.tenant_id, 'message.status', m.id || ':' || (c.value ->> '$.seq'), ${messageEventData("m")}, ${now},
+        ${fanOutAt(sql`m.tenant_id`, "message.status", sql`m.callback_url`, now)}
+      FROM json_each(${at(plan.notify)}) AS c CROSS JOIN messages m ON m.id = c.value ->> '$.messageId'
       WHERE ${applied}
-      ON CONFLICT DO NOTHING RETURNING id`,
+      ON CONFLICT DO NOTHING RETURNING id, fanned_out_at`,
     sql`UPDATE carrier_receipts SET result = c.value ->> '$.result', message_id = c.value ->> '$.messageId'
       FROM json_each(${at(plan.receiptResults)}) AS c
-      WHERE carrier_receipts.id = c.value ->> '$.id' AND carrier_receipts.result = 'held'
+      WHERE carrier_receipts.id = c.value ->> '$.id' AND +carrier_receipts.result = 'held'
         AND (c.value ->> '$.applied' = 0 OR ${applied})`,
   ]);
-  return { moved: new Set(moved!.map((row) => row.id)), created: created!.map((row) => row.id) };
+  return { moved: new Set(moved!.map((row) => row.id)), created: toFanOut(created!) };
 }
 
 /**

@@ -6,7 +6,7 @@ import { DEFAULT_QUIET_HOURS, type QuietHours } from "../domain/quiet-hours";
 import { sendAtProblem } from "../domain/schedule";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
-import { sendJob } from "../queues/bodies";
+import { enqueueSends } from "../queues/bodies";
 import { refundIfDue } from "./billing";
 import { getMessage, type MessageWithEvents } from "./messages";
 import { EventOutbox } from "./events";
@@ -15,8 +15,6 @@ import { transition } from "./transitions";
 /** Messages claimed per statement, and per cron run: a larger backlog drains over the next minutes. */
 export const DISPATCH_CHUNK = 1_000;
 export const DISPATCH_PER_RUN = 10_000;
-/** Queues take at most 100 messages per sendBatch. */
-const QUEUE_BATCH = 100;
 
 /** `send_at` as milliseconds, or a 422 naming the field when it is not 1 minute to 30 days ahead. */
 export function parseSendAt(value: string | undefined, now: number, path = "body.send_at"): number | null {
@@ -29,12 +27,6 @@ export function parseSendAt(value: string | undefined, now: number, path = "body
 
 export const quietHoursOf = (settings: QuietHours | null | undefined): QuietHours => settings ?? DEFAULT_QUIET_HOURS;
 
-/** Hands send jobs to the queue, 100 to a call. */
-export async function enqueueSends(queue: Queue, ids: readonly string[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += QUEUE_BATCH) {
-    await queue.sendBatch(ids.slice(i, i + QUEUE_BATCH).map((id) => ({ body: sendJob(id) })));
-  }
-}
 
 /**
  * Moves due `scheduled` messages to `queued`, oldest first, in chunks, and enqueues them. Each chunk

@@ -5,7 +5,7 @@ import { messageEvents, messages, type MessageRow } from "../db/schema";
 import { allowedFrom, type MessageStatus } from "../domain/message-status";
 import { NOTIFIED_STATUSES } from "../domain/webhooks";
 import { columnsAs } from "../db/json-rows";
-import { eventIdSql, messageEventData, messageStatusEvent, type EventOutbox } from "./events";
+import { eventIdSql, fanOutAt, messageEventData, messageStatusEvent, toFanOut, type EventOutbox } from "./events";
 
 type MessageFields = Partial<
   Pick<MessageRow, "carrier" | "carrierMessageId" | "errorCode" | "errorMessage" | "attempts" | "parts" | "submittedAt">
@@ -76,7 +76,7 @@ export async function transition(
   // The tenant's `message.status` event is written with the change, or not at all.
   const notify = (NOTIFIED_STATUSES as readonly MessageStatus[]).includes(next);
   const [updated, , created] = await db.batch([update, event, ...(notify ? [messageStatusEvent(db, messageId, next)] : []), ...(options.also ?? [])]);
-  if (notify && updated[0]) options.events?.add((created as { id: string }[]).map((row) => row.id));
+  if (notify && updated[0]) options.events?.add(toFanOut(created as { id: string; fannedOutAt: number | null }[]));
   return updated[0] ?? null;
 }
 
@@ -131,8 +131,9 @@ const SETTLED_FIELDS = {
  * D1 batch: the conditional update (only from `from`, so a stale or duplicated settle changes nothing),
  * each moved message's event keyed by its new version, and the tenant `message.status` events. The
  * messages travel as one JSON parameter, so a whole consumer batch is one statement whatever its size.
- * `orWhere` admits more rows than `from` does (a condition on `messages`).
- * Results: [moved rows, -, created event ids].
+ * `orWhere` admits more rows than `from` does (a condition on `messages`). The ids lead every plan: a `+` keeps
+ * SQLite from walking a status index instead (all `sending` messages, each against the whole JSON).
+ * Results: [moved rows, -, created events (`id`, `fanned_out_at`: see toFanOut)].
  */
 export function settleStatements(settlements: readonly Settlement[], from: readonly MessageStatus[], now: number, orWhere?: SQL): SQL[] {
   const json = JSON.stringify(settlements);
@@ -141,18 +142,19 @@ export function settleStatements(settlements: readonly Settlement[], from: reado
   );
   const statuses = sql.raw(from.map((status) => `'${status}'`).join(", "));
   const notified = sql.raw((NOTIFIED_STATUSES as readonly string[]).map((status) => `'${status}'`).join(", "));
-  const moved = sql`FROM json_each(${json}) AS o JOIN messages m ON m.id = o.value ->> '$.id'
+  const moved = sql`FROM json_each(${json}) AS o CROSS JOIN messages m ON m.id = o.value ->> '$.id'
     WHERE m.status = o.value ->> '$.status' AND m.updated_at = ${now}`;
   return [
     sql`UPDATE messages SET status = o.value ->> '$.status', version = messages.version + 1, updated_at = ${now}, ${sql.raw(fields.join(", "))}
       FROM json_each(${json}) AS o
-      WHERE messages.id = o.value ->> '$.id' AND (messages.status IN (${statuses}) OR ${orWhere ?? sql`false`})
+      WHERE messages.id = o.value ->> '$.id' AND (+messages.status IN (${statuses}) OR ${orWhere ?? sql`false`})
       RETURNING ${columnsAs(messages, "messages")}`,
     sql`INSERT INTO message_events (message_id, seq, status, at, detail) SELECT m.id, m.version, m.status, ${now}, o.value ->> '$.detail' ${moved}
       ON CONFLICT DO NOTHING`,
-    sql`INSERT INTO events (id, tenant_id, type, source, data, created_at)
-      SELECT ${eventIdSql(now)}, m.tenant_id, 'message.status', m.id || ':' || m.version, ${messageEventData("m")}, ${now} ${moved}
+    sql`INSERT INTO events (id, tenant_id, type, source, data, created_at, fanned_out_at)
+      SELECT ${eventIdSql(now)}, m.tenant_id, 'message.status', m.id || ':' || m.version, ${messageEventData("m")}, ${now},
+        ${fanOutAt(sql`m.tenant_id`, "message.status", sql`m.callback_url`, now)} ${moved}
         AND m.status IN (${notified})
-      ON CONFLICT DO NOTHING RETURNING id`,
+      ON CONFLICT DO NOTHING RETURNING id, fanned_out_at`,
   ];
 }
