@@ -18,6 +18,8 @@ export const SimulatorReceipt = z
     status: z.enum(["sent", "delivered", "undelivered"]),
     error_code: z.string().max(64).nullable().optional(),
     occurred_at: z.iso.datetime(),
+    // Our message id, echoed as a carrier echoes a client reference.
+    reference: z.string().max(64).nullable().optional(),
   })
   .openapi("SimulatorReceipt", { description: "A delivery receipt in the simulator carrier's format." });
 export type SimulatorReceipt = z.infer<typeof SimulatorReceipt>;
@@ -45,12 +47,13 @@ export function simulatorOutcome(e164: string): SimulatorOutcome {
 }
 
 /** The receipts the simulator posts for an accepted message, in the order it posts them. */
-export function plannedReceipts(outcome: SimulatorOutcome, carrierMessageId: string, at: Date): SimulatorReceipt[] {
+export function plannedReceipts(outcome: SimulatorOutcome, carrierMessageId: string, at: Date, reference: string | null = null): SimulatorReceipt[] {
   const receipt = (status: SimulatorReceipt["status"], error_code: string | null = null, ms = 0) => ({
     message_id: carrierMessageId,
     status,
     error_code,
     occurred_at: new Date(at.getTime() + ms).toISOString(),
+    reference,
   });
   switch (outcome) {
     case "undelivered":
@@ -110,7 +113,7 @@ export function createSimulator(deps: SimulatorDeps): CarrierAdapter {
       const now = deps.now?.() ?? new Date();
       const id = newId("simulatorMessage", now.getTime());
       await record({ id, to: sms.to, body: sms.body, outcome, createdAt: now.getTime(), messageId: sms.messageId });
-      await deps.scheduleReceipts(plannedReceipts(outcome, id, now), RECEIPT_DELAY_SECONDS);
+      await deps.scheduleReceipts(plannedReceipts(outcome, id, now, sms.messageId), RECEIPT_DELAY_SECONDS);
       return { ok: true, carrierMessageIds: [id] };
     },
     async lookup(messageIds) {

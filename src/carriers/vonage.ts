@@ -123,7 +123,14 @@ export function parseVonageReceipt(fields: Record<string, string>): ParsedReceip
   const status = VONAGE_STATUSES[carrierStatus] ?? null;
   const err = fields["err-code"];
   const errorCode = status === "undelivered" ? (err && err !== "0" ? (DELIVERY_ERRORS[err] ?? `vonage_${err}`) : `carrier_${carrierStatus}`) : null;
-  return { carrierMessageId: id, status, errorCode, carrierStatus, carrierTime: fields["message-timestamp"] ?? fields.scts ?? null };
+  return {
+    carrierMessageId: id,
+    status,
+    errorCode,
+    carrierStatus,
+    carrierTime: fields["message-timestamp"] ?? fields.scts ?? null,
+    reference: fields["client-ref"] || null,
+  };
 }
 
 /** An SMS API inbound message, or null when a field is missing. Vonage writes numbers without the `+`. */

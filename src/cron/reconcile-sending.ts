@@ -4,7 +4,8 @@ import type { Db } from "../db/client";
 import { messages, type MessageRow } from "../db/schema";
 import { log } from "../lib/log";
 import { refundMessages } from "../services/billing";
-import { settleSends, SUBMIT_INTERRUPTED, SUBMIT_UNCONFIRMED, type SendSettlement } from "../services/delivery";
+import { SUBMIT_INTERRUPTED, SUBMIT_UNCONFIRMED } from "../domain/message-status";
+import { settleSends, type SendSettlement } from "../services/delivery";
 import type { EventOutbox } from "../services/events";
 import { carriersFor, routeTable } from "../services/routes";
 

@@ -167,10 +167,15 @@ export const carrierReceipts = sqliteTable(
     messageId: text("message_id"),
     result: text("result", { enum: RECEIPT_RESULTS }).notNull(),
     receivedAt: integer("received_at").notNull(),
+    // Our message id, where the carrier echoes it, and the carrier's id as it wrote it: together they settle a
+    // message whose submit answer was lost.
+    reference: text("reference"),
+    carrierMessageId: text("carrier_message_id"),
   },
   (t) => [
-    // Held receipts are looked up by the ids a submit records.
+    // Held receipts are looked up by the ids a submit records, and by the messages a reconciliation leaves unconfirmed.
     index("carrier_receipts_held_idx").on(t.carrier, t.carrierKey).where(sql`result = 'held'`),
+    index("carrier_receipts_held_reference_idx").on(t.reference).where(sql`result = 'held'`),
     index("carrier_receipts_message_idx").on(t.messageId),
   ],
 );

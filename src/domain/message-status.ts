@@ -40,3 +40,11 @@ export function canTransition(from: MessageStatus, to: MessageStatus): boolean {
 export function isFinal(status: MessageStatus): boolean {
   return FINAL_STATUSES.includes(status);
 }
+
+/**
+ * A send whose carrier answer was lost (the Worker died, or the carrier's 2xx could not be read) and that no
+ * carrier lookup could settle: `sent`, not refunded, until a receipt naming it confirms it (or it expires).
+ */
+export const SUBMIT_UNCONFIRMED = "submit_unconfirmed";
+/** A send interrupted before any carrier of its route took it (their lookups say so): failed and refunded. */
+export const SUBMIT_INTERRUPTED = "submit_interrupted";

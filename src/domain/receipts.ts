@@ -17,6 +17,11 @@ export interface ParsedReceipt {
   /** The carrier's status word and time, as it wrote them. */
   carrierStatus: string;
   carrierTime: string | null;
+  /**
+   * Our message id, where the carrier echoes it back (Vonage's `client-ref`, the query of the status callback
+   * URL we gave Twilio, the simulator's `reference`): it lets a receipt settle a message whose submit answer was lost.
+   */
+  reference?: string | null;
 }
 
 /**

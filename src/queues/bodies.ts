@@ -40,6 +40,8 @@ export const QueuedReceipt = z.object({
   messageId: z.null(),
   result: z.literal("held"),
   receivedAt: z.number().int(),
+  reference: z.string().nullable(),
+  carrierMessageId: z.string().nullable(),
 });
 /** Receipts to store and apply, in the order the carrier posted them. */
 export const ReceiptsJob = z.object({ kind: z.literal("receipts"), receipts: z.array(QueuedReceipt).min(1) });

@@ -5,6 +5,7 @@ import { columnsAs, insertJsonRows } from "../db/json-rows";
 import { runBatch } from "../db/statements";
 import { carrierReceipts, messageParts, messages, type CarrierHealthRow, type CarrierReceiptRow, type MessagePartRow, type MessageRow } from "../db/schema";
 import { canonicalId, receiptIdCandidates } from "../domain/carrier-ids";
+import { SUBMIT_UNCONFIRMED } from "../domain/message-status";
 import { nextCarrier } from "../domain/routing";
 import { MAX_SEND_ATTEMPTS, retryDelaySeconds } from "../domain/retry";
 import { checkpoint } from "../lib/faults";
@@ -13,11 +14,6 @@ import { CarrierBreakers } from "./carrier-health";
 import { toFanOut, type EventOutbox } from "./events";
 import { acrossBases, applyReceipts } from "./receipts";
 import { settleStatements, type Settlement } from "./transitions";
-
-/** A send whose carrier's answer was lost and that no carrier lookup could settle: `sent`, awaiting a receipt. */
-export const SUBMIT_UNCONFIRMED = "submit_unconfirmed";
-/** A send interrupted before any carrier of its route took it (their lookups say so): failed and refunded. */
-export const SUBMIT_INTERRUPTED = "submit_interrupted";
 
 export type SendOutcome =
   | { kind: "skipped" }
@@ -185,12 +181,19 @@ function partRows(settlements: readonly SendSettlement[], now: number): MessageP
   );
 }
 
-/** Held receipts for the given parts (a receipt that came before its id was recorded), oldest first. */
-function heldReceiptsFor(parts: readonly MessagePartRow[]) {
+/**
+ * Held receipts for the given parts (a receipt that came before its id was recorded), and those naming by
+ * reference a message just left unconfirmed (its submit answer lost), oldest first.
+ */
+function heldReceiptsFor(parts: readonly MessagePartRow[], unconfirmed: readonly string[]) {
   const keys = parts.flatMap((part) => receiptIdCandidates(part.carrierKey, acrossBases(part.carrier)).map((key) => ({ carrier: part.carrier, key })));
-  return sql`SELECT ${columnsAs(carrierReceipts, "r")} FROM json_each(${JSON.stringify(keys)}) AS k
-    CROSS JOIN carrier_receipts r ON r.carrier = k.value ->> '$.carrier' AND r.carrier_key = k.value ->> '$.key' AND r.result = 'held'
-    ORDER BY r.received_at`;
+  return sql`SELECT * FROM (
+      SELECT ${columnsAs(carrierReceipts, "r")} FROM json_each(${JSON.stringify(keys)}) AS k
+        CROSS JOIN carrier_receipts r ON r.carrier = k.value ->> '$.carrier' AND r.carrier_key = k.value ->> '$.key' AND r.result = 'held'
+      UNION
+      SELECT ${columnsAs(carrierReceipts, "r")} FROM json_each(${JSON.stringify(unconfirmed)}) AS u
+        CROSS JOIN carrier_receipts r ON r.reference = u.value AND r.result = 'held')
+    ORDER BY receivedAt`;
 }
 
 export interface SettledBatch {
@@ -213,6 +216,8 @@ export async function settleSends(
 ): Promise<SettledBatch> {
   if (settlements.length === 0 && extra.length === 0) return { moved: [] };
   const parts = partRows(settlements, now);
+  const unconfirmed = settlements.filter((s) => s.errorCode === SUBMIT_UNCONFIRMED && !s.partIds).map((s) => s.id);
+  const lookForHeld = parts.length > 0 || unconfirmed.length > 0;
   // `submitted_at` is the settle time, so a settle replayed later from the queue still dates the submit.
   const rows = settlements.map(({ partIds: _, ...s }) => (s.status === "sent" ? { ...s, submittedAt: s.submittedAt ?? now } : s));
   checkpoint("record_sent");
@@ -220,13 +225,13 @@ export async function settleSends(
     ...(parts.length ? [insertJsonRows(messageParts, parts)] : []),
     ...(rows.length ? settleStatements(rows, ["sending"], now, options.orWhere) : []),
     ...extra,
-    ...(parts.length ? [heldReceiptsFor(parts)] : []),
+    ...(lookForHeld ? [heldReceiptsFor(parts, unconfirmed)] : []),
   ]);
   checkpoint("record_sent", "after");
   const offset = parts.length ? 1 : 0;
   const moved = rows.length ? (results[offset] as MessageRow[]) : [];
   if (rows.length) events?.add(toFanOut(results[offset + 2] as { id: string; fanned_out_at: number | null }[]));
-  const held = parts.length ? (results.at(-1) as CarrierReceiptRow[]) : [];
+  const held = lookForHeld ? (results.at(-1) as CarrierReceiptRow[]) : [];
   if (held.length > 0) {
     await applyReceipts(db, held, { store: false, events, now });
     log.info("held_receipts_applied", { count: held.length });

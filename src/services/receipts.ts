@@ -11,6 +11,7 @@ import { NOTIFIED_STATUSES } from "../domain/webhooks";
 import { checkpoint } from "../lib/faults";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
+import { SUBMIT_UNCONFIRMED } from "../domain/message-status";
 import { eventIdSql, fanOutAt, messageEventData, toFanOut, type EventOutbox } from "./events";
 
 /** SMSCs write the same id in hex in one place and decimal in another. */
@@ -33,6 +34,8 @@ export function receiptRow(carrier: string, parsed: ParsedReceipt, raw: string, 
     messageId: null,
     result: "held",
     receivedAt: now,
+    reference: parsed.reference ?? null,
+    carrierMessageId: parsed.carrierMessageId,
   };
 }
 
@@ -53,7 +56,12 @@ interface MessageState {
   partsDelivered: number;
   errorCode?: string;
   errorMessage?: string;
+  /** Set when a receipt confirms a submit whose answer was lost: the carrier and id it names. */
+  adopted?: { carrier: string; carrierMessageId: string };
 }
+
+/** Messages left `sent` unconfirmed (src/cron/reconcile-sending.ts): a receipt naming one by reference confirms it. */
+const ADOPTABLE = sql`carrier_message_id IS NULL AND error_code = ${SUBMIT_UNCONFIRMED} AND status IN ('sent', 'expired')`;
 
 const candidatesOf = (receipt: CarrierReceiptRow) => receiptIdCandidates(receipt.carrierKey, acrossBases(receipt.carrier));
 
@@ -64,6 +72,7 @@ const candidatesOf = (receipt: CarrierReceiptRow) => receiptIdCandidates(receipt
 async function look(db: Db, receipts: readonly CarrierReceiptRow[], store: boolean) {
   const keys = receipts.flatMap((r) => candidatesOf(r).map((key) => ({ carrier: r.carrier, key })));
   const keysJson = JSON.stringify(keys);
+  const references = JSON.stringify([...new Set(receipts.flatMap((r) => (r.reference ? [r.reference] : [])))]);
   const results = await runBatch(db, [
     ...(store ? [insertJsonRows(carrierReceipts, receipts)] : []),
     sql`SELECT id, result FROM carrier_receipts WHERE id IN (SELECT value FROM json_each(${JSON.stringify(receipts.map((r) => r.id))}))`,
@@ -74,10 +83,12 @@ async function look(db: Db, receipts: readonly CarrierReceiptRow[], store: boole
         SELECT q.message_id FROM json_each(${keysJson}) AS k
         CROSS JOIN message_parts q ON q.carrier = k.value ->> '$.carrier' AND q.carrier_key = k.value ->> '$.key')
       ORDER BY p.message_id, p.part`,
+    sql`SELECT id, status, version FROM messages WHERE id IN (SELECT value FROM json_each(${references})) AND ${ADOPTABLE}`,
   ]);
-  const [stored, parts] = results.slice(store ? 1 : 0) as [
+  const [stored, parts, adoptable] = results.slice(store ? 1 : 0) as [
     { id: string; result: ReceiptResult }[],
     (PartState & { messageStatus: MessageStatus; version: number; partsDelivered: number })[],
+    { id: string; status: MessageStatus; version: number }[],
   ];
   const messages = new Map<string, MessageState>();
   const byKey = new Map<string, PartState>();
@@ -91,7 +102,44 @@ async function look(db: Db, receipts: readonly CarrierReceiptRow[], store: boole
     message.parts.push(part);
     byKey.set(`${row.carrier}\n${row.carrierKey}`, part);
   }
-  return { done: new Map(stored.filter((s) => s.result !== "held").map((s) => [s.id, s.result])), messages, byKey };
+  return {
+    done: new Map(stored.filter((s) => s.result !== "held").map((s) => [s.id, s.result])),
+    messages,
+    byKey,
+    adoptable: new Map(adoptable.map((row) => [row.id, row])),
+  };
+}
+
+/**
+ * A receipt whose id no part has, naming (by reference) a message whose submit answer was lost: the
+ * receipt confirms it. The carrier's id becomes the message's one part, with an event saying so.
+ */
+function adopt(receipt: CarrierReceiptRow, state: Awaited<ReturnType<typeof look>>, plan: Plan): PartState | undefined {
+  const found = receipt.reference ? state.adoptable.get(receipt.reference) : undefined;
+  if (!found) return undefined;
+  state.adoptable.delete(found.id);
+  const part: PartState = { carrier: receipt.carrier, carrierKey: receipt.carrierKey, messageId: found.id, part: 1, status: "sent" };
+  const message: MessageState = {
+    id: found.id,
+    status: found.status,
+    version: found.version + 1,
+    fromVersion: found.version,
+    parts: [part],
+    partsDelivered: 0,
+    adopted: { carrier: receipt.carrier, carrierMessageId: receipt.carrierMessageId ?? receipt.carrierKey },
+  };
+  state.messages.set(found.id, message);
+  state.byKey.set(`${receipt.carrier}\n${receipt.carrierKey}`, part);
+  plan.changed.set(found.id, message);
+  plan.adoptions.push({ carrier: receipt.carrier, key: receipt.carrierKey, messageId: found.id });
+  plan.events.push({
+    messageId: found.id,
+    seq: message.version,
+    status: found.status,
+    detail: `${receipt.carrier} receipt confirms the submit as ${receipt.carrierMessageId ?? receipt.carrierKey}`,
+    receiptId: receipt.id,
+  });
+  return part;
 }
 
 /** The writes of one round, as JSON lists that one statement each applies. */
@@ -99,6 +147,7 @@ interface Plan {
   results: Map<string, ReceiptResult>;
   changed: Map<string, MessageState>;
   partChanges: { carrier: string; key: string; status: PartStatus; messageId: string }[];
+  adoptions: { carrier: string; key: string; messageId: string }[];
   events: { messageId: string; seq: number; status: MessageStatus; detail: string; receiptId: string }[];
   notify: { messageId: string; seq: number }[];
   receiptResults: { id: string; result: ReceiptResult; messageId: string | null; applied: boolean }[];
@@ -106,16 +155,17 @@ interface Plan {
 
 /** Walks the receipts in order against what the look read, as the one-at-a-time path would have applied them. */
 function planRound(receipts: readonly CarrierReceiptRow[], state: Awaited<ReturnType<typeof look>>, now: number): Plan {
-  const plan: Plan = { results: new Map(), changed: new Map(), partChanges: [], events: [], notify: [], receiptResults: [] };
+  const plan: Plan = { results: new Map(), changed: new Map(), partChanges: [], adoptions: [], events: [], notify: [], receiptResults: [] };
   for (const receipt of receipts) {
     const done = state.done.get(receipt.id);
     if (done) {
       plan.results.set(receipt.id, done);
       continue;
     }
-    const part = candidatesOf(receipt)
-      .map((key) => state.byKey.get(`${receipt.carrier}\n${key}`))
-      .find((found) => found !== undefined);
+    const part =
+      candidatesOf(receipt)
+        .map((key) => state.byKey.get(`${receipt.carrier}\n${key}`))
+        .find((found) => found !== undefined) ?? adopt(receipt, state, plan);
     if (!part) {
       plan.results.set(receipt.id, "held");
       continue;
@@ -167,14 +217,22 @@ async function write(db: Db, plan: Plan, now: number) {
   const at = <T extends { messageId: string | null }>(rows: T[]) =>
     JSON.stringify(rows.map((row) => ({ ...row, v: row.messageId === null ? null : (plan.changed.get(row.messageId)?.version ?? null) })));
   const applied = sql`EXISTS (SELECT 1 FROM messages m WHERE m.id = c.value ->> '$.messageId' AND m.version = c.value ->> '$.v' AND m.updated_at = ${now})`;
-  const [moved, , , created] = await runBatch<{ id: string; fanned_out_at: number | null }>(db, [
+  const [moved, , , , created] = await runBatch<{ id: string; fanned_out_at: number | null }>(db, [
+    // An adopted message takes the carrier's id, and loses its "unconfirmed" error unless the receipt brings one.
     sql`UPDATE messages SET status = c.value ->> '$.status', version = c.value ->> '$.version', updated_at = ${now},
         parts_delivered = c.value ->> '$.partsDelivered',
-        error_code = coalesce(c.value ->> '$.errorCode', messages.error_code),
-        error_message = coalesce(c.value ->> '$.errorMessage', messages.error_message)
+        carrier = coalesce(c.value ->> '$.adopted.carrier', messages.carrier),
+        carrier_message_id = coalesce(c.value ->> '$.adopted.carrierMessageId', messages.carrier_message_id),
+        parts = CASE WHEN c.value ->> '$.adopted' IS NULL THEN messages.parts ELSE 1 END,
+        error_code = coalesce(c.value ->> '$.errorCode', CASE WHEN c.value ->> '$.adopted' IS NULL THEN messages.error_code END),
+        error_message = coalesce(c.value ->> '$.errorMessage', CASE WHEN c.value ->> '$.adopted' IS NULL THEN messages.error_message END)
       FROM json_each(${JSON.stringify(changes)}) AS c
       WHERE messages.id = c.value ->> '$.id' AND messages.version = c.value ->> '$.fromVersion'
       RETURNING messages.id AS id`,
+    sql`INSERT INTO message_parts (carrier, carrier_key, message_id, part, status, updated_at)
+      SELECT c.value ->> '$.carrier', c.value ->> '$.key', c.value ->> '$.messageId', 1, 'sent', ${now}
+      FROM json_each(${at(plan.adoptions)}) AS c WHERE ${applied}
+      ON CONFLICT DO NOTHING`,
     sql`UPDATE message_parts SET status = c.value ->> '$.status', updated_at = ${now}
       FROM json_each(${at(plan.partChanges)}) AS c
       WHERE message_parts.carrier = c.value ->> '$.carrier' AND message_parts.carrier_key = c.value ->> '$.key'

@@ -33,7 +33,7 @@ describe("Twilio adapter: submit", () => {
       To: sms.to,
       From: sms.from,
       Body: sms.body,
-      StatusCallback: "https://gw.example/webhooks/twilio/status",
+      StatusCallback: "https://gw.example/webhooks/twilio/status?message_id=msg_1",
     });
   });
 

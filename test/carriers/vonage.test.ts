@@ -108,6 +108,7 @@ describe("Vonage delivery receipts", () => {
       errorCode,
       carrierStatus: status,
       carrierTime: "2026-11-29 10:30:12",
+      reference: null,
     });
   });
 

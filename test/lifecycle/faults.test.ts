@@ -13,11 +13,11 @@ import { RECONCILE_AFTER_MS } from "../../src/meter/tenant-meter";
 import { QUEUES } from "../../src/queues";
 import { call, createTenant, expectProblem, getMessage, okJson } from "../helpers/api";
 import { createBatch, waitForBatch } from "../helpers/batches";
-import { putRoute, TWILIO_MESSAGES } from "../helpers/carriers";
+import { postTwilio, postVonage, putRoute, TWILIO_MESSAGES, ukNumber } from "../helpers/carriers";
 import { fundedLiveTenant, ledger, meterOf, send, setMeterClock } from "../helpers/meter";
 import { mockNetwork } from "../helpers/network";
 import { drive, sendJob } from "../helpers/queues";
-import { postReceipt, receiptFor } from "../helpers/receipts";
+import { postReceipt, receiptFor, receiptResult } from "../helpers/receipts";
 import { db, insertQueuedMessage, number, simulatorSubmissionsTo, waitForStatus } from "../helpers/seed";
 
 const network = mockNetwork();
@@ -331,6 +331,36 @@ describe("unknown carrier outcomes", () => {
     expect(await getMessage(key, row.id)).toMatchObject({ status: "sent", carrier: "twilio", error: { code: "submit_unconfirmed" }, refunded: false });
     await runCron(Date.now() + 120_000);
     expect(await refunds(tenantId)).toEqual([]);
+
+    // Twilio's status callback, on the URL the submit gave it (naming our message), settles it.
+    const fields = { AccountSid: "AC1", MessageSid: "SMadopted00000000000000000000001", MessageStatus: "delivered" };
+    await receiptResult(await postTwilio(`/webhooks/twilio/status?message_id=${row.id}`, fields), "applied");
+    const settled = await getMessage(key, row.id);
+    expect(settled).toMatchObject({ status: "delivered", carrier: "twilio", error: null, parts: { total: 1, delivered: 1 } });
+    expect(settled.events.map((e: { status: string; detail: string }) => [e.status, e.detail]).slice(-2)).toEqual([
+      ["sent", "twilio receipt confirms the submit as SMadopted00000000000000000000001"],
+      ["delivered", "twilio receipt: delivered"],
+    ]);
+  });
+
+  it("a receipt that came while the message was stuck in sending settles it once the reconciler leaves it unconfirmed", async () => {
+    await putRoute("GB", [{ carrier: "vonage" }]);
+    const { key, tenantId } = await fundedLiveTenant(10_000);
+    const claimedAt = Date.now() - RECONCILE_SENDING_AFTER_MS - 60_000;
+    const row = await insertQueuedMessage(tenantId, ukNumber(), claimedAt, "simulator", { mode: "live", country: "GB", status: "sending", attempts: 1, price: 10_000 });
+    // Vonage echoes our id as client-ref; no submit recorded its message id, so the receipt waits.
+    const dlr = { msisdn: "447911123456", to: "Acme", messageId: "0E00000000000001", status: "delivered", "err-code": "0", "client-ref": row.id };
+    await receiptResult(await postVonage("/webhooks/vonage/status", dlr), "held");
+    await runCron(Date.now());
+    const settled = await vi.waitFor(async () => {
+      const message = await getMessage(key, row.id);
+      expect(message.status).toBe("delivered");
+      return message;
+    });
+    expect(settled).toMatchObject({ carrier: "vonage", carrier_message_id: "0E00000000000001", error: null, refunded: false });
+    const { steps, notified } = await history(key, row.id);
+    expect(steps).toEqual(["sending", "sent", "sent", "delivered"]);
+    expect(notified).toEqual(["delivered", "sent"]);
   });
 
   it("a message stuck in sending at a carrier that cannot be asked: sent, unconfirmed, never sent again nor refunded", async () => {

@@ -171,6 +171,7 @@ export const webhooks = createRouter()
             errorCode: receipt.status === "undelivered" ? (receipt.error_code ?? "undelivered") : null,
             carrierStatus: receipt.status,
             carrierTime: receipt.occurred_at,
+            reference: receipt.reference ?? null,
           },
           raw: raw ?? JSON.stringify(receipt),
         })),
@@ -180,7 +181,9 @@ export const webhooks = createRouter()
   })
   .openapi(twilioStatus, async (c) => {
     const parsed = required(parseTwilioStatus(c.var.webhookFields), ["MessageSid", "MessageStatus"]);
-    return c.json(await ingest(c, TWILIO, [{ parsed, raw: await c.req.text() }]), 200);
+    // The callback URL we gave Twilio names our message (signed with the rest of the URL).
+    const reference = c.req.query("message_id") ?? null;
+    return c.json(await ingest(c, TWILIO, [{ parsed: { ...parsed, reference }, raw: await c.req.text() }]), 200);
   })
   .openapi(twilioInbound, async (c) => {
     const sms = required(parseTwilioInbound(c.var.webhookFields), missing(c.var.webhookFields, ["From", "To", "Body", "MessageSid"]));
