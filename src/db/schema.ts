@@ -102,8 +102,6 @@ export const messages = sqliteTable(
     index("messages_tenant_idx").on(t.tenantId, t.id),
     index("messages_tenant_status_idx").on(t.tenantId, t.status, t.id),
     index("messages_tenant_to_idx").on(t.tenantId, t.to, t.id),
-    // Receipts find their message by the carrier's id.
-    index("messages_carrier_id_idx").on(t.carrier, t.carrierMessageId),
     // The cron expires messages left `sent` with no final receipt.
     index("messages_awaiting_receipt_idx").on(t.submittedAt).where(sql`status = 'sent'`),
     // The sweeper looks for messages stuck in one status.

@@ -65,7 +65,12 @@ function perKeyLimit() {
   const active = new Map<string, number>();
   const waiting = new Map<string, (() => void)[]>();
   return async <T>(key: string, limit: number, run: () => Promise<T>): Promise<T> => {
-    if ((active.get(key) ?? 0) >= limit) await new Promise<void>((resolve) => waiting.set(key, [...(waiting.get(key) ?? []), resolve]));
+    if ((active.get(key) ?? 0) >= limit) {
+      await new Promise<void>((resolve) => {
+        if (!waiting.has(key)) waiting.set(key, []);
+        waiting.get(key)!.push(resolve);
+      });
+    }
     active.set(key, (active.get(key) ?? 0) + 1);
     try {
       return await run();
@@ -93,7 +98,11 @@ async function chooseCarrier(breakers: CarrierBreakers, message: MessageRow, ord
 /** One claimed message's try: the carrier chosen, its answer, and what it makes of the message. */
 async function submitOne(plan: CarrierPlan, breakers: CarrierBreakers, claimed: MessageRow, limit: ReturnType<typeof perKeyLimit>, now: number) {
   const order = plan.order(claimed);
-  const carrier = await chooseCarrier(breakers, claimed, order, now);
+  // A breaker that cannot be read (its probe claim failed) sends nothing: the try waits as if all were cooling.
+  const carrier = await chooseCarrier(breakers, claimed, order, now).catch((error: unknown) => {
+    log.error("carrier_choice_failed", { message_id: claimed.id, error: String(error) });
+    return null;
+  });
   const adapter = carrier === null ? null : plan.adapter(carrier);
   let result: SubmitResult;
   if (carrier === null) {

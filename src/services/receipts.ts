@@ -61,20 +61,20 @@ interface MessageState {
 }
 
 /** Messages left `sent` unconfirmed (src/cron/reconcile-sending.ts): a receipt naming one by reference confirms it. */
-const ADOPTABLE = sql`carrier_message_id IS NULL AND error_code = ${SUBMIT_UNCONFIRMED} AND status IN ('sent', 'expired')`;
+const adoptableWhere = (m: string) =>
+  sql.raw(`${m}.carrier_message_id IS NULL AND ${m}.error_code = '${SUBMIT_UNCONFIRMED}' AND ${m}.status IN ('sent', 'expired')`);
 
 const candidatesOf = (receipt: CarrierReceiptRow) => receiptIdCandidates(receipt.carrierKey, acrossBases(receipt.carrier));
 
 /**
- * The look: stores the receipts (first time only), and reads back which are still to do, and every part
- * (with its message's status and version) of the messages their ids name. One D1 batch.
+ * The look: which receipts are done already (a redelivery), and every part (with its message's status and
+ * version) of the messages their ids name, and the unconfirmed messages they name by reference. One D1 batch.
  */
-async function look(db: Db, receipts: readonly CarrierReceiptRow[], store: boolean) {
+async function look(db: Db, receipts: readonly CarrierReceiptRow[]) {
   const keys = receipts.flatMap((r) => candidatesOf(r).map((key) => ({ carrier: r.carrier, key })));
   const keysJson = JSON.stringify(keys);
   const references = JSON.stringify([...new Set(receipts.flatMap((r) => (r.reference ? [r.reference] : [])))]);
   const results = await runBatch(db, [
-    ...(store ? [insertJsonRows(carrierReceipts, receipts)] : []),
     sql`SELECT id, result FROM carrier_receipts WHERE id IN (SELECT value FROM json_each(${JSON.stringify(receipts.map((r) => r.id))}))`,
     sql`SELECT p.carrier, p.carrier_key AS carrierKey, p.message_id AS messageId, p.part, p.status,
         m.status AS messageStatus, m.version, m.parts_delivered AS partsDelivered
@@ -83,9 +83,9 @@ async function look(db: Db, receipts: readonly CarrierReceiptRow[], store: boole
         SELECT q.message_id FROM json_each(${keysJson}) AS k
         CROSS JOIN message_parts q ON q.carrier = k.value ->> '$.carrier' AND q.carrier_key = k.value ->> '$.key')
       ORDER BY p.message_id, p.part`,
-    sql`SELECT id, status, version FROM messages WHERE id IN (SELECT value FROM json_each(${references})) AND ${ADOPTABLE}`,
+    sql`SELECT id, status, version FROM messages WHERE id IN (SELECT value FROM json_each(${references})) AND ${adoptableWhere("messages")}`,
   ]);
-  const [stored, parts, adoptable] = results.slice(store ? 1 : 0) as [
+  const [stored, parts, adoptable] = results as [
     { id: string; result: ReceiptResult }[],
     (PartState & { messageStatus: MessageStatus; version: number; partsDelivered: number })[],
     { id: string; status: MessageStatus; version: number }[],
@@ -150,11 +150,12 @@ interface Plan {
   adoptions: { carrier: string; key: string; messageId: string }[];
   events: { messageId: string; seq: number; status: MessageStatus; detail: string; receiptId: string }[];
   notify: { messageId: string; seq: number }[];
-  receiptResults: { id: string; result: ReceiptResult; messageId: string | null; applied: boolean }[];
+  /** Each receipt to store (or, held before, to settle) with what it did; an applied one only with its message. */
+  receiptResults: (CarrierReceiptRow & { applied: boolean })[];
 }
 
 /** Walks the receipts in order against what the look read, as the one-at-a-time path would have applied them. */
-function planRound(receipts: readonly CarrierReceiptRow[], state: Awaited<ReturnType<typeof look>>, now: number): Plan {
+function planRound(receipts: readonly CarrierReceiptRow[], state: Awaited<ReturnType<typeof look>>, store: boolean): Plan {
   const plan: Plan = { results: new Map(), changed: new Map(), partChanges: [], adoptions: [], events: [], notify: [], receiptResults: [] };
   for (const receipt of receipts) {
     const done = state.done.get(receipt.id);
@@ -168,13 +169,15 @@ function planRound(receipts: readonly CarrierReceiptRow[], state: Awaited<Return
         .find((found) => found !== undefined) ?? adopt(receipt, state, plan);
     if (!part) {
       plan.results.set(receipt.id, "held");
+      // Stored held the first time; one held before stays as it is.
+      if (store) plan.receiptResults.push({ ...receipt, result: "held", messageId: null, applied: false });
       continue;
     }
     const message = state.messages.get(part.messageId)!;
     const outcome = receipt.status === "sent" ? null : receipt.status;
     if (outcome === null || part.status !== "sent") {
       plan.results.set(receipt.id, "ignored");
-      plan.receiptResults.push({ id: receipt.id, result: "ignored", messageId: message.id, applied: false });
+      plan.receiptResults.push({ ...receipt, result: "ignored", messageId: message.id, applied: false });
       continue;
     }
     part.status = outcome;
@@ -200,7 +203,7 @@ function planRound(receipts: readonly CarrierReceiptRow[], state: Awaited<Return
     }
     plan.changed.set(message.id, message);
     plan.results.set(receipt.id, "applied");
-    plan.receiptResults.push({ id: receipt.id, result: "applied", messageId: message.id, applied: true });
+    plan.receiptResults.push({ ...receipt, result: "applied", messageId: message.id, applied: true });
   }
   return plan;
 }
@@ -214,10 +217,16 @@ function planRound(receipts: readonly CarrierReceiptRow[], state: Awaited<Return
 async function write(db: Db, plan: Plan, now: number) {
   const changes = [...plan.changed.values()].map(({ parts: _, ...m }) => m);
   // Each row names its message's version after this write: it is written only if that update applied.
-  const at = <T extends { messageId: string | null }>(rows: T[]) =>
-    JSON.stringify(rows.map((row) => ({ ...row, v: row.messageId === null ? null : (plan.changed.get(row.messageId)?.version ?? null) })));
+  const versioned = <T extends { messageId: string | null }>(rows: T[]) =>
+    rows.map((row) => ({ ...row, v: row.messageId === null ? null : (plan.changed.get(row.messageId)?.version ?? null) }));
+  const at = <T extends { messageId: string | null }>(rows: T[]) => JSON.stringify(versioned(rows));
   const applied = sql`EXISTS (SELECT 1 FROM messages m WHERE m.id = c.value ->> '$.messageId' AND m.version = c.value ->> '$.v' AND m.updated_at = ${now})`;
-  const [moved, , , , created] = await runBatch<{ id: string; fanned_out_at: number | null }>(db, [
+  // Receipts stored held, each with every key it may go by: a submit that recorded its id after the look
+  // (or a reconciliation that left its message unconfirmed) did not see it, so it is looked at again.
+  const held = plan.receiptResults
+    .filter((r) => r.result === "held")
+    .flatMap((r) => candidatesOf(r).map((key) => ({ id: r.id, carrier: r.carrier, key, reference: r.reference })));
+  const [moved, , , , created, , recheck] = await runBatch<{ id: string; fanned_out_at: number | null }>(db, [
     // An adopted message takes the carrier's id, and loses its "unconfirmed" error unless the receipt brings one.
     sql`UPDATE messages SET status = c.value ->> '$.status', version = c.value ->> '$.version', updated_at = ${now},
         parts_delivered = c.value ->> '$.partsDelivered',
@@ -247,18 +256,24 @@ async function write(db: Db, plan: Plan, now: number) {
       FROM json_each(${at(plan.notify)}) AS c CROSS JOIN messages m ON m.id = c.value ->> '$.messageId'
       WHERE ${applied}
       ON CONFLICT DO NOTHING RETURNING id, fanned_out_at`,
-    sql`UPDATE carrier_receipts SET result = c.value ->> '$.result', message_id = c.value ->> '$.messageId'
-      FROM json_each(${at(plan.receiptResults)}) AS c
-      WHERE carrier_receipts.id = c.value ->> '$.id' AND +carrier_receipts.result = 'held'
-        AND (c.value ->> '$.applied' = 0 OR ${applied})`,
+    // Each receipt is written once, with what it did: raw, as the carrier posted it.
+    insertJsonRows(
+      carrierReceipts,
+      versioned(plan.receiptResults),
+      sql`j.value ->> '$.applied' = 0 OR EXISTS (SELECT 1 FROM messages m WHERE m.id = j.value ->> '$.messageId' AND m.version = j.value ->> '$.v' AND m.updated_at = ${now})`,
+      sql`ON CONFLICT (id) DO UPDATE SET result = excluded.result, message_id = excluded.message_id WHERE carrier_receipts.result = 'held'`,
+    ),
+    sql`SELECT DISTINCT k.value ->> '$.id' AS id FROM json_each(${JSON.stringify(held)}) AS k
+      WHERE EXISTS (SELECT 1 FROM message_parts p WHERE p.carrier = k.value ->> '$.carrier' AND p.carrier_key = k.value ->> '$.key')
+        OR EXISTS (SELECT 1 FROM messages m WHERE m.id = k.value ->> '$.reference' AND ${adoptableWhere("m")})`,
   ]);
-  return { moved: new Set(moved!.map((row) => row.id)), created: toFanOut(created!) };
+  return { moved: new Set(moved!.map((row) => row.id)), created: toFanOut(created!), recheck: new Set(recheck!.map((row) => row.id)) };
 }
 
 /**
  * Applies a batch of carrier receipts in a bounded number of D1 round trips, not one per receipt: a look
- * (store, and read the parts and messages the receipts name), then one write, repeated only for receipts
- * whose message another writer moved in between. A receipt for an id no submit has recorded yet stays
+ * (the parts and messages the receipts name), then one write that stores each receipt once with what it
+ * did, repeated only for receipts whose message another writer moved in between. A receipt for an id no submit has recorded yet stays
  * held; the submit that records the id finds it (src/services/delivery.ts) and applies it here. Duplicates
  * and stale receipts are stored and change nothing; a redelivered batch changes nothing twice.
  */
@@ -269,14 +284,13 @@ export async function applyReceipts(
 ): Promise<Map<string, ReceiptResult>> {
   const results = new Map<string, ReceiptResult>();
   let pending = [...receipts];
-  let store = options.store;
   for (let round = 0; pending.length > 0; round += 1) {
     if (round === MAX_ROUNDS) throw new Error(`receipts still contended after ${MAX_ROUNDS} rounds`);
     const now = Math.max(options.now ?? Date.now(), Date.now());
     checkpoint("receipt_apply");
-    const plan = planRound(pending, await look(db, pending, store), now);
-    store = false;
-    const { moved, created } = plan.changed.size > 0 || plan.receiptResults.length > 0 ? await write(db, plan, now) : { moved: new Set<string>(), created: [] };
+    const plan = planRound(pending, await look(db, pending), options.store);
+    const { moved, created, recheck } =
+      plan.changed.size > 0 || plan.receiptResults.length > 0 ? await write(db, plan, now) : { moved: new Set<string>(), created: [], recheck: new Set<string>() };
     checkpoint("receipt_apply", "after");
     options.events?.add(created);
     const retry: CarrierReceiptRow[] = [];
@@ -285,6 +299,7 @@ export async function applyReceipts(
       const entry = plan.receiptResults.find((r) => r.id === receipt.id);
       // Another writer moved the message between the look and the write: look again.
       if (result === "applied" && entry && !moved.has(entry.messageId!)) retry.push(receipt);
+      else if (recheck.has(receipt.id)) retry.push(receipt);
       else results.set(receipt.id, result);
     }
     pending = retry;

@@ -80,29 +80,6 @@ export async function transition(
   return updated[0] ?? null;
 }
 
-/**
- * Records an event that changes no status (one part of a message delivered while others are still on
- * their way): the version moves on so the event has its own number. Applies only while `status` holds.
- */
-export async function recordEvent(
-  db: Db,
-  messageId: string,
-  status: MessageStatus,
-  detail: string,
-  receiptId: string | null,
-  now = Date.now(),
-): Promise<boolean> {
-  const [updated] = await db.batch([
-    db
-      .update(messages)
-      .set({ version: sql`${messages.version} + 1`, updatedAt: now })
-      .where(and(eq(messages.id, messageId), eq(messages.status, status)))
-      .returning({ version: messages.version }),
-    eventOfCurrentVersion(db, messageId, detail, receiptId, and(eq(messages.status, status), eq(messages.updatedAt, now))!),
-  ]);
-  return updated.length > 0;
-}
-
 /** One message's move in a bulk settle: its next status, the fields the move sets, and its event's detail. */
 export interface Settlement {
   id: string;

@@ -5,7 +5,9 @@ import { http, HttpResponse } from "msw";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { RECONCILE_SENDING_AFTER_MS } from "../../src/cron/reconcile-sending";
 import { STUCK_AFTER_MS } from "../../src/cron/sweep-stuck";
+import { createDb } from "../../src/db/client";
 import { observeD1 } from "../../src/db/probe";
+import { applyReceipts, receiptRow } from "../../src/services/receipts";
 import { events, messageParts, messages } from "../../src/db/schema";
 import worker from "../../src/index";
 import { clearFaults, injectFault, pendingFaults, type FaultTiming, type LifecycleStep } from "../../src/lib/faults";
@@ -258,6 +260,31 @@ describe("receipts", () => {
     }
     const [part] = await db.select().from(messageParts).where(eq(messageParts.messageId, row.id));
     expect(part!.status).toBe("delivered");
+  });
+});
+
+describe("a receipt racing its submit", () => {
+  it("is applied when the submit records its id between the receipt's look and its write", async () => {
+    const { key, tenantId } = await createTenant();
+    const row = await insertQueuedMessage(tenantId, number("5555"), Date.now(), "simulator", { status: "sent", carrierMessageId: "sim_race_1", parts: 1 });
+    // The submit's record lands right after the receipt's look read no part for its id (a real D1, written
+    // from the side, as another consumer would).
+    const racing = {
+      ...env.DB,
+      prepare: env.DB.prepare.bind(env.DB),
+      batch: async (statements: D1PreparedStatement[]) => {
+        const results = await env.DB.batch(statements);
+        if (results.length === 3 && JSON.stringify(results[1]?.results) === "[]") {
+          await env.DB.prepare("INSERT OR IGNORE INTO message_parts (carrier, carrier_key, message_id, part, status, updated_at) VALUES ('simulator', 'sim_race_1', ?, 1, 'sent', ?)")
+            .bind(row.id, Date.now())
+            .run();
+        }
+        return results;
+      },
+    } as unknown as D1Database;
+    const results = await applyReceipts(createDb(racing), [receiptRow("simulator", { carrierMessageId: "sim_race_1", status: "delivered", errorCode: null, carrierStatus: "delivered", carrierTime: null }, "{}")], { store: true });
+    expect([...results.values()]).toEqual(["applied"]);
+    expect((await getMessage(key, row.id)).status).toBe("delivered");
   });
 });
 
