@@ -7,7 +7,7 @@ import { number } from "../helpers/seed";
 
 const CONTACTS = 50_000;
 
-// A group of 50,000 contacts → one request → expansion in the batch queue, 500 a job → send queue →
+// A group of 50,000 contacts → one request → expansion in the batch queue, 1,000 a job → send queue →
 // simulator → receipts → every message delivered, all through the real local queues.
 describe("a 50,000-contact group end to end", () => {
   it("fans out asynchronously and delivers every message", { timeout: 600_000 }, async () => {
