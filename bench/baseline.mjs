@@ -1,10 +1,10 @@
 // The shared bare-bindings Worker (../shared/bench-baseline): copied into an ignored folder of the project so
 // its imports resolve here, migrated into its own state, and run with the project's wrangler on its own port.
 // `stop()` ends only the process group it started.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, root, wrangler } from "../scripts/local-server.mjs";
+import { freePort, root, startWranglerDev, waitForHealth, wrangler } from "../scripts/local-server.mjs";
 
 export const BASELINE_SOURCE = join(root, "..", "shared", "bench-baseline");
 const copy = join(root, ".bench-baseline");
@@ -20,32 +20,12 @@ export async function startBaseline() {
   if (migrated.status !== 0) throw new Error("the baseline's migration failed");
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(wrangler, ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--log-level", "warn"], {
-    cwd: root,
-    env,
-    detached: true,
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  let stopped = false;
-  const stop = () => {
-    if (stopped) return;
-    stopped = true;
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {}
-  };
-  process.on("exit", stop);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error("the baseline's wrangler dev exited before it was ready");
-    try {
-      if ((await fetch(`${base}/hello`)).ok) break;
-    } catch {}
-    if (Date.now() > deadline) {
-      stop();
-      throw new Error("the baseline did not answer within 60 s");
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  const { child, stop } = startWranglerDev(["--config", config, "--port", String(port), "--persist-to", state, "--log-level", "warn"]);
+  try {
+    await waitForHealth(base, child, 60_000, "/hello");
+  } catch (error) {
+    stop();
+    throw error;
   }
   return { base, stop };
 }

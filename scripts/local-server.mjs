@@ -24,17 +24,17 @@ export function devVars() {
   return vars;
 }
 
-/** Polls /health (the log says "Ready" before the Worker answers) until it answers or the child dies. */
-export async function waitForHealth(base, child, timeoutMs = 60_000) {
+/** Polls `path` (the log says "Ready" before the Worker answers) until it answers or the child dies. */
+export async function waitForHealth(base, child, timeoutMs = 60_000, path = "/health") {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error("wrangler dev exited before it was ready");
     try {
-      if ((await fetch(`${base}/health`)).ok) return;
+      if ((await fetch(`${base}${path}`)).ok) return;
     } catch {}
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`${base}/health did not answer within ${timeoutMs / 1000}s`);
+  throw new Error(`${base}${path} did not answer within ${timeoutMs / 1000}s`);
 }
 
 /** A free TCP port on loopback. */
@@ -46,6 +46,26 @@ export function freePort() {
     });
     server.on("error", reject);
   });
+}
+
+/**
+ * `wrangler dev` on loopback in its own process group, with `args` after it; `stop()` ends that group (and
+ * nothing else), then runs `cleanup`. It also stops when this process exits.
+ */
+export function startWranglerDev(args, cleanup = () => {}) {
+  const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
+  const child = spawn(wrangler, ["dev", "--ip", "127.0.0.1", ...args], { cwd: root, env, detached: true, stdio: ["ignore", "ignore", "inherit"] });
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {}
+    cleanup();
+  };
+  process.on("exit", stop);
+  return { child, stop };
 }
 
 /**
@@ -69,22 +89,9 @@ export async function startGateway({ seedSql, logLevel = "warn" } = {}) {
     writeFileSync(seedFile, seedSql);
     run(["d1", "execute", "DB", "--local", "--persist-to", persist, "--file", seedFile], "seeding");
   }
-  const child = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist, "--log-level", logLevel], {
-    cwd: root,
-    env,
-    detached: true,
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  let stopped = false;
-  const stop = () => {
-    if (stopped) return;
-    stopped = true;
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {}
-    rmSync(persist, { recursive: true, force: true });
-  };
-  process.on("exit", stop);
+  const { child, stop } = startWranglerDev(["--port", String(port), "--persist-to", persist, "--log-level", logLevel], () =>
+    rmSync(persist, { recursive: true, force: true }),
+  );
   try {
     await waitForHealth(base, child);
   } catch (error) {

@@ -12,7 +12,7 @@ const root = path.resolve(import.meta.dirname, "..");
 function fastQueueConsumers() {
   const { queues } = unstable_readConfig({ config: path.join(root, "wrangler.toml") });
   return Object.fromEntries(
-    (queues.consumers ?? []).map((consumer) => [
+    (queues.consumers ?? []).map((consumer: { queue: string; max_batch_size?: number; max_retries?: number; dead_letter_queue?: string }) => [
       consumer.queue,
       { maxBatchSize: consumer.max_batch_size, maxBatchTimeout: 0.05, maxRetries: consumer.max_retries, deadLetterQueue: consumer.dead_letter_queue },
     ]),
