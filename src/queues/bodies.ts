@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SimulatorReceipt } from "../carriers/simulator";
+import { chunks, chunksByBytes } from "../lib/chunks";
 import { MESSAGE_STATUSES } from "../domain/message-status";
 import { PART_STATUSES } from "../domain/receipts";
 
@@ -92,9 +93,8 @@ const QUEUE_BATCH = 100;
 
 /** Hands many messages to the send queue: MESSAGES_PER_SEND_JOB a job, 100 jobs a call. */
 export async function enqueueSends(queue: Queue, ids: readonly string[]): Promise<void> {
-  const jobs: { body: SendsJob }[] = [];
-  for (let i = 0; i < ids.length; i += MESSAGES_PER_SEND_JOB) jobs.push({ body: { kind: "sends", message_ids: ids.slice(i, i + MESSAGES_PER_SEND_JOB) } });
-  for (let i = 0; i < jobs.length; i += QUEUE_BATCH) await queue.sendBatch(jobs.slice(i, i + QUEUE_BATCH));
+  const jobs = chunks(ids, MESSAGES_PER_SEND_JOB).map((message_ids) => ({ body: { kind: "sends", message_ids } satisfies SendsJob }));
+  for (const call of chunks(jobs, QUEUE_BATCH)) await queue.sendBatch(call);
 }
 
 export async function enqueueBatchStep(queue: Queue, batchId: string, position: number, delaySeconds = 0): Promise<void> {
@@ -104,28 +104,9 @@ export async function enqueueBatchStep(queue: Queue, batchId: string, position: 
 
 export type QueuedReceipt = z.infer<typeof QueuedReceipt>;
 /** Queue messages stay under their 128 KB limit: lists are split by size. */
-const JOB_BYTES = 96_000;
-
-/** `items` in order, in groups whose JSON stays under JOB_BYTES. */
-export function bySize<T>(items: readonly T[], maxBytes = JOB_BYTES): T[][] {
-  const groups: T[][] = [];
-  let group: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = JSON.stringify(item).length + 1;
-    if (group.length > 0 && bytes + size > maxBytes) {
-      groups.push(group);
-      group = [];
-      bytes = 0;
-    }
-    group.push(item);
-    bytes += size;
-  }
-  if (group.length > 0) groups.push(group);
-  return groups;
-}
+export const JOB_BYTES = 96_000;
 
 /** Hands verified receipts to the receipts queue, in order, in as few messages as their size allows. */
 export async function enqueueReceipts(queue: Queue, receipts: readonly QueuedReceipt[]): Promise<void> {
-  for (const group of bySize(receipts)) await queue.send({ kind: "receipts", receipts: group } satisfies z.infer<typeof ReceiptsJob>);
+  for (const group of chunksByBytes(receipts, JOB_BYTES)) await queue.send({ kind: "receipts", receipts: group } satisfies z.infer<typeof ReceiptsJob>);
 }

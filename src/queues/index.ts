@@ -7,7 +7,8 @@ import { refundMessages } from "../services/billing";
 import { failDeadLettered } from "../services/delivery";
 import { EventOutbox } from "../services/events";
 import { applyReceipts } from "../services/receipts";
-import { bySize, QueueBody, type BatchJob } from "./bodies";
+import { chunksByBytes } from "../lib/chunks";
+import { JOB_BYTES, QueueBody, type BatchJob } from "./bodies";
 import { handleSends, recordSettlements } from "./send";
 import { runDeliveries, runEventFanOut } from "./webhooks";
 
@@ -36,7 +37,7 @@ function receiptOutbox(queue: Queue) {
     flush: async () => {
       if (pending.length === 0) return;
       try {
-        for (const receipts of bySize(pending)) await queue.send({ kind: "simulator_receipts", receipts } satisfies QueueBody, { delaySeconds: delay });
+        for (const receipts of chunksByBytes(pending, JOB_BYTES)) await queue.send({ kind: "simulator_receipts", receipts } satisfies QueueBody, { delaySeconds: delay });
       } catch (error) {
         // The simulated carrier lost its receipts: its messages stay `sent`, as when a real carrier never reports.
         log.error("simulator_receipts_lost", { count: pending.length, error: String(error) });

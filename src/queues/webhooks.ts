@@ -1,4 +1,5 @@
 import type { Db } from "../db/client";
+import { chunks } from "../lib/chunks";
 import { attemptDeliveries, fanOut } from "../services/webhooks";
 
 /** The queue allows delays up to 12 hours; a later try is the cron's to start. */
@@ -15,7 +16,7 @@ export async function runDeliveries(env: WebhookEnv, db: Db, deliveryIds: readon
       : [],
   );
   // A lost enqueue loses nothing: the delivery stays pending in D1 and the cron starts it once overdue.
-  for (let i = 0; i < next.length; i += 100) await env.WEBHOOK_QUEUE.sendBatch(next.slice(i, i + 100));
+  for (const call of chunks(next, 100)) await env.WEBHOOK_QUEUE.sendBatch(call);
 }
 
 /** New events: their deliveries are made and tried at once. */

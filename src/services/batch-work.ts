@@ -7,6 +7,7 @@ import { batches, batchRejects, messageEvents, messages, tenants, type BatchReje
 import type { RecipientRejectCode } from "../domain/batches";
 import { timingOf } from "../domain/schedule";
 import { ApiError } from "../lib/errors";
+import { chunks } from "../lib/chunks";
 import { checkpoint } from "../lib/faults";
 import { batchMessageId } from "../lib/ids";
 import { log } from "../lib/log";
@@ -196,12 +197,6 @@ export async function expandStep(env: BatchEnv, db: Db, batch: BatchRow, job: Ba
   }
   const paced = verdict.halt?.kind === "paced" ? Math.min(MAX_PACING_DELAY_S, verdict.halt.retryAfter) : 0;
   return { position: batch.position + consumed, delaySeconds: paced };
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /** Ends expansion early for a reason that holds for every recipient left: they are all rejected with it. */

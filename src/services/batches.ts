@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { insertJsonRows } from "../db/json-rows";
+import { chunksByBytes } from "../lib/chunks";
 import { runBatch } from "../db/statements";
 import { batches, batchItems, batchRejects, messages, type BatchRejectRow, type BatchRow, type MessageRow } from "../db/schema";
 import { CANCELABLE_BATCH_STATUSES, hasUnsubmitted, type BatchStatus, type StatusCounts } from "../domain/batches";
@@ -44,25 +45,6 @@ function unknownReference(error: unknown, path: string): never {
     throw new ApiError("validation_failed", error.message, { errors: [{ path, message: error.message }] });
   }
   throw error;
-}
-
-/** Splits rows so each statement's JSON stays small, whatever the params weigh. */
-function chunksByBytes<T>(rows: T[], maxBytes: number): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const row of rows) {
-    const size = JSON.stringify(row).length;
-    if (current.length > 0 && bytes + size > maxBytes) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(row);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }
 
 /**

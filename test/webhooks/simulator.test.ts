@@ -1,7 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { createExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { app } from "../../src/app";
+import { signWebhook } from "../../src/lib/standard-webhooks";
 import { call, createTenant, expectProblem, getMessage, okJson, sendMessage } from "../helpers/api";
 import { sentVia } from "../helpers/carriers";
-import { postReceipt, receiptFor, receiptResult, SIMULATOR_STATUS_PATH } from "../helpers/receipts";
+import { postReceipt, postSigned, receiptFor, receiptResult, SIMULATOR_STATUS_PATH } from "../helpers/receipts";
 import { number, waitForStatus } from "../helpers/seed";
 
 const PATH = SIMULATOR_STATUS_PATH;
@@ -50,6 +54,38 @@ describe("POST /webhooks/simulator/status", () => {
     // The same receipt, properly signed, does apply.
     await receiptResult(await postReceipt(receiptFor(carrierId, "delivered")), "applied");
     expect((await getMessage(key, row.id)).status).toBe("delivered");
+  });
+
+  it("takes a signed push of many receipts, applied in order", async () => {
+    const first = await sentVia("simulator", [`sim_${crypto.randomUUID()}`]);
+    const second = await sentVia("simulator", [`sim_${crypto.randomUUID()}`]);
+    const carrierIds = await Promise.all([first, second].map(async ({ key, id }) => (await getMessage(key, id)).carrier_message_id));
+    const push = [receiptFor(carrierIds[0], "delivered"), receiptFor(carrierIds[1], "undelivered"), receiptFor(carrierIds[1], "delivered")];
+    const ack = await okJson(await postSigned(PATH, push), 200);
+    expect(ack.queued).toBe(3);
+    await waitForStatus(first.key, first.id, "delivered");
+    // The second's undelivered came first: its later "delivered" changes nothing.
+    await waitForStatus(second.key, second.id, "undelivered");
+  });
+
+  it("answers 422 at the item for a push with a receipt it cannot read, and queues none of it", async () => {
+    const problem = await expectProblem(await postSigned(PATH, [receiptFor("sim_a", "delivered"), { message_id: "sim_b", status: "lost" }]), 422, "validation_failed");
+    expect(problem.errors?.map((e) => e.path)).toEqual(["body.1.status", "body.1.occurred_at"]);
+  });
+
+  it("answers 503 when the receipts queue does not take the receipt, so the carrier sends it again", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const queueDown = { send: () => Promise.reject(new Error("queue unavailable")) } as unknown as Queue;
+    const body = JSON.stringify(receiptFor("sim_queue_down", "delivered"));
+    const headers = await signWebhook(env.SIMULATOR_WEBHOOK_SECRET, "evt_down", Math.floor(Date.now() / 1000), body);
+    const response = await app.fetch(
+      new Request(`http://gateway.test${PATH}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body }),
+      { ...env, RECEIPT_QUEUE: queueDown },
+      createExecutionContext(),
+    );
+    const problem = await expectProblem(response, 503, "dependency_unavailable");
+    expect(response.headers.get("retry-after")).toBe("5");
+    expect(problem.detail).toMatch(/send it again/);
   });
 
   it("answers 422 for a correctly signed receipt it cannot read", async () => {
