@@ -54,10 +54,11 @@ const simulatorStatus = createRoute({
   summary: "Delivery receipt from the simulator carrier",
   description:
     "Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`) " +
-    "with `SIMULATOR_WEBHOOK_SECRET`. Timestamps more than 5 minutes off are refused.",
+    "with `SIMULATOR_WEBHOOK_SECRET`. Timestamps more than 5 minutes off are refused. One receipt, or a push of up to 500 " +
+    "applied in the order given.",
   middleware: [standardWebhookSignature((env) => env.SIMULATOR_WEBHOOK_SECRET)] as const,
   request: { body: jsonBody(SimulatorReceipts) },
-  responses: { 200: jsonResponse(ReceiptAck, "Receipt stored (and applied, ignored or held)."), ...problemResponses(...receiptErrors) },
+  responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds."), ...problemResponses(...receiptErrors) },
 });
 
 const simulatorInbound = createRoute({
@@ -80,7 +81,7 @@ const twilioStatus = createRoute({
     "Form fields as Twilio posts them (`MessageSid`, `MessageStatus`, `ErrorCode`, …), verified with `X-Twilio-Signature` " +
     "(base64 HMAC-SHA1 keyed with `TWILIO_AUTH_TOKEN` over this URL and the sorted fields).",
   middleware: [twilioSignature] as const,
-  responses: { 200: jsonResponse(ReceiptAck, "Receipt stored."), ...problemResponses(...receiptErrors) },
+  responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds."), ...problemResponses(...receiptErrors) },
 });
 
 const twilioInbound = createRoute({
@@ -105,7 +106,7 @@ const vonageStatus = createRoute({
     "JSON or form fields as Vonage posts them (`messageId`, `status`, `err-code`, `message-timestamp`, …), one per part of a " +
     "long message, verified with Vonage's signed webhooks (`sig`, SHA-256 HMAC with `VONAGE_SIGNATURE_SECRET`; `timestamp` within 5 minutes).",
   middleware: [vonageSignature] as const,
-  responses: { 200: jsonResponse(ReceiptAck, "Receipt stored."), ...problemResponses(...receiptErrors) },
+  responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds."), ...problemResponses(...receiptErrors) },
 });
 
 const vonageInbound = createRoute({
@@ -128,7 +129,7 @@ const smppStatus = createRoute({
     "without seconds). Signed per Standard Webhooks with `SMPP_BRIDGE_SECRET`. Ids match case-insensitively and across hex and decimal.",
   middleware: [standardWebhookSignature((env) => env.SMPP_BRIDGE_SECRET)] as const,
   request: { body: jsonBody(SmppReceipt) },
-  responses: { 200: jsonResponse(ReceiptAck, "Receipt stored."), ...problemResponses(...receiptErrors) },
+  responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds."), ...problemResponses(...receiptErrors) },
 });
 
 const alibabaStatus = createRoute({
@@ -141,7 +142,7 @@ const alibabaStatus = createRoute({
     'Answers `{"code":0,"msg":"接收成功"}`, which tells Alibaba to stop pushing.',
   middleware: [urlToken((env) => env.ALIBABA_RECEIPT_TOKEN)] as const,
   request: { body: jsonBody(AlibabaReceipts) },
-  responses: { 200: jsonResponse(AlibabaAck, "Receipts stored."), ...problemResponses(...receiptErrors) },
+  responses: { 200: jsonResponse(AlibabaAck, "Verified and queued; applied within seconds."), ...problemResponses(...receiptErrors) },
 });
 
 export const webhooks = createRouter()
