@@ -283,7 +283,8 @@ export async function applyReceipts(
   options: { store: boolean; events?: EventOutbox; now?: number },
 ): Promise<Map<string, ReceiptResult>> {
   const results = new Map<string, ReceiptResult>();
-  let pending = [...receipts];
+  // A receipt the queue delivered twice in one batch is one receipt.
+  let pending = [...new Map(receipts.map((receipt) => [receipt.id, receipt])).values()];
   for (let round = 0; pending.length > 0; round += 1) {
     if (round === MAX_ROUNDS) throw new Error(`receipts still contended after ${MAX_ROUNDS} rounds`);
     const now = Math.max(options.now ?? Date.now(), Date.now());

@@ -8,7 +8,7 @@ import { STUCK_AFTER_MS } from "../../src/cron/sweep-stuck";
 import { createDb } from "../../src/db/client";
 import { observeD1 } from "../../src/db/probe";
 import { applyReceipts, receiptRow } from "../../src/services/receipts";
-import { events, messageParts, messages } from "../../src/db/schema";
+import { carrierReceipts, events, messageParts, messages } from "../../src/db/schema";
 import worker from "../../src/index";
 import { clearFaults, injectFault, pendingFaults, type FaultTiming, type LifecycleStep } from "../../src/lib/faults";
 import { RECONCILE_AFTER_MS } from "../../src/meter/tenant-meter";
@@ -260,6 +260,22 @@ describe("receipts", () => {
     }
     const [part] = await db.select().from(messageParts).where(eq(messageParts.messageId, row.id));
     expect(part!.status).toBe("delivered");
+  });
+});
+
+describe("a receipt delivered twice by the queue", () => {
+  it("in one consumer batch, applies once, with one event and one stored row", async () => {
+    const { key, tenantId } = await createTenant();
+    const row = await insertQueuedMessage(tenantId, number("5555"));
+    await drive(QUEUES.send, [sendJob(row.id)]);
+    const sent = await getMessage(key, row.id);
+    const receipt = receiptRow("simulator", { carrierMessageId: sent.carrier_message_id, status: "delivered", errorCode: null, carrierStatus: "delivered", carrierTime: null }, "{}");
+    const job = { kind: "receipts", receipts: [receipt] };
+    const result = await drive(QUEUES.receipts, [job, job]);
+    expect(result.explicitAcks).toHaveLength(2);
+    await waitForStatus(key, row.id, "delivered");
+    expect((await history(key, row.id)).steps.filter((status) => status === "delivered")).toHaveLength(1);
+    expect(await db.select().from(carrierReceipts).where(eq(carrierReceipts.id, receipt.id))).toHaveLength(1);
   });
 });
 
