@@ -122,7 +122,7 @@ async function handleBatch(batch: MessageBatch<unknown>, c: BatchContext): Promi
         })
       : settleGroup(q, sends, () => handleSends(c.env, c.db, sends, { scheduleReceipts: c.receipts.schedule, events: c.events })),
     settleGroup(q, groups.send_settlements, async () => {
-      for (const { job } of groups.send_settlements) await recordSettlements(c.env, c.db, job.settlements, c.events);
+      await recordSettlements(c.env, c.db, groups.send_settlements.flatMap(({ job }) => job.settlements), c.events);
       ackAll(groups.send_settlements);
     }),
     settleGroup(q, groups.receipts, async () => {
@@ -138,7 +138,7 @@ async function handleBatch(batch: MessageBatch<unknown>, c: BatchContext): Promi
       ackAll(groups.webhook_delivery);
     }),
     eachJob(q, groups.batch, (job) => runBatchStep(c.env, c.db, job as BatchJob)),
-    // The simulated carrier posts one signed request for all the receipts of a consumer batch.
+    // The simulated carrier posts a consumer batch's receipts as signed pushes, in order.
     settleGroup(q, groups.simulator_receipts, async () => {
       const receipts = groups.simulator_receipts.flatMap(({ job }) => job.receipts);
       await postReceipts(receipts, c.env.SIMULATOR_WEBHOOK_SECRET, (request) => app.fetch(request, c.env, c.ctx));

@@ -1,19 +1,17 @@
+import { sql } from "drizzle-orm";
 import { carrierAdapter } from "../carriers/registry";
 import type { SimulatorDeps } from "../carriers/simulator";
 import type { CarrierAdapter } from "../carriers/types";
 import type { Db } from "../db/client";
-import { refundMessages } from "../services/billing";
-import { sql } from "drizzle-orm";
 import { SUBMIT_UNCONFIRMED } from "../domain/message-status";
+import { refundMessages } from "../services/billing";
 import { deliverBatch, settleSends, type CarrierPlan, type SendSettlement } from "../services/delivery";
 import type { EventOutbox } from "../services/events";
 import { carriersFor, routeTable } from "../services/routes";
 import type { QueueBody } from "./bodies";
 
-type SendEnv = Env;
-
 /** The carriers for one consumer batch: routes (cached per isolate), one adapter per carrier, a durable fallback for outcomes. */
-export async function carrierPlan(env: SendEnv, db: Db, scheduleReceipts: SimulatorDeps["scheduleReceipts"], events?: EventOutbox): Promise<CarrierPlan> {
+export async function carrierPlan(env: Env, db: Db, scheduleReceipts: SimulatorDeps["scheduleReceipts"], events?: EventOutbox): Promise<CarrierPlan> {
   const table = await routeTable(db);
   const adapters = new Map<string, CarrierAdapter | null>();
   return {
@@ -37,7 +35,7 @@ export async function carrierPlan(env: SendEnv, db: Db, scheduleReceipts: Simula
  * redelivery claims only those (the others are no longer `queued`).
  */
 export async function handleSends(
-  env: SendEnv,
+  env: Env,
   db: Db,
   jobs: { message: Message<unknown>; ids: string[] }[],
   deps: { scheduleReceipts: SimulatorDeps["scheduleReceipts"]; events: EventOutbox },
@@ -61,7 +59,7 @@ export async function handleSends(
 }
 
 /** Outcomes a send consumer could not record when it had them: recorded now, as it would have. */
-export async function recordSettlements(env: SendEnv, db: Db, settlements: SendSettlement[], events?: EventOutbox): Promise<void> {
+export async function recordSettlements(env: Env, db: Db, settlements: SendSettlement[], events?: EventOutbox): Promise<void> {
   const now = Date.now();
   // The reconciler may have got there first and left the message `sent`, unconfirmed: what the carrier said wins.
   const unconfirmed = sql`(messages.status = 'sent' AND messages.error_code = ${SUBMIT_UNCONFIRMED})`;
