@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { SMPP } from "../carriers/smpp";
 import type { Db } from "../db/client";
-import { columnsAs, insertJsonRows } from "../db/json-rows";
+import { insertJsonRows } from "../db/json-rows";
 import { runBatch } from "../db/statements";
 import { carrierReceipts, type CarrierReceiptRow } from "../db/schema";
 import { canonicalId, receiptIdCandidates } from "../domain/carrier-ids";

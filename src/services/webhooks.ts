@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, isNull, lt, lte, or, sql, type SQL } from "driz
 import type { Db } from "../db/client";
 import { insertJsonRows } from "../db/json-rows";
 import { runBatch } from "../db/statements";
-import { events, tenants, webhookAttempts, webhookDeliveries, webhookEndpoints, type WebhookDeliveryRow, type WebhookEndpointRow } from "../db/schema";
+import { events, tenants, webhookAttempts, webhookDeliveries, webhookEndpoints, type WebhookEndpointRow } from "../db/schema";
 import { webhookUrlProblem } from "../domain/webhook-url";
 import { DELIVERY_TIMEOUT_MS, nextAttemptDelay, SECRET_OVERLAP_MS, type DeliveryStatus, type WebhookEventType } from "../domain/webhooks";
 import { toBase64, randomBytes } from "../lib/crypto";
