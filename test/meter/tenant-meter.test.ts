@@ -145,3 +145,36 @@ describe("tenant meter reconciliation", () => {
     expect(retried.headers.get("idempotent-replayed")).toBeNull();
   });
 });
+
+describe("tenant meter batch admission", () => {
+  it("carries one chunk's caps, quota and balance from item to item, and a repeat consumes nothing", async () => {
+    const { tenantId, key } = await fundedLiveTenant(35_000, { clock: NOON });
+    const [twice, other, third] = [number(), number(), number()];
+    const item = (n: number, recipient: string) => ({ messageId: `msg_chunk${String(n).padStart(21, "0")}`, recipient, segments: 2, price: 10_000 });
+    // Marketing allows one message a day to a recipient: the second to `twice` in the same chunk is capped.
+    const request = { tenantId, type: "marketing" as const, exempt: false, sandbox: false, items: [item(1, twice), item(2, twice), item(3, other), item(4, third), item(5, number())] };
+    const first = await meterOf(tenantId).admitBatch(request);
+    expect(first.verdicts).toEqual([
+      { admitted: true },
+      { admitted: false, refusal: expect.objectContaining({ code: "recipient_frequency_capped" }) },
+      { admitted: true },
+      { admitted: true },
+    ]);
+    // The balance covered three: the fourth admitted item would have taken it below zero.
+    expect(first.halt).toMatchObject({ kind: "stopped", refusal: { code: "insufficient_balance", balance: 5_000 } });
+    const reserves = (await ledger(tenantId)).filter((e) => e.kind === "reserve").reverse();
+    expect(reserves.map((e) => [e.message_id, e.amount, e.balance])).toEqual([
+      [item(1, twice).messageId, -10_000, 25_000],
+      [item(3, other).messageId, -10_000, 15_000],
+      [item(4, third).messageId, -10_000, 5_000],
+    ]);
+    expect((await account(key)).usage.today).toMatchObject({ messages: 3, segments: 6, spend: 30_000 });
+
+    // The same chunk again, as a redelivered job asks: the admitted items answer admitted, nothing is taken twice.
+    const again = await meterOf(tenantId).admitBatch({ ...request, items: request.items.slice(0, 4) });
+    expect(again.verdicts.map((v) => v.admitted)).toEqual([true, false, true, true]);
+    expect((await account(key)).balance).toBe(5_000);
+    expect((await ledger(tenantId)).filter((e) => e.kind === "reserve")).toHaveLength(3);
+    expect(await rowCounts(tenantId)).toMatchObject({ sends: 3, unconfirmed: 3 });
+  });
+});
