@@ -26,6 +26,13 @@ function base64ToBytes(b64: string): Uint8Array | null {
 }
 
 
+/** True when `secret` is a Standard Webhooks secret this code can key an HMAC with (`whsec_` and base64). */
+export function isWebhookSecret(secret: string | undefined): secret is string {
+  if (typeof secret !== "string") return false;
+  const raw = base64ToBytes(secret.replace(/^whsec_/, ""));
+  return raw !== null && raw.length > 0;
+}
+
 async function hmacKey(secret: string): Promise<CryptoKey> {
   // Standard Webhooks secrets are "whsec_" followed by the base64 key.
   const raw = base64ToBytes(secret.replace(/^whsec_/, ""));

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { verifyTwilioSignature } from "../carriers/twilio";
 import { verifyVonageSignature } from "../carriers/vonage";
-import { secretsEqual } from "../lib/crypto";
+import { isWebhookSecret, secretsEqual } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import { verifyWebhook } from "../lib/standard-webhooks";
@@ -14,13 +14,27 @@ function reject(c: Context<AppEnv>, reason: string): never {
 }
 
 /**
+ * The operator has not configured a route's secret, or it cannot be used: nothing can be verified, so
+ * nothing is accepted. A 503 (not a 401): the carrier keeps retrying until the secret is fixed, and the
+ * log names the setting (never its value).
+ */
+function unconfigured(c: Context<AppEnv>, setting: string): never {
+  log.error("webhook_secret_unusable", { path: c.req.path, setting, request_id: c.var.requestId });
+  throw new ApiError("dependency_unavailable", "Webhook verification is not configured for this route; try again later.", {
+    headers: { "Retry-After": "60" },
+  });
+}
+
+/**
  * Verifies a Standard Webhooks signature over the raw body, before any validator parses (and
  * re-serialises) it. Unsigned, badly signed or stale requests are 401 and change nothing.
  */
-export function standardWebhookSignature(secret: (env: Env) => string) {
+export function standardWebhookSignature(setting: "SIMULATOR_WEBHOOK_SECRET" | "SMPP_BRIDGE_SECRET") {
   return createMiddleware<AppEnv>(async (c, next) => {
+    const secret = c.env[setting];
+    if (!isWebhookSecret(secret)) unconfigured(c, setting);
     const raw = await c.req.text();
-    const result = await verifyWebhook(secret(c.env), c.req.raw.headers, raw, Math.floor(Date.now() / 1000));
+    const result = await verifyWebhook(secret, c.req.raw.headers, raw, Math.floor(Date.now() / 1000));
     if (!result.ok) reject(c, result.reason);
     await next();
   });
@@ -48,6 +62,7 @@ async function readFields(c: Context<AppEnv>): Promise<Record<string, string>> {
 
 /** Twilio: X-Twilio-Signature over the URL it called and the sorted form fields, keyed with the auth token. */
 export const twilioSignature = createMiddleware<AppEnv>(async (c, next) => {
+  if (!c.env.TWILIO_AUTH_TOKEN) unconfigured(c, "TWILIO_AUTH_TOKEN");
   const fields = await readFields(c);
   if (!(await verifyTwilioSignature(c.env.TWILIO_AUTH_TOKEN, c.req.url, fields, c.req.header("x-twilio-signature")))) {
     reject(c, c.req.header("x-twilio-signature") ? "X-Twilio-Signature does not match" : "no X-Twilio-Signature");
@@ -58,6 +73,7 @@ export const twilioSignature = createMiddleware<AppEnv>(async (c, next) => {
 
 /** Vonage: the `sig` field (SHA-256 HMAC signed webhooks) and a fresh `timestamp`. */
 export const vonageSignature = createMiddleware<AppEnv>(async (c, next) => {
+  if (!c.env.VONAGE_SIGNATURE_SECRET) unconfigured(c, "VONAGE_SIGNATURE_SECRET");
   const fields = await readFields(c);
   const problem = await verifyVonageSignature(c.env.VONAGE_SIGNATURE_SECRET, fields, Math.floor(Date.now() / 1000));
   if (problem) reject(c, problem);
@@ -66,11 +82,12 @@ export const vonageSignature = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /** A carrier that cannot sign (Alibaba Cloud's receipt push): its URL carries a secret token instead. */
-export function urlToken(secret: (env: Env) => string) {
+export function urlToken(setting: "ALIBABA_RECEIPT_TOKEN") {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const expected = secret(c.env);
+    const expected = c.env[setting];
+    if (!expected) unconfigured(c, setting);
     const given = c.req.query("token");
-    if (!expected || !given || !(await secretsEqual(given, expected))) reject(c, given ? "the token does not match" : "no token");
+    if (!given || !(await secretsEqual(given, expected))) reject(c, given ? "the token does not match" : "no token");
     await next();
   });
 }

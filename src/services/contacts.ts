@@ -49,6 +49,12 @@ export async function updateContact(db: Db, tenantId: string, id: string, attrib
     if (value === null) delete merged[name];
     else merged[name] = value;
   }
+  // Merging must not grow a contact without bound: the same limit as a new contact's, checked on the result.
+  if (Object.keys(merged).length > MAX_ATTRIBUTES) {
+    throw new ApiError("validation_failed", `A contact has at most ${MAX_ATTRIBUTES} attributes; this change would give it ${Object.keys(merged).length}.`, {
+      errors: [{ path: "body.attributes", message: `at most ${MAX_ATTRIBUTES} attributes once merged with the contact's own` }],
+    });
+  }
   const [row] = await db.update(contacts).set({ attributes: merged, updatedAt: Date.now() }).where(eq(contacts.id, id)).returning();
   return row!;
 }
@@ -63,16 +69,24 @@ export async function deleteContact(db: Db, tenantId: string, id: string): Promi
  * exists gets the new attributes merged into its own. Adds every contact to `groupId` when given.
  * Returns how many were new.
  */
-async function upsertChunk(db: Db, tenantId: string, chunk: ContactInput[], groupId: string | undefined): Promise<{ created: number; updated: number }> {
+async function upsertChunk(
+  db: Db,
+  tenantId: string,
+  chunk: ContactInput[],
+  groupId: string | undefined,
+): Promise<{ created: number; updated: number; tooMany: Set<string> }> {
   const now = Date.now();
   const proposed = chunk.map((c) => ({ id: newId("contact", now), phone: c.phone, attributes: JSON.stringify(c.attributes) }));
-  const returned = await db.all<{ id: string }>(sql`
+  // A contact that exists keeps its attributes when merging would take it past MAX_ATTRIBUTES: it is not
+  // returned, and the import reports its row.
+  const returned = await db.all<{ id: string; phone: string }>(sql`
     INSERT INTO contacts (id, tenant_id, phone, attributes, created_at, updated_at)
     SELECT j.value ->> '$.id', ${tenantId}, j.value ->> '$.phone', j.value ->> '$.attributes', ${now}, ${now}
     FROM json_each(${JSON.stringify(proposed)}) AS j WHERE true
     ON CONFLICT (tenant_id, phone) DO UPDATE SET
       attributes = json_patch(contacts.attributes, excluded.attributes), updated_at = excluded.updated_at
-    RETURNING id`);
+    WHERE (SELECT COUNT(*) FROM json_each(json_patch(contacts.attributes, excluded.attributes))) <= ${MAX_ATTRIBUTES}
+    RETURNING id, phone`);
   if (groupId) {
     await db.run(sql`
       INSERT OR IGNORE INTO group_members (group_id, contact_id, created_at)
@@ -80,7 +94,9 @@ async function upsertChunk(db: Db, tenantId: string, chunk: ContactInput[], grou
   }
   const fresh = new Set(proposed.map((p) => p.id));
   const created = returned.filter((r) => fresh.has(r.id)).length;
-  return { created, updated: returned.length - created };
+  const written = new Set(returned.map((r) => r.phone));
+  const tooMany = new Set(chunk.map((c) => c.phone).filter((phone) => !written.has(phone)));
+  return { created, updated: returned.length - created, tooMany };
 }
 
 /**
@@ -97,14 +113,18 @@ export async function importContacts(
   if (options.groupId) await getGroup(db, tenantId, options.groupId);
   const report = emptyReport();
   const fail = (row: number, input: string, message: string) => reportInvalid(report, row, input, message);
-  let pending = new Map<string, Record<string, string>>();
+  // By phone: the attributes so far, and the last row that gave some (the row a refusal is reported on).
+  let pending = new Map<string, { attributes: Record<string, string>; row: number; input: string }>();
+  const tooMany = `more than ${MAX_ATTRIBUTES} attributes once merged with the contact's own`;
   const flush = async () => {
     if (pending.size === 0) return;
-    const chunk = [...pending].map(([phone, attributes]) => ({ phone, attributes }));
+    const rowsOf = pending;
+    const chunk = [...rowsOf].map(([phone, { attributes }]) => ({ phone, attributes }));
     pending = new Map();
-    const { created, updated } = await upsertChunk(db, tenantId, chunk, options.groupId);
-    report.imported += created;
-    report.updated += updated;
+    const result = await upsertChunk(db, tenantId, chunk, options.groupId);
+    report.imported += result.created;
+    report.updated += result.updated;
+    for (const phone of result.tooMany) fail(rowsOf.get(phone)!.row, rowsOf.get(phone)!.input, tooMany);
   };
 
   let count = 0;
@@ -135,7 +155,12 @@ export async function importContacts(
       continue;
     }
     // A phone seen earlier in this import: its attributes merge, the later row winning.
-    pending.set(phone.e164, { ...pending.get(phone.e164), ...attributes });
+    const merged = { ...pending.get(phone.e164)?.attributes, ...attributes };
+    if (Object.keys(merged).length > MAX_ATTRIBUTES) {
+      fail(row, input, tooMany);
+      continue;
+    }
+    pending.set(phone.e164, { attributes: merged, row, input });
     if (pending.size >= IMPORT_CHUNK) await flush();
   }
   await flush();

@@ -146,3 +146,39 @@ describe("groups", () => {
     expect(await allContacts(other.key)).toEqual([]);
   });
 });
+
+describe("a contact's attributes are bounded however they are merged", () => {
+  const attrs = (from: number, count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`a${from + i}`, "x".repeat(500)]));
+
+  it("PATCH: a merge past 50 attributes is a 422 and changes nothing; removing some makes room", async () => {
+    const { key } = await createTenant();
+    const phone = number();
+    await okJson(await call("/v1/contacts/import", { method: "POST", key, json: [{ phone, ...attrs(0, 30) }] }), 200);
+    const [contact] = await allContacts(key);
+    await okJson(await call(`/v1/contacts/${contact.id}`, { method: "PATCH", key, json: { attributes: attrs(30, 20) } }), 200);
+    const refused = await expectProblem(await call(`/v1/contacts/${contact.id}`, { method: "PATCH", key, json: { attributes: attrs(50, 1) } }), 422, "validation_failed");
+    expect(refused.errors).toEqual([{ path: "body.attributes", message: expect.stringContaining("at most 50") }]);
+    expect(Object.keys((await okJson(await call(`/v1/contacts/${contact.id}`, { key }), 200)).attributes)).toHaveLength(50);
+    const swapped = await okJson(await call(`/v1/contacts/${contact.id}`, { method: "PATCH", key, json: { attributes: { a0: null, a50: "y" } } }), 200);
+    expect(Object.keys(swapped.attributes)).toHaveLength(50);
+    expect(swapped.attributes.a50).toBe("y");
+  });
+
+  it("import: rows that would take a contact past 50 attributes are reported and the contact kept as it was", async () => {
+    const { key } = await createTenant();
+    const [full, other] = [number(), number()];
+    await okJson(await call("/v1/contacts/import", { method: "POST", key, json: [{ phone: full, ...attrs(0, 50) }] }), 200);
+    // Against the stored contact, and within one import (two rows of one phone merge).
+    const report = await okJson(
+      await call("/v1/contacts/import", { method: "POST", key, json: [{ phone: full, extra: "1" }, { phone: other, ...attrs(0, 40) }, { phone: other, ...attrs(40, 20) }] }),
+      200,
+    );
+    expect(report).toMatchObject({ imported: 1, updated: 0, invalid: 2 });
+    expect(report.errors.map((e: { row: number; message: string }) => e.row)).toEqual([3, 1]);
+    const contacts = await allContacts(key);
+    const stored = contacts.find((c: { phone: string }) => c.phone === full);
+    expect(Object.keys(stored.attributes)).toHaveLength(50);
+    expect(stored.attributes.extra).toBeUndefined();
+    expect(Object.keys(contacts.find((c: { phone: string }) => c.phone === other).attributes)).toHaveLength(40);
+  });
+});

@@ -18,9 +18,10 @@ import { receiptRow } from "../../services/receipts";
 import { AlibabaAck, AlibabaReceipts, EMPTY_TWIML, InboundAck, InboundReply, ReceiptAck, SmppReceipt } from "./schemas";
 
 const tags = ["Carrier webhooks"];
-const bodyErrors = ["invalid_signature", "malformed_json", "unsupported_media_type", "validation_failed"] as const;
+// Every carrier route answers 503 when its secret is not configured (the carrier retries once it is).
+const bodyErrors = ["invalid_signature", "malformed_json", "unsupported_media_type", "validation_failed", "dependency_unavailable"] as const;
 // A receipt route also answers 503 when the receipts queue does not take it (the carrier retries).
-const receiptErrors = [...bodyErrors, "dependency_unavailable"] as const;
+const receiptErrors = bodyErrors;
 
 function unreadable(fields: string[]): never {
   throw new ApiError("validation_failed", "The webhook lacks fields every receipt of this carrier has.", {
@@ -56,7 +57,7 @@ const simulatorStatus = createRoute({
     "Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`) " +
     "with `SIMULATOR_WEBHOOK_SECRET`. Timestamps more than 5 minutes off are refused. One receipt, or a push of up to 500 " +
     "applied in the order given.",
-  middleware: [standardWebhookSignature((env) => env.SIMULATOR_WEBHOOK_SECRET)] as const,
+  middleware: [standardWebhookSignature("SIMULATOR_WEBHOOK_SECRET")] as const,
   request: { body: jsonBody(SimulatorReceipts) },
   responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds."), ...problemResponses(...receiptErrors) },
 });
@@ -67,7 +68,7 @@ const simulatorInbound = createRoute({
   tags,
   summary: "Inbound reply from the simulator carrier",
   description: "Signed like the simulator's receipts. Opt-out, opt-in and HELP keywords act on the tenant's block list and auto-replies.",
-  middleware: [standardWebhookSignature((env) => env.SIMULATOR_WEBHOOK_SECRET)] as const,
+  middleware: [standardWebhookSignature("SIMULATOR_WEBHOOK_SECRET")] as const,
   request: { body: jsonBody(InboundReply) },
   responses: { 200: jsonResponse(InboundAck, "Reply recorded."), ...problemResponses(...bodyErrors) },
 });
@@ -127,7 +128,7 @@ const smppStatus = createRoute({
   description:
     "The receipt text of a deliver_sm (`id:… sub:… dlvrd:… submit date:… done date:… stat:DELIVRD err:000 text:…`; dates with or " +
     "without seconds). Signed per Standard Webhooks with `SMPP_BRIDGE_SECRET`. Ids match case-insensitively and across hex and decimal.",
-  middleware: [standardWebhookSignature((env) => env.SMPP_BRIDGE_SECRET)] as const,
+  middleware: [standardWebhookSignature("SMPP_BRIDGE_SECRET")] as const,
   request: { body: jsonBody(SmppReceipt) },
   responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds."), ...problemResponses(...receiptErrors) },
 });
@@ -140,7 +141,7 @@ const alibabaStatus = createRoute({
   description:
     "A JSON array of receipts. Alibaba signs nothing, so the URL carries `?token=` (`ALIBABA_RECEIPT_TOKEN`), compared in constant time. " +
     'Answers `{"code":0,"msg":"接收成功"}`, which tells Alibaba to stop pushing.',
-  middleware: [urlToken((env) => env.ALIBABA_RECEIPT_TOKEN)] as const,
+  middleware: [urlToken("ALIBABA_RECEIPT_TOKEN")] as const,
   request: { body: jsonBody(AlibabaReceipts) },
   responses: { 200: jsonResponse(AlibabaAck, "Verified and queued; applied within seconds."), ...problemResponses(...receiptErrors) },
 });
