@@ -16,11 +16,50 @@ function privateIPv4(host: string): boolean {
   );
 }
 
+/** The eight 16-bit groups of an IPv6 address as the URL parser writes it (no zone), or null. */
+function ipv6Groups(ip: string): number[] | null {
+  let text = ip;
+  // A dotted IPv4 tail (::ffff:1.2.3.4) is two groups.
+  const dotted = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(2).map(Number) as [number, number, number, number];
+    text = `${dotted[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) return null;
+  const part = (h: string) => (h === "" ? [] : h.split(":").map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN)));
+  const head = part(halves[0]!);
+  const tail = halves.length === 2 ? part(halves[1]!) : [];
+  const fill = halves.length === 2 ? 8 - head.length - tail.length : 0;
+  const groups = [...head, ...Array<number>(Math.max(0, fill)).fill(0), ...tail];
+  return groups.length === 8 && groups.every((g) => Number.isInteger(g)) ? groups : null;
+}
+
+/**
+ * Whether an IPv6 host is not a public unicast address: unspecified, loopback, forms that carry an IPv4
+ * address inside (IPv4-compatible ::/96, mapped ::ffff:0:0/96, translated ::ffff:0:0:0/96, NAT64
+ * 64:ff9b::/96 and 64:ff9b:1::/48, 6to4 2002::/16, Teredo 2001::/32), which could reach a private IPv4
+ * host, unique-local fc00::/7, site-local fec0::/10, link-local fe80::/10, discard 100::/64,
+ * documentation 2001:db8::/32, multicast ff00::/8. Anything the parser does not read is refused too.
+ */
 function privateIPv6(host: string): boolean {
   if (!host.startsWith("[")) return false;
-  const ip = host.slice(1, -1).toLowerCase();
-  // IPv4-mapped addresses (the URL parser writes them in hex: ::ffff:7f00:1) are refused whole.
-  return ip === "::" || ip === "::1" || ip.startsWith("::ffff:") || /^f[cd]/.test(ip) || /^fe[89ab]/.test(ip) || ip.startsWith("ff");
+  const g = ipv6Groups(host.slice(1, -1).toLowerCase());
+  if (!g) return true;
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  return (
+    zeros(0, 6) ||
+    (zeros(0, 5) && g[5] === 0xffff) ||
+    (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) ||
+    (g[0] === 0x64 && g[1] === 0xff9b && (zeros(2, 6) || g[2] === 1)) ||
+    g[0] === 0x2002 ||
+    (g[0] === 0x2001 && (g[1] === 0 || g[1] === 0xdb8)) ||
+    (g[0] === 0x100 && zeros(1, 4)) ||
+    (g[0]! & 0xfe00) === 0xfc00 ||
+    (g[0]! & 0xffc0) === 0xfec0 ||
+    (g[0]! & 0xffc0) === 0xfe80 ||
+    (g[0]! & 0xff00) === 0xff00
+  );
 }
 
 const INTERNAL_SUFFIXES = [".localhost", ".local", ".internal", ".home.arpa"];
@@ -41,9 +80,11 @@ export function webhookUrlProblem(raw: string, development: boolean): string | n
   if (development && url.protocol === "http:" && (host === "localhost" || host === "127.0.0.1")) return null;
   if (url.protocol !== "https:") return development ? "must be https (or http://localhost, http://127.0.0.1 in development)" : "must be https";
   if (url.username || url.password) return "must not carry credentials";
+  // `localhost.` and `internal.` are the same names as without the dot: refused rather than normalised.
+  if (host.endsWith(".")) return "must not end with a dot";
   if (host === "localhost" || INTERNAL_SUFFIXES.some((s) => host.endsWith(s)) || privateIPv4(host) || privateIPv6(host)) {
     return "must not point at a private, loopback or internal address";
   }
-  if (!host.includes(".")) return "must name a public host";
+  if (!host.includes(".") && !host.startsWith("[")) return "must name a public host";
   return null;
 }

@@ -6,6 +6,8 @@ describe("webhook URLs", () => {
   it("accepts https to a public host", () => {
     expect(webhookUrlProblem("https://hooks.example.com/sms?x=1", false)).toBeNull();
     expect(webhookUrlProblem("https://93.184.216.34/hook", false)).toBeNull();
+    expect(webhookUrlProblem("https://[2606:4700:4700::1111]/hook", false)).toBeNull();
+    expect(webhookUrlProblem("https://[2a00:1450:4001:80b::200e]/hook", false)).toBeNull();
   });
 
   it.each([
@@ -31,6 +33,24 @@ describe("webhook URLs", () => {
     ["https://db.internal/", "private"],
     ["https://printer.local/", "private"],
     ["https://intranet/", "public host"],
+    ["https://localhost./", "must not end with a dot"],
+    ["https://hooks.example.com./", "must not end with a dot"],
+    ["https://db.internal./", "must not end with a dot"],
+    ["https://[::ffff:0:0]/", "private"],
+    ["https://[::ffff:a00:1]/", "private"],
+    ["https://[::7f00:1]/", "private"],
+    ["https://[::127.0.0.1]/", "private"],
+    ["https://[::]/", "private"],
+    ["https://[64:ff9b::7f00:1]/", "private"],
+    ["https://[64:ff9b::10.0.0.1]/", "private"],
+    ["https://[64:ff9b:1::a00:1]/", "private"],
+    ["https://[2002:7f00:1::]/", "private"],
+    ["https://[2002:c0a8:101::1]/", "private"],
+    ["https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "private"],
+    ["https://[fec0::1]/", "private"],
+    ["https://[feff::1]/", "private"],
+    ["https://[ff02::1]/", "private"],
+    ["https://[2001:db8::1]/", "private"],
   ])("refuses %s", (url, problem) => {
     expect(webhookUrlProblem(url, false)).toContain(problem);
   });
