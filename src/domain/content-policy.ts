@@ -1,3 +1,5 @@
+import { RE2JS } from "re2js";
+import { TtlCache } from "../lib/ttl-cache";
 import type { MessageType } from "./message-status";
 
 export const RULE_KINDS = ["word", "pattern"] as const;
@@ -23,20 +25,36 @@ export function skeleton(text: string): string {
   return text.normalize("NFKC").toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
 }
 
-const compiled = new Map<string, RegExp>();
-function regex(pattern: string): RegExp {
-  let re = compiled.get(pattern);
-  if (!re) compiled.set(pattern, (re = new RegExp(pattern, "iu")));
-  return re;
+/**
+ * Tenant patterns run on every body, so they run on RE2 (re2js): matching takes time linear in the text
+ * whatever the pattern, where a backtracking engine can spend minutes on `^(a+)+$` and stall the isolate
+ * for every tenant it serves. RE2 has no backreferences or lookaround: such patterns are refused when saved.
+ * Compiled patterns are cached per isolate, bounded: tenants choose them.
+ */
+const compiled = new TtlCache<RE2JS | null>(Number.POSITIVE_INFINITY, 2_000);
+function regex(pattern: string): RE2JS | null {
+  const hit = compiled.get(pattern);
+  if (hit !== undefined) return hit;
+  let re: RE2JS | null;
+  try {
+    re = RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE);
+  } catch {
+    // Saved before patterns were checked against RE2: it matches nothing rather than running unbounded.
+    re = null;
+  }
+  return compiled.set(pattern, re);
 }
+
+/** Patterns compiled in this isolate (bounded; tests read it). */
+export const compiledPatternCount = () => compiled.size;
 
 /** Why a pattern cannot be a rule, or null. */
 export function patternError(pattern: string): string | null {
   try {
-    new RegExp(pattern, "iu");
+    RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE);
     return null;
   } catch (error) {
-    return `not a valid regular expression: ${(error as Error).message}`;
+    return `not a regular expression RE2 accepts (no backreferences or lookaround): ${(error as Error).message}`;
   }
 }
 
@@ -45,7 +63,8 @@ export function findBlocked(text: string, rules: readonly ContentRule[]): Conten
   const bare = skeleton(text);
   const folded = text.normalize("NFKC").toLowerCase();
   for (const rule of rules) {
-    const hit = rule.kind === "word" ? bare.includes(skeleton(rule.value)) : regex(rule.value).test(folded) || regex(rule.value).test(bare);
+    const re = rule.kind === "pattern" ? regex(rule.value) : null;
+    const hit = rule.kind === "word" ? bare.includes(skeleton(rule.value)) : re !== null && (re.test(folded) || re.test(bare));
     if (hit && (rule.kind === "pattern" || skeleton(rule.value) !== "")) return rule;
   }
   return null;

@@ -1,3 +1,4 @@
+import { TtlCache } from "../lib/ttl-cache";
 import { z } from "@hono/zod-openapi";
 import { getCountry } from "countries-and-timezones";
 
@@ -29,13 +30,12 @@ const STEP_MS = 15 * 60_000;
 const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3));
 
 // Building a formatter is the costly part of asking a zone its time: one per zone per isolate.
-const formatters = new Map<string, Intl.DateTimeFormat>();
+// Bounded: a tenant's quiet hours name their own zone.
+const formatters = new TtlCache<Intl.DateTimeFormat>(Number.POSITIVE_INFINITY, 500);
 function localMinutes(zone: string, at: number): number {
-  let format = formatters.get(zone);
-  if (!format) {
-    format = new Intl.DateTimeFormat("en-US", { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-    formatters.set(zone, format);
-  }
+  const key = zone.toLowerCase();
+  const format =
+    formatters.get(key) ?? formatters.set(key, new Intl.DateTimeFormat("en-US", { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }));
   const parts = format.formatToParts(at);
   const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
   return part("hour") * 60 + part("minute");

@@ -1,3 +1,4 @@
+import { TtlCache } from "../lib/ttl-cache";
 import { z } from "@hono/zod-openapi";
 import type { MessageStatus } from "./message-status";
 
@@ -169,7 +170,11 @@ export interface OffsetSpan {
   offsetMinutes: number;
 }
 
-const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+// Keyed by what the client sent (zones are case-insensitive, so by its lower case), hence bounded.
+const offsetFormatters = new TtlCache<Intl.DateTimeFormat>(Number.POSITIVE_INFINITY, 500);
+
+/** Formatters held by this isolate (bounded; tests read it). */
+export const zoneFormatterCount = () => offsetFormatters.size;
 
 /** Is `tz` an IANA zone this runtime knows? */
 export function isTimeZone(tz: string): boolean {
@@ -182,12 +187,11 @@ export function isTimeZone(tz: string): boolean {
 }
 
 function formatterFor(tz: string): Intl.DateTimeFormat {
-  let formatter = offsetFormatters.get(tz);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat("en-US", { timeZone: tz, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric" });
-    offsetFormatters.set(tz, formatter);
-  }
-  return formatter;
+  const key = tz.toLowerCase();
+  return (
+    offsetFormatters.get(key) ??
+    offsetFormatters.set(key, new Intl.DateTimeFormat("en-US", { timeZone: tz, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric" }))
+  );
 }
 
 /** The zone's offset from UTC at `at` (ms), in minutes. */

@@ -27,6 +27,11 @@ export class TtlCache<V> {
     return value;
   }
 
+  /** Entries held now (expired ones included until they are read or pushed out). */
+  get size(): number {
+    return this.entries.size;
+  }
+
   delete(key: string): void {
     this.entries.delete(key);
   }

@@ -65,6 +65,37 @@ describe("content rules", () => {
   });
 });
 
+describe("tenant patterns cannot stall anyone", () => {
+  it("a catastrophic pattern answers at once, for its tenant and for everyone else", async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    await putTenantPolicy(a.key, { rules: [{ label: "evil", kind: "pattern", value: "^(a+)+$" }, { label: "nested", kind: "pattern", value: "(x+x+)+y" }] });
+    // A backtracking engine takes minutes on each of these; RE2 is linear in the text.
+    const hostile = ["a".repeat(34) + "b", "x".repeat(1_000) + "z", "a".repeat(1_000) + "!"];
+    const answers = await Promise.all([
+      ...hostile.map((body) => call("/v1/messages?dry_run=true", { method: "POST", key: a.key, json: { to: number(), body } })),
+      call("/v1/account", { key: b.key }),
+    ]);
+    for (const response of answers.slice(0, 3)) expect(response.status).toBe(200);
+    expect(answers[3]!.status).toBe(200);
+    // And the pattern still works as a pattern.
+    await expectProblem(await send(a.key, { to: number(), body: "aaaa" }), 422, "content_blocked");
+  });
+
+  it("refuses patterns RE2 cannot run in linear time (backreferences, lookaround) when they are saved", async () => {
+    const { key } = await createTenant();
+    for (const value of ["(a)\\1", "foo(?=bar)", "(?<!x)y"]) {
+      const problem = await expectProblem(
+        await call("/v1/content-rules", { method: "PUT", key, json: { rules: [{ label: "x", kind: "pattern", value }] } }),
+        422,
+        "validation_failed",
+      );
+      expect(problem.errors).toEqual([{ path: "body.rules.0.value", message: expect.stringContaining("RE2") }]);
+    }
+    expect((await okJson(await call("/v1/content-rules", { key }), 200)).rules).toEqual([]);
+  });
+});
+
 describe("link policy", () => {
   it("blocks public URL shorteners in marketing by default, and allows them on request", async () => {
     const { key } = await createTenant();
