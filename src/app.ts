@@ -7,7 +7,7 @@ import { adminAuth, tenantAuth } from "./middleware/auth";
 import { context } from "./middleware/context";
 import { requestLog } from "./middleware/request-log";
 import { BATCH_BODY_LIMIT, IMPORT_BODY_LIMIT, limitBody, requireBodyType, requireJson } from "./middleware/json-body";
-import { requestRate } from "./middleware/request-rate";
+import { countSendRequest, requestRate } from "./middleware/request-rate";
 import { account } from "./routes/account";
 import { batchesRouter } from "./routes/batches";
 import { admin } from "./routes/admin";
@@ -46,6 +46,7 @@ const OPENAPI_INFO = {
 
 // Bulk imports: JSON or CSV, up to IMPORT_BODY_LIMIT.
 const IMPORT_PATHS = ["/v1/blocklist/import", "/v1/contacts/import"];
+const SEND = (c: { req: { method: string; path: string } }) => c.req.method === "POST" && c.req.path === "/v1/messages";
 // Batch creation: JSON up to BATCH_BODY_LIMIT (10,000 recipients with their params).
 const BATCH_CREATE = (c: { req: { method: string; path: string } }) => c.req.method === "POST" && c.req.path === "/v1/batches";
 
@@ -59,7 +60,8 @@ function buildApp() {
   app.use("/v1/admin/*", adminAuth);
   app.use("/v1/*", except("/v1/admin/*", tenantAuth));
   // A send is counted by its admit, a report by its size (src/routes/stats).
-  app.use("/v1/*", except(["/v1/admin/*", "/v1/stats", (c) => c.req.method === "POST" && c.req.path === "/v1/messages"], requestRate));
+  app.use("/v1/*", except(["/v1/admin/*", "/v1/stats", SEND], requestRate));
+  app.use("/v1/messages", async (c, next) => (SEND(c) ? countSendRequest(c, next) : next()));
   app.use("/v1/*", except([...IMPORT_PATHS, BATCH_CREATE], limitBody(), requireJson));
   for (const path of IMPORT_PATHS) app.use(path, limitBody(IMPORT_BODY_LIMIT), requireBodyType("json", "csv"));
   app.use("/v1/batches", limitBody(BATCH_BODY_LIMIT), requireJson);

@@ -22,5 +22,7 @@ export type AppEnv = {
     auth: AuthContext;
     /** A carrier webhook's fields (form or flat JSON), read once from the raw body by its signature check. */
     webhookFields: Record<string, string>;
+    /** Set once a send's meter call has counted the request (see `countSendRequest`). */
+    requestCounted: boolean;
   };
 };

@@ -174,6 +174,7 @@ export class TenantMeter extends DurableObject<Env> {
     if (request.idempotency && !request.dryRun) {
       const earlier = this.rememberedKey(request.idempotency.key, now);
       if (earlier) {
+        if (!request.exempt) this.countRequest(now);
         return earlier.fingerprint === request.idempotency.fingerprint
           ? { outcome: "replay", messageId: earlier.message_id, response: earlier.response }
           : { outcome: "idempotency_mismatch" };
@@ -182,6 +183,10 @@ export class TenantMeter extends DurableObject<Env> {
     const snapshot = this.snapshot(request, now);
     const refusal = firstRefusal(snapshot, request, now);
     const quotas = request.exempt ? [] : sendQuotas(snapshot.limits, snapshot.messages, snapshot.sentToday, now);
+    // A dry run and a refused send are requests too: each takes a request token (none is owed when the
+    // request rate is what refused it), so neither can be repeated faster than the tenant's request rate.
+    const requestRefused = refusal?.code === "rate_limited" && refusal.limit === "requests";
+    if (!request.exempt && !requestRefused && (request.dryRun || refusal)) this.countRequest(now);
     if (request.dryRun) return { outcome: "dry_run", refusal, quotas };
     if (refusal) return { outcome: "refused", refusal, quotas };
     if (request.exempt) {
@@ -385,7 +390,6 @@ export class TenantMeter extends DurableObject<Env> {
     this.awaitConfirmation(request, now);
   }
 
-  /** Counts one API request other than a send against the request bucket. */
   /** One API request, or `cost` of them for a heavy one (a long report); never more than the burst. */
   hit(cost = 1): { refusal: Refusal | null; quotas: QuotaState[] } {
     const limits = this.limits();
@@ -699,6 +703,12 @@ export class TenantMeter extends DurableObject<Env> {
       this.limitsCache = stored ? applyLimitsPatch(DEFAULT_LIMITS, JSON.parse(stored.value)) : DEFAULT_LIMITS;
     }
     return this.limitsCache;
+  }
+
+  /** Takes a request token if there is one; never refuses (the request's answer is decided already). */
+  private countRequest(now: number): void {
+    const bucket = refill(this.bucket("requests"), requestRule(this.limits()), now);
+    if (bucket.tokens >= 1) this.saveBucket("requests", take(bucket));
   }
 
   private bucket(name: "requests" | "messages"): Bucket | null {

@@ -3,6 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { rateLimitHeaders } from "../domain/rate-limit-headers";
 import { meterFor } from "../meter/client";
 import { refusalError } from "../meter/refusals";
+import { renderProblem } from "../lib/problem";
 import type { AppEnv } from "../types";
 
 /**
@@ -21,3 +22,15 @@ export async function chargeRequests(c: Context<AppEnv>, cost: number): Promise<
   if (refusal) throw refusalError(refusal, quotas, c.env.BILLING_CURRENCY);
   for (const [name, value] of Object.entries(rateLimitHeaders(quotas))) c.header(name, value);
 }
+
+/**
+ * A send is counted by its meter call, but one refused before it (invalid body, unknown template, blocked
+ * content, a bad number) never makes that call: it is counted here, after the answer, so no send request
+ * of any outcome escapes the request rate. Past the rate, the answer becomes the 429.
+ */
+export const countSendRequest = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  if (c.var.requestCounted || !c.var.auth?.metered) return;
+  const { refusal, quotas } = await meterFor(c.env, c.var.auth.tenantId).hit(1);
+  if (refusal) c.res = renderProblem(c, refusalError(refusal, quotas, c.env.BILLING_CURRENCY));
+});

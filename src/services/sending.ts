@@ -98,7 +98,13 @@ export async function acceptMessage(
   db: Db,
   auth: AuthContext,
   input: SendInput,
-  options: { idempotencyKey?: string; render: (message: MessageWithEvents) => string; keywordReply?: boolean },
+  options: {
+    idempotencyKey?: string;
+    render: (message: MessageWithEvents) => string;
+    keywordReply?: boolean;
+    /** Called once the meter has the request: from then on it has counted it, whatever the answer. */
+    onMetered?: () => void;
+  },
 ): Promise<SendResult> {
   const now = Date.now();
   const requested = parseSendAt(input.send_at, now);
@@ -170,6 +176,7 @@ export async function acceptMessage(
   };
   checkpoint("admission");
   const verdict = await meter.admit(admit);
+  options.onMetered?.();
   checkpoint("admission", "after");
   switch (verdict.outcome) {
     case "idempotency_mismatch":
@@ -221,6 +228,7 @@ export async function previewMessage(
   db: Db,
   auth: AuthContext,
   input: SendInput,
+  onMetered?: () => void,
 ): Promise<{ preview: SendPreview; headers: Record<string, string> }> {
   const now = Date.now();
   const requested = parseSendAt(input.send_at, now);
@@ -251,6 +259,11 @@ export async function previewMessage(
       dryRun: true,
     });
     if (verdict.outcome !== "dry_run") throw new Error(`the meter answered a dry run with ${verdict.outcome}`);
+    onMetered?.();
+    // Over the request rate, a dry run is refused as any request is, not previewed.
+    if (verdict.refusal?.code === "rate_limited" && verdict.refusal.limit === "requests") {
+      throw refusalError(verdict.refusal, verdict.quotas, env.BILLING_CURRENCY);
+    }
     headers = rateLimitHeaders(verdict.quotas);
     refusal = verdict.refusal && refusalError(verdict.refusal, verdict.quotas, env.BILLING_CURRENCY);
   }

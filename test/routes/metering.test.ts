@@ -124,6 +124,32 @@ describe("rate limits", () => {
   });
 });
 
+describe("every send request is a request", () => {
+  it("counts refused sends, invalid ones and dry runs against the request rate, and answers 429 past it", async () => {
+    const { tenantId, key } = await createTenant();
+    await setLimits(tenantId, { requests_per_second: 1, request_burst: 5 });
+    await setMeterClock(tenantId, NOON);
+    const to = number();
+    await okJson(await send(key, { to, body: "code 1", type: "otp" }), 202);
+    // Refused by the meter (capped), by validation, by composition, and previewed: four more requests.
+    await expectProblem(await send(key, { to, body: "code 2", type: "otp" }), 429, "recipient_frequency_capped");
+    await expectProblem(await send(key, { body: "no recipient" }), 422, "validation_failed");
+    await expectProblem(await send(key, { to: number(), template_id: "tpl_missing" }), 404, "not_found");
+    await okJson(await send(key, { to: number(), body: "preview" }, { query: "?dry_run=true" }), 200);
+    // The burst of 5 is spent: whatever comes next is over the request rate, dry run or send, valid or not.
+    for (const response of [
+      await send(key, { to: number(), body: "preview" }, { query: "?dry_run=true" }),
+      await send(key, { to: number(), body: "real" }),
+      await send(key, { body: "invalid" }),
+    ]) {
+      expect(await expectProblem(response, 429, "rate_limited")).toMatchObject({ limit: "requests" });
+    }
+    await expectProblem(await call("/v1/messages", { key }), 429, "rate_limited");
+    await setMeterClock(tenantId, NOON + SECOND);
+    await okJson(await send(key, { to: number(), body: "real" }), 202);
+  });
+});
+
 describe("daily quota", () => {
   it("refuses past the quota until the next UTC midnight, with Retry-After to it", async () => {
     const { tenantId, key } = await createTenant();

@@ -110,12 +110,13 @@ export const messages = createRouter()
   .openapi(create, async (c) => {
     const input = c.req.valid("json");
     if (c.req.valid("query").dry_run === "true") {
-      const { preview, headers } = await previewMessage(c.env, c.var.db, c.var.auth, input);
+      const { preview, headers } = await previewMessage(c.env, c.var.db, c.var.auth, input, () => c.set("requestCounted", true));
       return c.json(preview, 200, headers);
     }
     const result = await acceptMessage(c.env, c.var.db, c.var.auth, input, {
       idempotencyKey: c.req.valid("header")["idempotency-key"],
       render: (message) => JSON.stringify(presentMessageWithEvents(message)),
+      onMetered: () => c.set("requestCounted", true),
     });
     if (result.kind === "replayed") {
       return c.json(JSON.parse(result.response) as ReturnType<typeof presentMessageWithEvents>, 202, { "Idempotent-Replayed": "true" });
