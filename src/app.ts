@@ -46,7 +46,9 @@ const OPENAPI_INFO = {
 
 // Bulk imports: JSON or CSV, up to IMPORT_BODY_LIMIT.
 const IMPORT_PATHS = ["/v1/blocklist/import", "/v1/contacts/import"];
-const SEND = (c: { req: { method: string; path: string } }) => c.req.method === "POST" && c.req.path === "/v1/messages";
+// A send and a dry run are counted against the request rate by their meter call (or after, if refused before it).
+const SEND = (c: { req: { method: string; path: string } }) =>
+  c.req.method === "POST" && (c.req.path === "/v1/messages" || c.req.path === "/v1/messages/dry-run");
 // Batch creation: JSON up to BATCH_BODY_LIMIT (10,000 recipients with their params).
 const BATCH_CREATE = (c: { req: { method: string; path: string } }) => c.req.method === "POST" && c.req.path === "/v1/batches";
 
@@ -61,7 +63,7 @@ function buildApp() {
   app.use("/v1/*", except("/v1/admin/*", tenantAuth));
   // A send is counted by its admit, a report by its size (src/routes/stats).
   app.use("/v1/*", except(["/v1/admin/*", "/v1/stats", SEND], requestRate));
-  app.use("/v1/messages", async (c, next) => (SEND(c) ? countSendRequest(c, next) : next()));
+  app.use("/v1/messages/*", async (c, next) => (SEND(c) ? countSendRequest(c, next) : next()));
   app.use("/v1/*", except([...IMPORT_PATHS, BATCH_CREATE], limitBody(), requireJson));
   for (const path of IMPORT_PATHS) app.use(path, limitBody(IMPORT_BODY_LIMIT), requireBodyType("json", "csv"));
   app.use("/v1/batches", limitBody(BATCH_BODY_LIMIT), requireJson);

@@ -1,4 +1,4 @@
-import { z } from "@hono/zod-openapi";
+import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
 import { ERRORS, type ErrorCode } from "./errors";
 import { PROBLEM_CONTENT_TYPE } from "./problem";
 
@@ -25,6 +25,13 @@ export const Problem = z
       .openapi({ description: "For `content_blocked`: the rule that matched (not the whole list)." }),
     id: z.string().optional().openapi({ description: "For `already_exists`: the existing resource." }),
     number_type: z.string().optional().openapi({ description: "For `number_not_sms_capable`: the number's type." }),
+    batch_status: z.string().optional().openapi({ description: "For `not_cancelable` on a batch: the batch's status." }),
+    message_status: z.string().optional().openapi({ description: "For `not_cancelable` on a message: the message's status." }),
+    checks: z
+      .record(z.string(), z.object({ status: z.string() }))
+      .optional()
+      .openapi({ description: "For `dependency_unavailable` from `GET /health`: each dependency's state." }),
+    scope: z.string().optional().openapi({ description: "For `insufficient_scope`: the scope the request needs." }),
     request_id: z.string(),
   })
   .openapi("Problem");
@@ -85,3 +92,52 @@ export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {
 export function jsonResponse<T extends z.ZodType>(schema: T, description: string, headers?: typeof RATE_LIMIT_HEADERS) {
   return { description, ...(headers && { headers }), content: { "application/json": { schema } } } as const;
 }
+
+/** Methods whose requests carry a body: the body limit and content-type checks run on them (src/app.ts). */
+export const BODY_METHODS = ["post", "put", "patch"] as const;
+
+type RouteInput = Omit<RouteConfig, "security"> & {
+  /** The codes this route's own logic answers; the ones its kind of route shares are added for it. */
+  errors?: readonly ErrorCode[];
+};
+
+/**
+ * The codes every route of a kind can answer, from its shape and the middleware it runs behind: a body
+ * can be too large, of another type, unparseable or invalid; params, query and headers can be invalid;
+ * a path with an `{id}` can name nothing.
+ */
+export function sharedErrors(route: Pick<RouteConfig, "method" | "path" | "request">, behind: readonly ErrorCode[]): ErrorCode[] {
+  const codes: ErrorCode[] = [...behind];
+  if ((BODY_METHODS as readonly string[]).includes(route.method)) codes.push("payload_too_large", "unsupported_media_type");
+  if (route.request?.body) codes.push("malformed_json", "validation_failed");
+  if (route.request?.params || route.request?.query || route.request?.headers) codes.push("validation_failed");
+  if (route.path.includes("{")) codes.push("not_found");
+  return codes;
+}
+
+function describedRoute<R extends RouteInput>(route: R, security: RouteConfig["security"], behind: readonly ErrorCode[]) {
+  const { errors = [], ...config } = route;
+  const codes = [...new Set([...sharedErrors(config, behind), ...errors])];
+  return createRoute({
+    ...config,
+    ...(security && { security }),
+    responses: { ...config.responses, ...problemResponses(...codes) },
+  } as Omit<R, "errors"> & { security: RouteConfig["security"] });
+}
+
+/** A tenant API route: a key (401, 403 outside its scopes) and the request rate (429) come before it. */
+export const tenantRoute = <R extends RouteInput>(route: R) =>
+  describedRoute(route, [{ ApiKey: [] }], ["unauthorized", "insufficient_scope", "rate_limited"]);
+
+/** An operator API route, behind the admin token. */
+export const adminRoute = <R extends RouteInput>(route: R) => describedRoute(route, [{ AdminToken: [] }], ["unauthorized"]);
+
+/**
+ * A carrier's webhook: its signature (401), or 503 when the route's secret is not configured or the
+ * receipt cannot be queued (the carrier retries).
+ */
+export const carrierRoute = <R extends RouteInput>(route: R) =>
+  describedRoute(route, undefined, ["invalid_signature", "dependency_unavailable", "malformed_json", "validation_failed"]);
+
+/** A route anyone may call (health). */
+export const publicRoute = <R extends RouteInput>(route: R) => describedRoute(route, undefined, []);

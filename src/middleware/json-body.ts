@@ -1,13 +1,20 @@
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../lib/errors";
+import { BODY_METHODS } from "../lib/openapi";
 import type { AppEnv } from "../types";
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
+/**
+ * Only POST, PUT and PATCH read a body: on any other method a body is ignored, never checked, so what those
+ * routes can answer does not depend on it (and the OpenAPI document says so: src/lib/openapi.ts).
+ */
+const takesBody = (req: Request) => (BODY_METHODS as readonly string[]).includes(req.method.toLowerCase());
+
 function hasBody(req: Request): boolean {
-  return req.body !== null && req.headers.get("content-length") !== "0";
+  return takesBody(req) && req.body !== null && req.headers.get("content-length") !== "0";
 }
 
 const MEDIA_TYPES = { json: JSON_MEDIA_TYPE, csv: /^text\/csv$/i, form: /^application\/x-www-form-urlencoded$/i } as const;
@@ -36,10 +43,11 @@ export const BATCH_BODY_LIMIT = 5 * 1024 * 1024;
 
 /** Caps request bodies; bulk endpoints that need more declare their own, larger limit. */
 export function limitBody(maxSize = DEFAULT_BODY_LIMIT) {
-  return bodyLimit({
+  const limit = bodyLimit({
     maxSize,
     onError: () => {
       throw new ApiError("payload_too_large", `Request bodies may be at most ${maxSize} bytes.`);
     },
   });
+  return createMiddleware<AppEnv>(async (c, next) => (takesBody(c.req.raw) ? limit(c, next) : next()));
 }

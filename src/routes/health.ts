@@ -1,8 +1,8 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { createRouter } from "../lib/create-router";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
-import { jsonResponse, problemResponses } from "../lib/openapi";
+import { jsonResponse, publicRoute } from "../lib/openapi";
 import { readBacklog } from "../services/health";
 
 const ageSeconds = (since: number | null, now: number) => (since === null ? null : Math.max(0, Math.round((now - since) / 1000)));
@@ -22,21 +22,22 @@ const Health = z
   })
   .openapi("Health");
 
-const get = createRoute({
+const get = publicRoute({
   method: "get",
   path: "/",
   tags: ["Health"],
   summary: "Health, with dependencies (no authentication)",
   description: "Reads D1 once (which proves it answers) and reports the backlogs waiting on the queues. 503 when D1 does not answer.",
-  responses: { 200: jsonResponse(Health, "The gateway and its database are up."), ...problemResponses("dependency_unavailable") },
+  errors: ["dependency_unavailable"],
+  responses: { 200: jsonResponse(Health, "The gateway and its database are up.") }
 });
 
-const live = createRoute({
+const live = publicRoute({
   method: "get",
   path: "/live",
   tags: ["Health"],
   summary: "Liveness only: the Worker answers (no dependency is read)",
-  responses: { 200: jsonResponse(z.object({ status: z.literal("ok") }), "The Worker is up.") },
+  responses: { 200: jsonResponse(z.object({ status: z.literal("ok") }), "The Worker is up.") }
 });
 
 export const health = createRouter()

@@ -55,6 +55,11 @@ export async function account(key: string) {
   return okJson(await call("/v1/account", { key }), 200);
 }
 
+/** POST /v1/messages/dry-run: every check of a send, nothing sent. */
+export function dryRun(key: string, body: Record<string, unknown>) {
+  return call("/v1/messages/dry-run", { method: "POST", key, json: body });
+}
+
 export function send(key: string, body: Record<string, unknown>, init: { headers?: Record<string, string>; query?: string } = {}) {
   return call(`/v1/messages${init.query ?? ""}`, { method: "POST", key, json: body, headers: init.headers });
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ADMIN, call, createTenant, expectProblem, okJson } from "../helpers/api";
 import { approvedTemplate, createTemplate, putPlatformRules, putTenantPolicy } from "../helpers/catalog";
-import { account, fundedLiveTenant, send } from "../helpers/meter";
+import { account, fundedLiveTenant, send, dryRun } from "../helpers/meter";
 import { number } from "../helpers/seed";
 
 // Platform rules apply to every tenant in this file's database: each test that sets them clears them.
@@ -73,7 +73,7 @@ describe("tenant patterns cannot stall anyone", () => {
     // A backtracking engine takes minutes on each of these; RE2 is linear in the text.
     const hostile = ["a".repeat(34) + "b", "x".repeat(1_000) + "z", "a".repeat(1_000) + "!"];
     const answers = await Promise.all([
-      ...hostile.map((body) => call("/v1/messages?dry_run=true", { method: "POST", key: a.key, json: { to: number(), body } })),
+      ...hostile.map((body) => dryRun(a.key, { to: number(), body })),
       call("/v1/account", { key: b.key }),
     ]);
     for (const response of answers.slice(0, 3)) expect(response.status).toBe(200);
@@ -132,10 +132,10 @@ describe("marketing opt-out suffix", () => {
 
   it("shows in a dry run, with the refusal a blocked body would get", async () => {
     const { key } = await createTenant();
-    const preview = await okJson(await send(key, { to: number(), type: "marketing", body: "Sale!" }, { query: "?dry_run=true" }), 200);
+    const preview = await okJson(await dryRun(key, { to: number(), type: "marketing", body: "Sale!" }), 200);
     expect(preview).toMatchObject({ would_send: true, body: "Sale! Reply STOP to opt out", segments: 1 });
     await putTenantPolicy(key, { rules: [{ label: "Sales", kind: "word", value: "sale" }] });
-    const blocked = await okJson(await send(key, { to: number(), type: "marketing", body: "Sale!" }, { query: "?dry_run=true" }), 200);
+    const blocked = await okJson(await dryRun(key, { to: number(), type: "marketing", body: "Sale!" }), 200);
     expect(blocked).toMatchObject({ would_send: false, body: null, refusal: { code: "content_blocked", status: 422 } });
   });
 });

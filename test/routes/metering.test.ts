@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { ADMIN, call, createTenant, expectProblem, okJson } from "../helpers/api";
-import { account, credit, fundedLiveTenant, ledger, send, setLimits, setMeterClock, setPrice } from "../helpers/meter";
+import { account, credit, fundedLiveTenant, ledger, send, setLimits, setMeterClock, setPrice, dryRun } from "../helpers/meter";
 import { number } from "../helpers/seed";
 
 // A fixed instant, noon UTC, for meters whose clock a test stops.
@@ -135,10 +135,10 @@ describe("every send request is a request", () => {
     await expectProblem(await send(key, { to, body: "code 2", type: "otp" }), 429, "recipient_frequency_capped");
     await expectProblem(await send(key, { body: "no recipient" }), 422, "validation_failed");
     await expectProblem(await send(key, { to: number(), template_id: "tpl_missing" }), 404, "not_found");
-    await okJson(await send(key, { to: number(), body: "preview" }, { query: "?dry_run=true" }), 200);
+    await okJson(await dryRun(key, { to: number(), body: "preview" }), 200);
     // The burst of 5 is spent: whatever comes next is over the request rate, dry run or send, valid or not.
     for (const response of [
-      await send(key, { to: number(), body: "preview" }, { query: "?dry_run=true" }),
+      await dryRun(key, { to: number(), body: "preview" }),
       await send(key, { to: number(), body: "real" }),
       await send(key, { body: "invalid" }),
     ]) {
@@ -263,11 +263,18 @@ describe("a refused send", () => {
 });
 
 describe("dry run", () => {
+  it("is its own operation: the old ?dry_run=true on a send is refused, not sent", async () => {
+    const { key } = await createTenant();
+    const refused = await expectProblem(await send(key, { to: number(), body: "try" }, { query: "?dry_run=true" }), 422, "validation_failed");
+    expect(refused.errors).toEqual([{ path: "query.dry_run", message: expect.stringContaining("/v1/messages/dry-run") }]);
+    expect((await okJson(await call("/v1/messages", { key }), 200)).data).toEqual([]);
+  });
+
   it("answers what would be sent, and which check would refuse it, while sending, charging and counting nothing", async () => {
     const { key } = await fundedLiveTenant(15_000, { clock: NOON });
     const to = number();
 
-    const preview = await okJson(await send(key, { to, body: "a".repeat(161) }, { query: "?dry_run=true" }), 200);
+    const preview = await okJson(await dryRun(key, { to, body: "a".repeat(161) }), 200);
     expect(preview).toEqual({
       would_send: false,
       refusal: { code: "insufficient_balance", status: 402, detail: expect.stringContaining("20000") },
@@ -285,10 +292,10 @@ describe("dry run", () => {
       carrier: "simulator",
       send_at: null,
     });
-    const ok = await okJson(await send(key, { to, body: "short" }, { query: "?dry_run=true" }), 200);
+    const ok = await okJson(await dryRun(key, { to, body: "short" }), 200);
     expect(ok).toMatchObject({ would_send: true, refusal: null, price: 10_000 });
 
-    const invalid = await okJson(await send(key, { to: "+1 555", body: "x" }, { query: "?dry_run=true" }), 200);
+    const invalid = await okJson(await dryRun(key, { to: "+1 555", body: "x" }), 200);
     expect(invalid).toMatchObject({ would_send: false, to: null, price: null, refusal: { code: "invalid_number", status: 422 } });
 
     const state = await account(key);

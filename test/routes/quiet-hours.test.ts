@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { call, createTenant, expectProblem, okJson, sendMessage } from "../helpers/api";
 import { batchMessages, createBatch, expanded, waitForBatch } from "../helpers/batches";
-import { send } from "../helpers/meter";
+import { send, dryRun } from "../helpers/meter";
 
 // Japan keeps one zone and no summer time: 23:30 there is 14:30 UTC, all year.
 const JP_MOBILE = ["+819012345678", "+819012345679", "+819012345680"];
@@ -39,7 +39,7 @@ describe("quiet hours", () => {
     const otp = await sendMessage(key, { to: JP_MOBILE[1], body: "Your code is 123456", type: "otp", send_at: night });
     expect(otp).toMatchObject({ status: "scheduled", send_at: new Date(night).toISOString() });
 
-    const preview = await okJson(await send(key, { to: JP_MOBILE[2], body: MARKETING, type: "marketing", send_at: night }, { query: "?dry_run=true" }), 200);
+    const preview = await okJson(await dryRun(key, { to: JP_MOBILE[2], body: MARKETING, type: "marketing", send_at: night }), 200);
     expect(preview).toMatchObject({ would_send: true, send_at: morning });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ADMIN, call, createTenant, expectProblem, okJson } from "../helpers/api";
-import { account, fundedLiveTenant, send, setMeterClock } from "../helpers/meter";
+import { account, fundedLiveTenant, send, setMeterClock, dryRun } from "../helpers/meter";
 import { number } from "../helpers/seed";
 
 const enc = encodeURIComponent;
@@ -25,7 +25,7 @@ describe("block list", () => {
     const to = number();
     await okJson(await call(`/v1/blocklist/${enc(to)}`, { method: "PUT", key }), 201);
     await expectProblem(await send(key, { to, body: "hi" }), 422, "recipient_blocked");
-    const preview = await okJson(await send(key, { to, body: "hi" }, { query: "?dry_run=true" }), 200);
+    const preview = await okJson(await dryRun(key, { to, body: "hi" }), 200);
     expect(preview).toMatchObject({ would_send: false, refusal: { code: "recipient_blocked", status: 422 } });
     expect((await okJson(await call("/v1/messages", { key }), 200)).data).toEqual([]);
     expect((await account(key)).balance).toBe(100_000);

@@ -1,35 +1,31 @@
-import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
 import { DEFAULT_QUIET_HOURS, QuietHours } from "../../domain/quiet-hours";
-import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { meterFor } from "../../meter/client";
 import { quietHoursOf } from "../../services/scheduling";
 import { updateTenant } from "../../services/tenants";
 import { Account, presentAccount } from "./schemas";
 
-const get = createRoute({
+const get = tenantRoute({
   method: "get",
   path: "/",
   tags: ["Account"],
-  security: [{ ApiKey: [] }],
   summary: "Your balance, limits and today's usage",
-  responses: { 200: jsonResponse(Account, "The account."), ...problemResponses("unauthorized", "rate_limited") },
+  responses: { 200: jsonResponse(Account, "The account.") }
 });
 
-const getQuietHours = createRoute({
+const getQuietHours = tenantRoute({
   method: "get",
   path: "/quiet-hours",
   tags: ["Account"],
-  security: [{ ApiKey: [] }],
   summary: "When marketing is held for the recipient's night",
-  responses: { 200: jsonResponse(QuietHours, "Your quiet hours."), ...problemResponses("unauthorized", "rate_limited") },
+  responses: { 200: jsonResponse(QuietHours, "Your quiet hours.") }
 });
 
-const putQuietHours = createRoute({
+const putQuietHours = tenantRoute({
   method: "put",
   path: "/quiet-hours",
   tags: ["Account"],
-  security: [{ ApiKey: [] }],
   summary: "Set your quiet hours for marketing",
   description:
     `Default: ${DEFAULT_QUIET_HOURS.start}–${DEFAULT_QUIET_HOURS.end}, in the time zones of the recipient's country. ` +
@@ -37,7 +33,6 @@ const putQuietHours = createRoute({
   request: { body: jsonBody(QuietHours) },
   responses: {
     200: jsonResponse(QuietHours, "Your quiet hours."),
-    ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "rate_limited"),
   },
 });
 

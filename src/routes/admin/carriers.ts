@@ -1,17 +1,16 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { ROUTABLE_CARRIERS } from "../../carriers/registry";
 import type { CarrierHealthRow, RouteRow } from "../../db/schema";
 import { breakerState } from "../../domain/circuit-breaker";
 import { RouteEntry } from "../../domain/routing";
 import { createRouter } from "../../lib/create-router";
-import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { adminRoute, jsonBody, jsonResponse } from "../../lib/openapi";
 import { listCarrierHealth } from "../../services/carrier-health";
 import { deleteRoute, listRoutes, putRoute } from "../../services/routes";
 import { CountryParam } from "./schemas";
 
 // The operator's carrier routes and the carriers' circuit breakers.
 const tags = ["Operator: carriers and routes"];
-const security = [{ AdminToken: [] }];
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const RouteCarrier = RouteEntry.extend({
@@ -62,11 +61,10 @@ export function presentCarrier(carrier: string, row: CarrierHealthRow | undefine
   };
 }
 
-const putRouteRoute = createRoute({
+const putRouteRoute = adminRoute({
   method: "put",
   path: "/routes/{country}",
   tags,
-  security,
   summary: "Set the carriers for a destination country",
   description:
     "An ordered list: a message's first try goes to a carrier drawn by weight (the first, without weights), a transient failure " +
@@ -75,37 +73,33 @@ const putRouteRoute = createRoute({
   request: { params: CountryParam, body: jsonBody(PutRouteBody) },
   responses: {
     200: jsonResponse(Route, "The route as stored."),
-    ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed"),
   },
 });
 
-const listRoutesRoute = createRoute({
+const listRoutesRoute = adminRoute({
   method: "get",
   path: "/routes",
   tags,
-  security,
   summary: "Every route",
-  responses: { 200: jsonResponse(z.object({ data: z.array(Route) }).openapi("RouteList"), "Routes by country."), ...problemResponses("unauthorized") },
+  responses: { 200: jsonResponse(z.object({ data: z.array(Route) }).openapi("RouteList"), "Routes by country.") }
 });
 
-const deleteRouteRoute = createRoute({
+const deleteRouteRoute = adminRoute({
   method: "delete",
   path: "/routes/{country}",
   tags,
-  security,
   summary: "Remove a country's route (it falls back to `default`)",
   request: { params: CountryParam },
-  responses: { 204: { description: "Removed." }, ...problemResponses("unauthorized", "not_found", "validation_failed") },
+  responses: { 204: { description: "Removed." } }
 });
 
-const carriersRoute = createRoute({
+const carriersRoute = adminRoute({
   method: "get",
   path: "/carriers",
   tags,
-  security,
   summary: "Carriers and their circuit breakers",
   description: "A circuit opens after 5 consecutive transient failures and skips its carrier for 30 s; then one probe may try it, and a success closes it.",
-  responses: { 200: jsonResponse(z.object({ data: z.array(CarrierStatus) }).openapi("CarrierList"), "Every routable carrier."), ...problemResponses("unauthorized") },
+  responses: { 200: jsonResponse(z.object({ data: z.array(CarrierStatus) }).openapi("CarrierList"), "Every routable carrier.") }
 });
 
 export const carriers = createRouter()

@@ -1,7 +1,7 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { countedD1Calls, startCountingD1 } from "../../db/probe";
 import { createRouter } from "../../lib/create-router";
-import { jsonResponse, problemResponses } from "../../lib/openapi";
+import { adminRoute, jsonResponse } from "../../lib/openapi";
 
 const D1Calls = z
   .object({
@@ -11,24 +11,21 @@ const D1Calls = z
   .openapi("D1Calls", { description: "Per isolate: on `wrangler dev`, the whole gateway; on Cloudflare, one of many isolates." });
 
 const tags = ["Operator: monitoring"];
-const security = [{ AdminToken: [] }];
 
-const start = createRoute({
+const start = adminRoute({
   method: "post",
   path: "/d1-calls",
   tags,
-  security,
   summary: "Start counting this isolate's D1 round trips (for benchmarks)",
-  responses: { 200: jsonResponse(D1Calls, "Counting from zero."), ...problemResponses("unauthorized") },
+  responses: { 200: jsonResponse(D1Calls, "Counting from zero.") }
 });
 
-const read = createRoute({
+const read = adminRoute({
   method: "get",
   path: "/d1-calls",
   tags,
-  security,
   summary: "This isolate's D1 round trips since counting started",
-  responses: { 200: jsonResponse(D1Calls, "The count."), ...problemResponses("unauthorized") },
+  responses: { 200: jsonResponse(D1Calls, "The count.") }
 });
 
 export const adminD1Calls = createRouter()

@@ -1,6 +1,5 @@
-import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { idempotencyHeader, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { adminRoute, idempotencyHeader, jsonBody, jsonResponse } from "../../lib/openapi";
 import { createApiKey, revokeApiKey } from "../../services/api-keys";
 import { listQuery } from "../../lib/pagination";
 import { meterFor } from "../../meter/client";
@@ -32,122 +31,110 @@ import {
 } from "./schemas";
 
 const tags = ["Operator"];
-const security = [{ AdminToken: [] }];
-const bodyErrors = ["malformed_json", "unauthorized", "unsupported_media_type", "validation_failed"] as const;
 
-const createTenantRoute = createRoute({
+const createTenantRoute = adminRoute({
   method: "post",
   path: "/tenants",
   tags,
-  security,
   summary: "Create a tenant",
   request: { body: jsonBody(CreateTenantBody) },
-  responses: { 201: jsonResponse(Tenant, "The new tenant."), ...problemResponses(...bodyErrors) },
+  responses: { 201: jsonResponse(Tenant, "The new tenant.") }
 });
 
-const getTenantRoute = createRoute({
+const getTenantRoute = adminRoute({
   method: "get",
   path: "/tenants/{id}",
   tags,
-  security,
   summary: "Get a tenant with its balance and limits",
   request: { params: TenantIdParam },
-  responses: { 200: jsonResponse(TenantDetail, "The tenant."), ...problemResponses("unauthorized", "not_found") },
+  responses: { 200: jsonResponse(TenantDetail, "The tenant.") }
 });
 
-const updateTenantRoute = createRoute({
+const updateTenantRoute = adminRoute({
   method: "patch",
   path: "/tenants/{id}",
   tags,
-  security,
   summary: "Change a tenant's name, limits and per-recipient caps, or exempt it from metering",
   description: "`limits` may name any subset, down to one window of one message type; the rest is kept.",
   request: { params: TenantIdParam, body: jsonBody(UpdateTenantBody) },
-  responses: { 200: jsonResponse(TenantDetail, "The tenant as changed."), ...problemResponses(...bodyErrors, "not_found") },
+  responses: { 200: jsonResponse(TenantDetail, "The tenant as changed.") }
 });
 
-const creditRoute = createRoute({
+const creditRoute = adminRoute({
   method: "post",
   path: "/tenants/{id}/credit",
   tags,
-  security,
   summary: "Add to a tenant's balance",
   description: "Send an `Idempotency-Key` to make retries safe: the same key answers the first entry (200) and credits nothing more.",
   request: {
     params: TenantIdParam,
     headers: idempotencyHeader("A retry with the same key (kept for good) answers the first credit and adds nothing.", "invoice-2026-11-0042"),
-    body: jsonBody(CreditBody),
+    body: jsonBody(CreditBody)
   },
+  errors: ["idempotency_mismatch"],
   responses: {
     200: jsonResponse(LedgerEntry, "A retry: the entry the first request made."),
     201: jsonResponse(LedgerEntry, "The ledger entry, with the new balance."),
-    ...problemResponses(...bodyErrors, "not_found", "idempotency_mismatch"),
   },
 });
 
-const ledgerRoute = createRoute({
+const ledgerRoute = adminRoute({
   method: "get",
   path: "/tenants/{id}/ledger",
   tags,
-  security,
   summary: "A tenant's ledger, newest first: every reserve, refund and credit",
   request: { params: TenantIdParam, query: listQuery },
-  responses: { 200: jsonResponse(LedgerPage, "A page of entries."), ...problemResponses("unauthorized", "not_found", "validation_failed") },
+  responses: { 200: jsonResponse(LedgerPage, "A page of entries.") }
 });
 
-const assignNumberRoute = createRoute({
+const assignNumberRoute = adminRoute({
   method: "post",
   path: "/tenants/{id}/numbers",
   tags,
-  security,
   summary: "Assign a number to a tenant: replies to it reach that tenant",
   request: { params: TenantIdParam, body: jsonBody(AssignNumberBody) },
+  errors: ["invalid_number", "already_exists"],
   responses: {
     200: jsonResponse(TenantNumber, "Already this tenant's."),
     201: jsonResponse(TenantNumber, "Assigned."),
-    ...problemResponses(...bodyErrors, "invalid_number", "not_found", "already_exists"),
   },
 });
 
-const listPricesRoute = createRoute({
+const listPricesRoute = adminRoute({
   method: "get",
   path: "/prices",
   tags,
-  security,
   summary: "The price list: micro-units per segment by destination country",
-  responses: { 200: jsonResponse(PriceList, "Every price, by country."), ...problemResponses("unauthorized") },
+  responses: { 200: jsonResponse(PriceList, "Every price, by country.") }
 });
 
-const putPriceRoute = createRoute({
+const putPriceRoute = adminRoute({
   method: "put",
   path: "/prices/{country}",
   tags,
-  security,
   summary: "Set the price per segment for a country, or `default` for every other country",
   description: "Applies to messages accepted from then on, in every Worker isolate within a minute.",
   request: { params: CountryParam, body: jsonBody(PutPriceBody) },
-  responses: { 200: jsonResponse(Price, "The price."), ...problemResponses(...bodyErrors) },
+  responses: { 200: jsonResponse(Price, "The price.") }
 });
 
-const createKeyRoute = createRoute({
+const createKeyRoute = adminRoute({
   method: "post",
   path: "/tenants/{id}/keys",
   tags,
-  security,
   summary: "Create an API key for a tenant",
   description: "The full key is in this response only; only its SHA-256 hash is stored.",
   request: { params: TenantIdParam, body: jsonBody(CreateKeyBody) },
-  responses: { 201: jsonResponse(CreatedApiKey, "The new key."), ...problemResponses(...bodyErrors, "not_found") },
+  responses: { 201: jsonResponse(CreatedApiKey, "The new key.") }
 });
 
-const revokeKeyRoute = createRoute({
+const revokeKeyRoute = adminRoute({
   method: "delete",
   path: "/tenants/{id}/keys/{key_id}",
   tags,
-  security,
   summary: "Revoke a tenant's API key",
   request: { params: TenantIdParam.merge(KeyIdParam) },
-  responses: { 200: jsonResponse(ApiKey, "The revoked key."), ...problemResponses("unauthorized", "not_found") },
+  responses: { 200: jsonResponse(ApiKey, "The revoked key.") }
 });
 
 export const admin = createRouter()

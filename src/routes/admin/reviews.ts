@@ -1,6 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { IdParam, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { adminRoute, IdParam, jsonBody, jsonResponse } from "../../lib/openapi";
 import { timePage } from "../../lib/pagination";
 import { getPolicy, PLATFORM_SCOPE, putPolicy } from "../../services/content-policies";
 import { reviewSender, senderReviewQueue } from "../../services/senders";
@@ -11,7 +11,6 @@ import { presentTemplate, RejectBody, ReviewQueueQuery, Template } from "../temp
 
 // The operator's side of template and sender review, and the platform's content rules.
 const tags = ["Operator: review and content"];
-const security = [{ AdminToken: [] }];
 
 const TemplateForReview = Template.extend({ tenant_id: z.string() }).openapi("TemplateForReview");
 const SenderForReview = Sender.extend({ tenant_id: z.string() }).openapi("SenderForReview");
@@ -19,34 +18,32 @@ const queuePage = <T extends z.ZodType>(item: T, name: string) =>
   z.object({ data: z.array(item), next_cursor: z.string().nullable() }).openapi(name);
 
 const reviewRoutes = (resource: "templates" | "senders", item: z.ZodType) => ({
-  queue: createRoute({
+  queue: adminRoute({
     method: "get",
     path: `/${resource}`,
     tags,
-    security,
     summary: `All tenants' ${resource} by review status, oldest submission first (the review queue)`,
     request: { query: ReviewQueueQuery },
-    responses: { 200: jsonResponse(queuePage(item, `${resource}ReviewQueue`), "A page of the queue."), ...problemResponses("unauthorized", "validation_failed") },
+    responses: { 200: jsonResponse(queuePage(item, `${resource}ReviewQueue`), "A page of the queue.") }
   }),
-  approve: createRoute({
+  approve: adminRoute({
     method: "post",
     path: `/${resource}/{id}/approve`,
     tags,
-    security,
     summary: `Approve a ${resource.slice(0, -1)} waiting for review`,
     request: { params: IdParam },
-    responses: { 200: jsonResponse(item, "Approved."), ...problemResponses("unauthorized", "not_found", "review_not_pending") },
+    errors: ["review_not_pending"],
+    responses: { 200: jsonResponse(item, "Approved.") }
   }),
-  reject: createRoute({
+  reject: adminRoute({
     method: "post",
     path: `/${resource}/{id}/reject`,
     tags,
-    security,
     summary: `Reject a ${resource.slice(0, -1)} waiting for review, with the reason`,
     request: { params: IdParam, body: jsonBody(RejectBody) },
+    errors: ["review_not_pending"],
     responses: {
       200: jsonResponse(item, "Rejected."),
-      ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "not_found", "review_not_pending"),
     },
   }),
 });
@@ -54,25 +51,22 @@ const reviewRoutes = (resource: "templates" | "senders", item: z.ZodType) => ({
 const templateRoutes = reviewRoutes("templates", TemplateForReview);
 const senderRoutes = reviewRoutes("senders", SenderForReview);
 
-const getRules = createRoute({
+const getRules = adminRoute({
   method: "get",
   path: "/content-rules",
   tags,
-  security,
   summary: "The platform's content rules, applied to every tenant",
-  responses: { 200: jsonResponse(PlatformRulesResponse, "The rules."), ...problemResponses("unauthorized") },
+  responses: { 200: jsonResponse(PlatformRulesResponse, "The rules.") }
 });
 
-const putRules = createRoute({
+const putRules = adminRoute({
   method: "put",
   path: "/content-rules",
   tags,
-  security,
   summary: "Replace the platform's content rules",
   request: { body: jsonBody(PlatformRules) },
   responses: {
     200: jsonResponse(PlatformRulesResponse, "The rules, with their ids."),
-    ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed"),
   },
 });
 

@@ -1,19 +1,17 @@
-import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { jsonResponse, problemResponses } from "../../lib/openapi";
+import { adminRoute, jsonResponse } from "../../lib/openapi";
 import { statsReport } from "../../services/stats";
 import { StatsReport } from "../../domain/stats";
 import { AdminStatsQuerySchema, toStatsQuery } from "../stats/schemas";
 
-const get = createRoute({
+const get = adminRoute({
   method: "get",
   path: "/stats",
   tags: ["Operator: monitoring"],
-  security: [{ AdminToken: [] }],
   summary: "Delivery analytics across tenants",
   description: "The same report as `GET /v1/stats`, over every tenant (or one, with `tenant_id`); `group_by=carrier` compares carriers, `group_by=tenant` tenants.",
   request: { query: AdminStatsQuerySchema },
-  responses: { 200: jsonResponse(StatsReport, "The report."), ...problemResponses("unauthorized", "validation_failed") },
+  responses: { 200: jsonResponse(StatsReport, "The report.") }
 });
 
 export const adminStats = createRouter().openapi(get, async (c) => {

@@ -1,17 +1,14 @@
-import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { IdParam, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { IdParam, jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { createAlertRule, deleteAlertRule, getAlertRule, listAlertRules } from "../../services/alerts";
 import { AlertRule, AlertRuleList, CreateAlertBody, presentAlertRule, toNewRule } from "./schemas";
 
 const tags = ["Alerts"];
-const security = [{ ApiKey: [] }];
 
-const create = createRoute({
+const create = tenantRoute({
   method: "post",
   path: "/",
   tags,
-  security,
   summary: "Create an alert rule",
   description:
     "Evaluated every minute. When a rule starts firing, an `alert.firing` event goes to your webhooks (and `GET /v1/events`); when it " +
@@ -19,37 +16,33 @@ const create = createRoute({
   request: { body: jsonBody(CreateAlertBody) },
   responses: {
     201: jsonResponse(AlertRule, "The rule, not yet evaluated."),
-    ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "rate_limited"),
   },
 });
 
-const list = createRoute({
+const list = tenantRoute({
   method: "get",
   path: "/",
   tags,
-  security,
   summary: "Your alert rules, with their state",
-  responses: { 200: jsonResponse(AlertRuleList, "Every rule."), ...problemResponses("unauthorized", "rate_limited") },
+  responses: { 200: jsonResponse(AlertRuleList, "Every rule.") }
 });
 
-const get = createRoute({
+const get = tenantRoute({
   method: "get",
   path: "/{id}",
   tags,
-  security,
   summary: "An alert rule",
   request: { params: IdParam },
-  responses: { 200: jsonResponse(AlertRule, "The rule."), ...problemResponses("unauthorized", "not_found", "rate_limited") },
+  responses: { 200: jsonResponse(AlertRule, "The rule.") }
 });
 
-const remove = createRoute({
+const remove = tenantRoute({
   method: "delete",
   path: "/{id}",
   tags,
-  security,
   summary: "Delete an alert rule",
   request: { params: IdParam },
-  responses: { 204: { description: "Deleted." }, ...problemResponses("unauthorized", "not_found", "rate_limited") },
+  responses: { 204: { description: "Deleted." } }
 });
 
 export const alertsRouter = createRouter()

@@ -1,6 +1,5 @@
-import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { IdParam, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { IdParam, jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { encodeCursor, listQuery, page } from "../../lib/pagination";
 import { cancelBatch, createBatch, getBatch, listBatches, listBatchMessages, listBatchRejects } from "../../services/batches";
 import { MessageList, presentMessage } from "../messages/schemas";
@@ -18,13 +17,11 @@ import {
 } from "./schemas";
 
 const tags = ["Batches"];
-const security = [{ ApiKey: [] }];
 
-const create = createRoute({
+const create = tenantRoute({
   method: "post",
   path: "/",
   tags,
-  security,
   summary: "Send one message to many recipients",
   description:
     "Records the batch and answers 202 at once; the recipients are made into messages in the background, in chunks, " +
@@ -32,84 +29,66 @@ const create = createRoute({
     "limit. A recipient that cannot be sent to is rejected on its own (`rejects`, by index); the batch goes ahead. " +
     "Bodies up to 5 MiB.",
   request: { body: jsonBody(CreateBatchBody), headers: CreateBatchHeaders },
+  errors: ["idempotency_mismatch", "template_not_approved", "sender_not_approved"],
   responses: {
     202: jsonResponse(BatchDetail, "Recorded (or, for a retried Idempotency-Key, the batch it made); follow it with `GET /v1/batches/{id}`."),
-    ...problemResponses(
-      "malformed_json",
-      "idempotency_mismatch",
-      "unauthorized",
-      "payload_too_large",
-      "unsupported_media_type",
-      "validation_failed",
-      "template_not_approved",
-      "sender_not_approved",
-      "rate_limited",
-    ),
   },
 });
 
-const list = createRoute({
+const list = tenantRoute({
   method: "get",
   path: "/",
   tags,
-  security,
   summary: "List batches, newest first",
   request: { query: BatchListQuery },
-  responses: { 200: jsonResponse(BatchList, "A page of batches."), ...problemResponses("unauthorized", "validation_failed", "rate_limited") },
+  responses: { 200: jsonResponse(BatchList, "A page of batches.") }
 });
 
-const get = createRoute({
+const get = tenantRoute({
   method: "get",
   path: "/{id}",
   tags,
-  security,
   summary: "Get a batch with live counters",
   request: { params: IdParam },
   responses: {
     200: jsonResponse(BatchDetail, "The batch, its messages counted per status, its delivery rate and its first rejects."),
-    ...problemResponses("unauthorized", "not_found", "rate_limited"),
   },
 });
 
-const messages = createRoute({
+const messages = tenantRoute({
   method: "get",
   path: "/{id}/messages",
   tags,
-  security,
   summary: "List a batch's messages, newest first",
   request: { params: IdParam, query: BatchMessagesQuery },
   responses: {
     200: jsonResponse(MessageList, "A page of the batch's messages."),
-    ...problemResponses("unauthorized", "not_found", "validation_failed", "rate_limited"),
   },
 });
 
-const rejects = createRoute({
+const rejects = tenantRoute({
   method: "get",
   path: "/{id}/rejects",
   tags,
-  security,
   summary: "List a batch's rejected recipients, by index",
   request: { params: IdParam, query: listQuery },
   responses: {
     200: jsonResponse(BatchRejectList, "A page of rejects."),
-    ...problemResponses("unauthorized", "not_found", "validation_failed", "rate_limited"),
   },
 });
 
-const cancel = createRoute({
+const cancel = tenantRoute({
   method: "post",
   path: "/{id}/cancel",
   tags,
-  security,
   summary: "Cancel a batch",
   description:
     "Stops expansion and cancels every message of the batch not yet handed to a carrier (`scheduled` or `queued`), " +
     "refunding each. Safe to repeat: canceling a canceled batch answers it again. A completed batch: 409 `not_cancelable`.",
   request: { params: IdParam },
+  errors: ["not_cancelable"],
   responses: {
     200: jsonResponse(BatchDetail, "The canceled batch."),
-    ...problemResponses("unauthorized", "not_found", "not_cancelable", "rate_limited"),
   },
 });
 

@@ -1,6 +1,5 @@
-import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { IdParam, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { IdParam, jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { listQuery, page } from "../../lib/pagination";
 import { validationError } from "../../lib/problem";
 import {
@@ -36,12 +35,10 @@ import {
   UpdateContactBody,
 } from "./schemas";
 
-const security = [{ ApiKey: [] }];
-const contactsTag = { tags: ["Contacts"], security };
-const groupsTag = { tags: ["Groups"], security };
-const bodyErrors = ["malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "rate_limited"] as const;
+const contactsTag = { tags: ["Contacts"] };
+const groupsTag = { tags: ["Groups"] };
 
-const importRoute = createRoute({
+const importRoute = tenantRoute({
   method: "post",
   path: "/contacts/import",
   ...contactsTag,
@@ -52,97 +49,99 @@ const importRoute = createRoute({
   request: {
     query: ContactImportQuery,
     // Not `required`: the JSON validator then runs only for JSON bodies, and CSV streams to the handler.
-    body: { required: false, content: { "application/json": { schema: ContactImportJson }, "text/csv": { schema: { type: "string" } } } },
+    body: { required: false, content: { "application/json": { schema: ContactImportJson }, "text/csv": { schema: { type: "string" } } } }
   },
-  responses: { 200: jsonResponse(ImportReport, "What was imported."), ...problemResponses(...bodyErrors, "not_found", "payload_too_large") },
+  errors: ["not_found"],
+  responses: { 200: jsonResponse(ImportReport, "What was imported.") }
 });
-const listRoute = createRoute({
+const listRoute = tenantRoute({
   method: "get",
   path: "/contacts",
   ...contactsTag,
   summary: "List contacts, newest first, by group or phone prefix",
   request: { query: ContactListQuery },
-  responses: { 200: jsonResponse(ContactList, "A page of contacts."), ...problemResponses("unauthorized", "validation_failed", "not_found", "rate_limited") },
+  errors: ["not_found"],
+  responses: { 200: jsonResponse(ContactList, "A page of contacts.") }
 });
-const getRoute = createRoute({
+const getRoute = tenantRoute({
   method: "get",
   path: "/contacts/{id}",
   ...contactsTag,
   summary: "Get a contact",
   request: { params: IdParam },
-  responses: { 200: jsonResponse(Contact, "The contact."), ...problemResponses("unauthorized", "not_found", "rate_limited") },
+  responses: { 200: jsonResponse(Contact, "The contact.") }
 });
-const patchRoute = createRoute({
+const patchRoute = tenantRoute({
   method: "patch",
   path: "/contacts/{id}",
   ...contactsTag,
   summary: "Change a contact's attributes",
   request: { params: IdParam, body: jsonBody(UpdateContactBody) },
-  responses: { 200: jsonResponse(Contact, "The contact."), ...problemResponses(...bodyErrors, "not_found") },
+  responses: { 200: jsonResponse(Contact, "The contact.") }
 });
-const deleteRoute = createRoute({
+const deleteRoute = tenantRoute({
   method: "delete",
   path: "/contacts/{id}",
   ...contactsTag,
   summary: "Delete a contact (and its group memberships)",
   request: { params: IdParam },
-  responses: { 204: { description: "Deleted." }, ...problemResponses("unauthorized", "not_found", "rate_limited") },
+  responses: { 204: { description: "Deleted." } }
 });
-const createGroupRoute = createRoute({
+const createGroupRoute = tenantRoute({
   method: "post",
   path: "/groups",
   ...groupsTag,
   summary: "Create a group",
   request: { body: jsonBody(GroupBody) },
-  responses: { 201: jsonResponse(Group, "The group."), ...problemResponses(...bodyErrors) },
+  responses: { 201: jsonResponse(Group, "The group.") }
 });
-const listGroupsRoute = createRoute({
+const listGroupsRoute = tenantRoute({
   method: "get",
   path: "/groups",
   ...groupsTag,
   summary: "List groups with member counts, newest first",
   request: { query: listQuery },
-  responses: { 200: jsonResponse(GroupList, "A page of groups."), ...problemResponses("unauthorized", "validation_failed", "rate_limited") },
+  responses: { 200: jsonResponse(GroupList, "A page of groups.") }
 });
-const getGroupRoute = createRoute({
+const getGroupRoute = tenantRoute({
   method: "get",
   path: "/groups/{id}",
   ...groupsTag,
   summary: "Get a group",
   request: { params: IdParam },
-  responses: { 200: jsonResponse(Group, "The group."), ...problemResponses("unauthorized", "not_found", "rate_limited") },
+  responses: { 200: jsonResponse(Group, "The group.") }
 });
-const patchGroupRoute = createRoute({
+const patchGroupRoute = tenantRoute({
   method: "patch",
   path: "/groups/{id}",
   ...groupsTag,
   summary: "Rename a group",
   request: { params: IdParam, body: jsonBody(GroupBody) },
-  responses: { 200: jsonResponse(Group, "The group."), ...problemResponses(...bodyErrors, "not_found") },
+  responses: { 200: jsonResponse(Group, "The group.") }
 });
-const deleteGroupRoute = createRoute({
+const deleteGroupRoute = tenantRoute({
   method: "delete",
   path: "/groups/{id}",
   ...groupsTag,
   summary: "Delete a group; its contacts stay",
   request: { params: IdParam },
-  responses: { 204: { description: "Deleted." }, ...problemResponses("unauthorized", "not_found", "rate_limited") },
+  responses: { 204: { description: "Deleted." } }
 });
-const addMembersRoute = createRoute({
+const addMembersRoute = tenantRoute({
   method: "post",
   path: "/groups/{id}/members",
   ...groupsTag,
   summary: "Add contacts to a group, by id or by phone",
   request: { params: IdParam, body: jsonBody(AddMembersBody) },
-  responses: { 200: jsonResponse(AddMembersResult, "The group, and what could not be added."), ...problemResponses(...bodyErrors, "not_found") },
+  responses: { 200: jsonResponse(AddMembersResult, "The group, and what could not be added.") }
 });
-const removeMemberRoute = createRoute({
+const removeMemberRoute = tenantRoute({
   method: "delete",
   path: "/groups/{id}/members/{contact_id}",
   ...groupsTag,
   summary: "Remove a contact from a group",
   request: { params: MemberParams },
-  responses: { 204: { description: "Removed." }, ...problemResponses("unauthorized", "not_found", "rate_limited") },
+  responses: { 204: { description: "Removed." } }
 });
 
 export const contactsRouter = createRouter()

@@ -1,13 +1,12 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { InboundMessageRow } from "../../db/schema";
 import { DEFAULT_KEYWORDS, KEYWORD_ACTIONS } from "../../domain/keywords";
 import { createRouter } from "../../lib/create-router";
-import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { listQuery, page } from "../../lib/pagination";
 import { inboundView, keywordSettings, listInbound } from "../../services/inbound";
 import { updateTenant } from "../../services/tenants";
 
-const security = [{ ApiKey: [] }];
 
 const Inbound = z
   .object({
@@ -38,45 +37,40 @@ const Keywords = z
   .strict()
   .openapi("Keywords", { description: "Replies that are exactly a keyword (any case, trimmed) act; `*_reply` answers them (null: no answer)." });
 
-const list = createRoute({
+const list = tenantRoute({
   method: "get",
   path: "/inbound",
   tags: ["Inbound"],
-  security,
   summary: "Replies received on your numbers, newest first",
   request: {
     query: listQuery.extend({
       from: z.string().max(32).optional(),
       to: z.string().max(32).optional(),
-      since: z.iso.datetime().optional().openapi({ description: "Only replies received at or after this time." }),
-    }),
+      since: z.iso.datetime().optional().openapi({ description: "Only replies received at or after this time." })
+    })
   },
   responses: {
     200: jsonResponse(z.object({ data: z.array(Inbound), next_cursor: z.string().nullable() }).openapi("InboundList"), "A page of replies."),
-    ...problemResponses("unauthorized", "validation_failed", "rate_limited"),
   },
 });
 
-const getKeywords = createRoute({
+const getKeywords = tenantRoute({
   method: "get",
   path: "/keywords",
   tags: ["Inbound"],
-  security,
   summary: "Your opt-out, opt-in and HELP keywords and auto-replies",
-  responses: { 200: jsonResponse(Keywords, "The keywords."), ...problemResponses("unauthorized", "rate_limited") },
+  responses: { 200: jsonResponse(Keywords, "The keywords.") }
 });
 
-const putKeywords = createRoute({
+const putKeywords = tenantRoute({
   method: "put",
   path: "/keywords",
   tags: ["Inbound"],
-  security,
   summary: "Replace your keywords and auto-replies",
   description: `Defaults: opt-out ${DEFAULT_KEYWORDS.opt_out.join(", ")}; opt-in ${DEFAULT_KEYWORDS.opt_in.join(", ")}; help HELP.`,
   request: { body: jsonBody(Keywords) },
   responses: {
     200: jsonResponse(Keywords, "The keywords."),
-    ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "rate_limited"),
   },
 });
 

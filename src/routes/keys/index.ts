@@ -1,44 +1,38 @@
-import { createRoute } from "@hono/zod-openapi";
 import { ApiError } from "../../lib/errors";
 import { createRouter } from "../../lib/create-router";
-import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../services/api-keys";
 import { ApiKey, ApiKeyList, CreatedApiKey, CreateKeyBody, presentCreatedKey, presentKey, SelfKeyIdParam } from "./schemas";
 
 const tags = ["API keys"];
-const security = [{ ApiKey: [] }];
 
-const list = createRoute({
+const list = tenantRoute({
   method: "get",
   path: "/",
   tags,
-  security,
   summary: "List your API keys (never their secrets)",
-  responses: { 200: jsonResponse(ApiKeyList, "Your keys, newest first."), ...problemResponses("unauthorized", "rate_limited") },
+  responses: { 200: jsonResponse(ApiKeyList, "Your keys, newest first.") }
 });
 
-const create = createRoute({
+const create = tenantRoute({
   method: "post",
   path: "/",
   tags,
-  security,
   summary: "Create an API key",
   description: "The full key is in this response only. A test key can create only test keys.",
   request: { body: jsonBody(CreateKeyBody) },
   responses: {
     201: jsonResponse(CreatedApiKey, "The new key."),
-    ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "rate_limited"),
   },
 });
 
-const remove = createRoute({
+const remove = tenantRoute({
   method: "delete",
   path: "/{id}",
   tags,
-  security,
   summary: "Revoke an API key",
   request: { params: SelfKeyIdParam },
-  responses: { 200: jsonResponse(ApiKey, "The revoked key."), ...problemResponses("unauthorized", "not_found", "rate_limited") },
+  responses: { 200: jsonResponse(ApiKey, "The revoked key.") }
 });
 
 export const keys = createRouter()

@@ -1,6 +1,5 @@
-import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { jsonBody, jsonResponse, problemResponses, RATE_LIMIT_HEADERS } from "../../lib/openapi";
+import { jsonBody, jsonResponse, RATE_LIMIT_HEADERS, tenantRoute } from "../../lib/openapi";
 import { page } from "../../lib/pagination";
 import { getMessage, listMessages } from "../../services/messages";
 import { cancelMessage } from "../../services/scheduling";
@@ -19,13 +18,11 @@ import {
 } from "./schemas";
 
 const tags = ["Messages"];
-const security = [{ ApiKey: [] }];
 
-const create = createRoute({
+const create = tenantRoute({
   method: "post",
   path: "/",
   tags,
-  security,
   summary: "Send a message",
   description:
     "Validates the message, composes it (template and params, sender, opt-out suffix) and screens it against the " +
@@ -35,84 +32,71 @@ const create = createRoute({
     "`GET /v1/messages/{id}`. Answers carry `RateLimit-Policy` and `RateLimit` headers; a replay of an " +
     "`Idempotency-Key` carries `Idempotent-Replayed: true`.",
   request: { body: jsonBody(SendMessageBody), headers: SendHeaders, query: SendQuery },
+  errors: [
+    ...["insufficient_balance", "sandbox_recipient_not_allowed", "not_found", "idempotency_in_progress", "idempotency_mismatch"] as const,
+    ...["invalid_number", "number_not_sms_capable", "body_too_long", "template_not_approved", "sender_not_approved"] as const,
+    ...["content_blocked", "recipient_blocked", "recipient_opted_out", "quota_exceeded", "recipient_frequency_capped"] as const,
+  ],
   responses: {
-    200: jsonResponse(SendPreview, "With `dry_run=true`: what would be sent, and which check would refuse it.", RATE_LIMIT_HEADERS),
     202: jsonResponse(MessageWithEvents, "Accepted for delivery (or the replayed answer to an earlier request).", RATE_LIMIT_HEADERS),
-    ...problemResponses(
-      "malformed_json",
-      "unauthorized",
-      "insufficient_balance",
-      "not_found",
-      "idempotency_in_progress",
-      "payload_too_large",
-      "unsupported_media_type",
-      "validation_failed",
-      "invalid_number",
-      "number_not_sms_capable",
-      "body_too_long",
-      "idempotency_mismatch",
-      "template_not_approved",
-      "sender_not_approved",
-      "content_blocked",
-      "recipient_blocked",
-      "recipient_opted_out",
-      "sandbox_recipient_not_allowed",
-      "rate_limited",
-      "quota_exceeded",
-      "recipient_frequency_capped",
-    ),
   },
 });
 
-const get = createRoute({
+const dryRun = tenantRoute({
+  method: "post",
+  path: "/dry-run",
+  tags,
+  summary: "Try a send: every check, nothing sent",
+  description:
+    "Runs every check `POST /v1/messages` runs and answers what would be sent (number, composed body, encoding, " +
+    "segments, price, carrier, when) and which check would refuse it. Nothing is stored, sent or charged; it counts " +
+    "as one API request.",
+  request: { body: jsonBody(SendMessageBody) },
+  responses: {
+    200: jsonResponse(SendPreview, "What would be sent, and which check would refuse it.", RATE_LIMIT_HEADERS),
+  },
+});
+
+const get = tenantRoute({
   method: "get",
   path: "/{id}",
   tags,
-  security,
   summary: "Get a message with its status history",
   request: { params: MessageIdParam },
   responses: {
     200: jsonResponse(MessageWithEvents, "The message and its events, oldest first."),
-    ...problemResponses("unauthorized", "not_found", "rate_limited"),
   },
 });
 
-const cancel = createRoute({
+const cancel = tenantRoute({
   method: "post",
   path: "/{id}/cancel",
   tags,
-  security,
   summary: "Cancel a scheduled message",
   description:
     "Cancels a `scheduled` message and refunds its price. Canceling a canceled message answers it again; " +
     "a message already `queued` (or further) is on its way: 409 `not_cancelable`.",
   request: { params: MessageIdParam },
+  errors: ["not_cancelable"],
   responses: {
     200: jsonResponse(MessageWithEvents, "The canceled message."),
-    ...problemResponses("unauthorized", "not_found", "not_cancelable", "rate_limited"),
   },
 });
 
-const list = createRoute({
+const list = tenantRoute({
   method: "get",
   path: "/",
   tags,
-  security,
   summary: "List messages, newest first",
   request: { query: MessageListQuery },
   responses: {
     200: jsonResponse(MessageList, "A page of messages."),
-    ...problemResponses("unauthorized", "validation_failed", "rate_limited"),
   },
 });
 
 export const messages = createRouter()
   .openapi(create, async (c) => {
     const input = c.req.valid("json");
-    if (c.req.valid("query").dry_run === "true") {
-      const { preview, headers } = await previewMessage(c.env, c.var.db, c.var.auth, input, () => c.set("requestCounted", true));
-      return c.json(preview, 200, headers);
-    }
     const result = await acceptMessage(c.env, c.var.db, c.var.auth, input, {
       idempotencyKey: c.req.valid("header")["idempotency-key"],
       render: (message) => JSON.stringify(presentMessageWithEvents(message)),
@@ -122,6 +106,10 @@ export const messages = createRouter()
       return c.json(JSON.parse(result.response) as ReturnType<typeof presentMessageWithEvents>, 202, { "Idempotent-Replayed": "true" });
     }
     return c.json(presentMessageWithEvents(result.message), 202, result.headers);
+  })
+  .openapi(dryRun, async (c) => {
+    const { preview, headers } = await previewMessage(c.env, c.var.db, c.var.auth, c.req.valid("json"), () => c.set("requestCounted", true));
+    return c.json(preview, 200, headers);
   })
   .openapi(get, async (c) => {
     const message = await getMessage(c.var.db, c.var.auth.tenantId, c.req.valid("param").id);

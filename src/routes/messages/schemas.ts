@@ -62,11 +62,15 @@ export const SendHeaders = idempotencyHeader(
   "order-1234-otp",
 );
 
+// Dry runs have their own operation (POST /v1/messages/dry-run), so a send documents one success body. The old
+// query parameter is refused rather than ignored: ignoring it would send, for real, what a client meant to try.
 export const SendQuery = z.object({
   dry_run: z
-    .enum(["true", "false"])
+    .string()
+    .max(16)
     .optional()
-    .openapi({ description: "`true`: run every check and answer 200 with what would be sent; nothing is sent, charged or counted." }),
+    .refine((value) => value === undefined, "dry runs are POST /v1/messages/dry-run; this would have sent the message")
+    .openapi({ description: "Not accepted: a dry run is `POST /v1/messages/dry-run`." }),
 });
 
 export const SendPreview = z

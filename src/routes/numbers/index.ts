@@ -1,7 +1,7 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { INVALID_NUMBER_REASONS, lookupNumber, NUMBER_TYPES } from "../../domain/phone";
 import { createRouter } from "../../lib/create-router";
-import { countryCode, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { countryCode, jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 
 const LookupBody = z
   .object({ numbers: z.array(z.string().max(64)).min(1).max(1000), country: countryCode.optional() })
@@ -21,17 +21,15 @@ const Lookup = z
   })
   .openapi("NumberLookup");
 
-const lookup = createRoute({
+const lookup = tenantRoute({
   method: "post",
   path: "/lookup",
   tags: ["Numbers"],
-  security: [{ ApiKey: [] }],
   summary: "Validate and classify up to 1,000 numbers",
   description: "Answers in the order asked. Uses libphonenumber's full metadata, so mobile and fixed-line ranges are told apart.",
   request: { body: jsonBody(LookupBody) },
   responses: {
     200: jsonResponse(z.object({ data: z.array(Lookup) }).openapi("LookupResponse"), "One answer per number, in order."),
-    ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "rate_limited"),
   },
 });
 

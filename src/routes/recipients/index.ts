@@ -1,8 +1,7 @@
-import { createRoute } from "@hono/zod-openapi";
 import { ApiError } from "../../lib/errors";
 import { validationError } from "../../lib/problem";
 import { createRouter } from "../../lib/create-router";
-import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { decodeCursor, encodeCursor, invalidCursor, listQuery } from "../../lib/pagination";
 import {
   allowlistPage,
@@ -31,8 +30,6 @@ import {
   presentBlocked,
 } from "./schemas";
 
-const security = [{ ApiKey: [] }];
-const numberErrors = ["malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "invalid_number", "rate_limited"] as const;
 const optionalJson = <T extends Parameters<typeof jsonBody>[0]>(schema: T) => ({ ...jsonBody(schema), required: false as const });
 
 /** The number a page ended on, from its cursor. */
@@ -44,7 +41,7 @@ function after(cursor: string | undefined): string | undefined {
 }
 const page = <T>(data: T[], next: string | null) => ({ data, next_cursor: next && encodeCursor(next) });
 
-const route = (tag: string) => ({ tags: [tag], security });
+const route = (tag: string) => ({ tags: [tag] });
 
 /** The JSON body, already parsed and checked by the route's validator. */
 async function importJson(c: { req: { json: () => Promise<unknown> } }) {
@@ -53,31 +50,33 @@ async function importJson(c: { req: { json: () => Promise<unknown> } }) {
   return parsed.data;
 }
 
-const block = createRoute({
+const block = tenantRoute({
   method: "put",
   path: "/blocklist/{number}",
   ...route("Block list"),
   summary: "Block a number: nothing more is sent to it",
   request: { params: NumberParam, query: CountryQuery, body: optionalJson(BlockBody) },
-  responses: { 200: jsonResponse(BlockedNumber, "Already blocked (reason updated)."), 201: jsonResponse(BlockedNumber, "Blocked."), ...problemResponses(...numberErrors) },
+  errors: ["invalid_number"],
+  responses: { 200: jsonResponse(BlockedNumber, "Already blocked (reason updated)."), 201: jsonResponse(BlockedNumber, "Blocked.") }
 });
-const unblock = createRoute({
+const unblock = tenantRoute({
   method: "delete",
   path: "/blocklist/{number}",
   ...route("Block list"),
   summary: "Unblock a number",
   request: { params: NumberParam, query: CountryQuery },
-  responses: { 204: { description: "Unblocked." }, ...problemResponses("unauthorized", "invalid_number", "not_found", "rate_limited") },
+  errors: ["invalid_number"],
+  responses: { 204: { description: "Unblocked." } }
 });
-const listBlocked = createRoute({
+const listBlocked = tenantRoute({
   method: "get",
   path: "/blocklist",
   ...route("Block list"),
   summary: "Blocked numbers, by number, with source and reason",
   request: { query: BlockListQuery },
-  responses: { 200: jsonResponse(BlockList, "A page of the block list."), ...problemResponses("unauthorized", "validation_failed", "rate_limited") },
+  responses: { 200: jsonResponse(BlockList, "A page of the block list.") }
 });
-const importBlocked = createRoute({
+const importBlocked = tenantRoute({
   method: "post",
   path: "/blocklist/import",
   ...route("Block list"),
@@ -86,37 +85,39 @@ const importBlocked = createRoute({
   request: {
     query: CountryQuery,
     // Not `required`: the JSON validator then runs only for JSON bodies, and CSV streams to the handler.
-    body: { required: false, content: { "application/json": { schema: BlocklistImportJson }, "text/csv": { schema: { type: "string" } } } },
+    body: { required: false, content: { "application/json": { schema: BlocklistImportJson }, "text/csv": { schema: { type: "string" } } } }
   },
-  responses: { 200: jsonResponse(ImportReport, "What was imported."), ...problemResponses(...numberErrors, "payload_too_large") },
+  errors: ["invalid_number"],
+  responses: { 200: jsonResponse(ImportReport, "What was imported.") }
 });
-const allow = createRoute({
+const allow = tenantRoute({
   method: "put",
   path: "/allowlist/{number}",
   ...route("Allow list"),
   summary: "Allow a number: a sandbox recipient, or exempt from per-recipient caps",
   request: { params: NumberParam, query: CountryQuery, body: optionalJson(AllowBody) },
+  errors: ["invalid_number", "allowlist_full"],
   responses: {
     200: jsonResponse(AllowedNumber, "Already allowed (note updated)."),
     201: jsonResponse(AllowedNumber, "Allowed."),
-    ...problemResponses(...numberErrors, "allowlist_full"),
   },
 });
-const disallow = createRoute({
+const disallow = tenantRoute({
   method: "delete",
   path: "/allowlist/{number}",
   ...route("Allow list"),
   summary: "Remove a number from the allow list",
   request: { params: NumberParam, query: CountryQuery },
-  responses: { 204: { description: "Removed." }, ...problemResponses("unauthorized", "invalid_number", "not_found", "rate_limited") },
+  errors: ["invalid_number"],
+  responses: { 204: { description: "Removed." } }
 });
-const listAllowed = createRoute({
+const listAllowed = tenantRoute({
   method: "get",
   path: "/allowlist",
   ...route("Allow list"),
   summary: "Allowed numbers, by number",
   request: { query: listQuery },
-  responses: { 200: jsonResponse(AllowList, "A page of the allow list."), ...problemResponses("unauthorized", "validation_failed", "rate_limited") },
+  responses: { 200: jsonResponse(AllowList, "A page of the allow list.") }
 });
 
 export const recipients = createRouter()

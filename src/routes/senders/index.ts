@@ -1,65 +1,59 @@
-import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { IdParam, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { IdParam, jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { page } from "../../lib/pagination";
 import { createSender, defaultSenderId, deleteSender, getSender, listSenders, setDefaultSender } from "../../services/senders";
 import { CreateSenderBody, presentSender, Sender, SenderList, SenderListQuery } from "./schemas";
 
 const tags = ["Senders"];
-const security = [{ ApiKey: [] }];
 
-const create = createRoute({
+const create = tenantRoute({
   method: "post",
   path: "/",
   tags,
-  security,
   summary: "Register a sender ID, number or signature for review",
   description: "Alphanumeric: 3–11 letters, digits or spaces with a letter. Numeric: a code the operator assigns. Signature: 2–12 characters, shown as 【…】 before the body.",
   request: { body: jsonBody(CreateSenderBody) },
+  errors: ["already_exists"],
   responses: {
     201: jsonResponse(Sender, "The sender, `pending_review` (or `rejected` for blocked content)."),
-    ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "already_exists", "rate_limited"),
   },
 });
 
-const list = createRoute({
+const list = tenantRoute({
   method: "get",
   path: "/",
   tags,
-  security,
   summary: "List your senders, newest first",
   request: { query: SenderListQuery },
-  responses: { 200: jsonResponse(SenderList, "A page of senders."), ...problemResponses("unauthorized", "validation_failed", "rate_limited") },
+  responses: { 200: jsonResponse(SenderList, "A page of senders.") }
 });
 
-const get = createRoute({
+const get = tenantRoute({
   method: "get",
   path: "/{id}",
   tags,
-  security,
   summary: "Get a sender",
   request: { params: IdParam },
-  responses: { 200: jsonResponse(Sender, "The sender."), ...problemResponses("unauthorized", "not_found", "rate_limited") },
+  responses: { 200: jsonResponse(Sender, "The sender.") }
 });
 
-const makeDefault = createRoute({
+const makeDefault = tenantRoute({
   method: "post",
   path: "/{id}/default",
   tags,
-  security,
   summary: "Use this sender when a message names no `from`",
   request: { params: IdParam },
-  responses: { 200: jsonResponse(Sender, "The default sender."), ...problemResponses("unauthorized", "not_found", "sender_not_approved", "rate_limited") },
+  errors: ["sender_not_approved"],
+  responses: { 200: jsonResponse(Sender, "The default sender.") }
 });
 
-const remove = createRoute({
+const remove = tenantRoute({
   method: "delete",
   path: "/{id}",
   tags,
-  security,
   summary: "Delete a sender",
   request: { params: IdParam },
-  responses: { 204: { description: "Deleted." }, ...problemResponses("unauthorized", "not_found", "rate_limited") },
+  responses: { 204: { description: "Deleted." } }
 });
 
 export const sendersRouter = createRouter()

@@ -1,6 +1,5 @@
-import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { jsonResponse, problemResponses } from "../../lib/openapi";
+import { jsonResponse, tenantRoute } from "../../lib/openapi";
 import { chargeRequests } from "../../middleware/request-rate";
 import { statsReport } from "../../services/stats";
 import { reportCost, StatsReport } from "../../domain/stats";
@@ -12,15 +11,14 @@ const DESCRIPTION =
   "with every status change, so figures are current to the last receipt. Test keys see test traffic; live keys see live traffic. " +
   "A report counts against your API request rate as one request per day it spans (a 90-day report: 90), so long reports cannot crowd out sending.";
 
-const get = createRoute({
+const get = tenantRoute({
   method: "get",
   path: "/",
   tags: ["Analytics"],
-  security: [{ ApiKey: [] }],
   summary: "Delivery analytics",
   description: DESCRIPTION,
   request: { query: StatsQuerySchema },
-  responses: { 200: jsonResponse(StatsReport, "The report."), ...problemResponses("unauthorized", "validation_failed", "rate_limited") },
+  responses: { 200: jsonResponse(StatsReport, "The report.") }
 });
 
 export const statsRouter = createRouter().openapi(get, async (c) => {

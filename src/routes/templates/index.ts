@@ -1,67 +1,61 @@
-import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { IdParam, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { IdParam, jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { page } from "../../lib/pagination";
 import { createTemplate, deleteTemplate, getTemplate, listTemplates, updateTemplate } from "../../services/templates";
 import { CreateTemplateBody, presentTemplate, Template, TemplateList, TemplateListQuery, UpdateTemplateBody } from "./schemas";
 
 const tags = ["Templates"];
-const security = [{ ApiKey: [] }];
-const bodyErrors = ["malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "rate_limited"] as const;
 
-const create = createRoute({
+const create = tenantRoute({
   method: "post",
   path: "/",
   tags,
-  security,
   summary: "Submit a template for review",
   description:
     "An automatic pre-screen rejects at once, listing every reason (malformed or duplicated placeholders, blocked content, " +
     "marketing without opt-out wording, too long at its parameters' maximum lengths, otp without `{{code}}`). " +
     "What passes is `pending_review` until an operator decides.",
   request: { body: jsonBody(CreateTemplateBody) },
-  responses: { 201: jsonResponse(Template, "The template, `pending_review` or `rejected`."), ...problemResponses(...bodyErrors) },
+  responses: { 201: jsonResponse(Template, "The template, `pending_review` or `rejected`.") }
 });
 
-const list = createRoute({
+const list = tenantRoute({
   method: "get",
   path: "/",
   tags,
-  security,
   summary: "List your templates, newest first",
   request: { query: TemplateListQuery },
-  responses: { 200: jsonResponse(TemplateList, "A page of templates."), ...problemResponses("unauthorized", "validation_failed", "rate_limited") },
+  responses: { 200: jsonResponse(TemplateList, "A page of templates.") }
 });
 
-const get = createRoute({
+const get = tenantRoute({
   method: "get",
   path: "/{id}",
   tags,
-  security,
   summary: "Get a template",
   request: { params: IdParam },
-  responses: { 200: jsonResponse(Template, "The template."), ...problemResponses("unauthorized", "not_found", "rate_limited") },
+  responses: { 200: jsonResponse(Template, "The template.") }
 });
 
-const update = createRoute({
+const update = tenantRoute({
   method: "patch",
   path: "/{id}",
   tags,
-  security,
   summary: "Rename a template, or submit a new version of it",
   request: { params: IdParam, body: jsonBody(UpdateTemplateBody) },
-  responses: { 200: jsonResponse(Template, "The template."), ...problemResponses(...bodyErrors, "not_found", "edit_conflict") },
+  errors: ["edit_conflict"],
+  responses: { 200: jsonResponse(Template, "The template.") }
 });
 
-const remove = createRoute({
+const remove = tenantRoute({
   method: "delete",
   path: "/{id}",
   tags,
-  security,
   summary: "Delete a template",
   description: "A template that scheduled messages or batches not yet expanded still use cannot be deleted (409 `in_use`).",
   request: { params: IdParam },
-  responses: { 204: { description: "Deleted." }, ...problemResponses("unauthorized", "not_found", "in_use", "rate_limited") },
+  errors: ["in_use"],
+  responses: { 204: { description: "Deleted." } }
 });
 
 export const templatesRouter = createRouter()

@@ -1,6 +1,5 @@
-import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { IdParam, jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { IdParam, jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { page } from "../../lib/pagination";
 import {
   callbackSecret,
@@ -27,97 +26,86 @@ import {
 } from "./schemas";
 
 const tags = ["Webhooks"];
-const security = [{ ApiKey: [] }];
 const signing =
   "Each delivery is `POST {id, type, created_at, data}`, signed per Standard Webhooks: `webhook-id` (the event id, the same on " +
   "every try), `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>`. Non-2xx or no answer in " +
   "10 s is tried again after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (about 28 h), then recorded as failed.";
 
-const create = createRoute({
+const create = tenantRoute({
   method: "post",
   path: "/",
   tags,
-  security,
   summary: "Add a webhook endpoint",
   description: `${signing} URLs must be https to a public host (in development also http://localhost and http://127.0.0.1).`,
   request: { body: jsonBody(CreateEndpointBody) },
   responses: {
     201: jsonResponse(EndpointWithSecret, "The endpoint, with its secret: shown this once."),
-    ...problemResponses("malformed_json", "unauthorized", "unsupported_media_type", "validation_failed", "rate_limited"),
   },
 });
 
-const list = createRoute({
+const list = tenantRoute({
   method: "get",
   path: "/",
   tags,
-  security,
   summary: "List your webhook endpoints",
-  responses: { 200: jsonResponse(EndpointList, "Every endpoint, newest first."), ...problemResponses("unauthorized", "rate_limited") },
+  responses: { 200: jsonResponse(EndpointList, "Every endpoint, newest first.") }
 });
 
-const callback = createRoute({
+const callback = tenantRoute({
   method: "get",
   path: "/callback-secret",
   tags,
-  security,
   summary: "The secret that signs deliveries to messages' callback_url",
-  responses: { 200: jsonResponse(CallbackSecret, "The secret (made on first use)."), ...problemResponses("unauthorized", "rate_limited") },
+  responses: { 200: jsonResponse(CallbackSecret, "The secret (made on first use).") }
 });
 
-const get = createRoute({
+const get = tenantRoute({
   method: "get",
   path: "/{id}",
   tags,
-  security,
   summary: "Get a webhook endpoint",
   request: { params: IdParam },
-  responses: { 200: jsonResponse(Endpoint, "The endpoint (without its secret)."), ...problemResponses("unauthorized", "not_found", "rate_limited") },
+  responses: { 200: jsonResponse(Endpoint, "The endpoint (without its secret).") }
 });
 
-const remove = createRoute({
+const remove = tenantRoute({
   method: "delete",
   path: "/{id}",
   tags,
-  security,
   summary: "Delete a webhook endpoint (its pending deliveries stop)",
   request: { params: IdParam },
-  responses: { 204: { description: "Deleted." }, ...problemResponses("unauthorized", "not_found", "rate_limited") },
+  responses: { 204: { description: "Deleted." } }
 });
 
-const rotate = createRoute({
+const rotate = tenantRoute({
   method: "post",
   path: "/{id}/rotate-secret",
   tags,
-  security,
   summary: "Rotate an endpoint's secret",
   description: "For 24 hours deliveries carry two signatures (`v1,<new> v1,<old>`), so receivers can switch without losing one.",
   request: { params: IdParam },
   responses: {
     200: jsonResponse(EndpointWithSecret, "The endpoint with its new secret: shown this once."),
-    ...problemResponses("unauthorized", "not_found", "rate_limited"),
   },
 });
 
-const deliveries = createRoute({
+const deliveries = tenantRoute({
   method: "get",
   path: "/{id}/deliveries",
   tags,
-  security,
   summary: "An endpoint's deliveries, newest first, with every try's status code and latency",
   request: { params: IdParam, query: DeliveryListQuery },
-  responses: { 200: jsonResponse(DeliveryList, "A page of deliveries."), ...problemResponses("unauthorized", "not_found", "validation_failed", "rate_limited") },
+  responses: { 200: jsonResponse(DeliveryList, "A page of deliveries.") }
 });
 
-const retry = createRoute({
+const retry = tenantRoute({
   method: "post",
   path: "/{id}/deliveries/{delivery_id}/retry",
   tags,
-  security,
   summary: "Replay one delivery now",
   description: "The same event id and body, signed anew; also for a delivery that has failed for good.",
   request: { params: DeliveryParams },
-  responses: { 202: jsonResponse(Delivery, "Queued for a try now."), ...problemResponses("unauthorized", "not_found", "rate_limited") },
+  responses: { 202: jsonResponse(Delivery, "Queued for a try now.") }
 });
 
 export const webhookEndpoints = createRouter()

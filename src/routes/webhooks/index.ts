@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { ALIBABA, ALIBABA_ACK, parseAlibabaReceipt } from "../../carriers/alibaba";
 import { SIMULATOR, SimulatorReceipts } from "../../carriers/simulator";
 import { parseSmppReceipt, SMPP } from "../../carriers/smpp";
@@ -11,17 +11,13 @@ import { enqueueReceipts, type QueuedReceipt } from "../../queues/bodies";
 import type { AppEnv } from "../../types";
 import { createRouter } from "../../lib/create-router";
 import { ApiError } from "../../lib/errors";
-import { jsonBody, jsonResponse, problemResponses } from "../../lib/openapi";
+import { carrierRoute, jsonBody, jsonResponse } from "../../lib/openapi";
 import { standardWebhookSignature, twilioSignature, urlToken, vonageSignature } from "../../middleware/carrier-signature";
 import { receiveInbound } from "../../services/inbound";
 import { receiptRow } from "../../services/receipts";
 import { AlibabaAck, AlibabaReceipts, EMPTY_TWIML, InboundAck, InboundReply, ReceiptAck, SmppReceipt } from "./schemas";
 
 const tags = ["Carrier webhooks"];
-// Every carrier route answers 503 when its secret is not configured (the carrier retries once it is).
-const bodyErrors = ["invalid_signature", "malformed_json", "unsupported_media_type", "validation_failed", "dependency_unavailable"] as const;
-// A receipt route also answers 503 when the receipts queue does not take it (the carrier retries).
-const receiptErrors = bodyErrors;
 
 function unreadable(fields: string[]): never {
   throw new ApiError("validation_failed", "The webhook lacks fields every receipt of this carrier has.", {
@@ -48,7 +44,7 @@ async function ingest(c: Context<AppEnv>, carrier: string, receipts: { parsed: P
   return { queued: rows.length, receipt_ids: rows.map((row) => row.id) };
 }
 
-const simulatorStatus = createRoute({
+const simulatorStatus = carrierRoute({
   method: "post",
   path: "/simulator/status",
   tags,
@@ -59,10 +55,10 @@ const simulatorStatus = createRoute({
     "applied in the order given.",
   middleware: [standardWebhookSignature("SIMULATOR_WEBHOOK_SECRET")] as const,
   request: { body: jsonBody(SimulatorReceipts) },
-  responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds."), ...problemResponses(...receiptErrors) },
+  responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds.") }
 });
 
-const simulatorInbound = createRoute({
+const simulatorInbound = carrierRoute({
   method: "post",
   path: "/simulator/inbound",
   tags,
@@ -70,10 +66,10 @@ const simulatorInbound = createRoute({
   description: "Signed like the simulator's receipts. Opt-out, opt-in and HELP keywords act on the tenant's block list and auto-replies.",
   middleware: [standardWebhookSignature("SIMULATOR_WEBHOOK_SECRET")] as const,
   request: { body: jsonBody(InboundReply) },
-  responses: { 200: jsonResponse(InboundAck, "Reply recorded."), ...problemResponses(...bodyErrors) },
+  responses: { 200: jsonResponse(InboundAck, "Reply recorded.") }
 });
 
-const twilioStatus = createRoute({
+const twilioStatus = carrierRoute({
   method: "post",
   path: "/twilio/status",
   tags,
@@ -82,10 +78,10 @@ const twilioStatus = createRoute({
     "Form fields as Twilio posts them (`MessageSid`, `MessageStatus`, `ErrorCode`, …), verified with `X-Twilio-Signature` " +
     "(base64 HMAC-SHA1 keyed with `TWILIO_AUTH_TOKEN` over this URL and the sorted fields).",
   middleware: [twilioSignature] as const,
-  responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds."), ...problemResponses(...receiptErrors) },
+  responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds.") }
 });
 
-const twilioInbound = createRoute({
+const twilioInbound = carrierRoute({
   method: "post",
   path: "/twilio/inbound",
   tags,
@@ -94,11 +90,10 @@ const twilioInbound = createRoute({
   middleware: [twilioSignature] as const,
   responses: {
     200: { description: "Recorded; empty TwiML, so Twilio itself sends nothing back.", content: { "text/xml": { schema: z.string() } } },
-    ...problemResponses(...bodyErrors),
   },
 });
 
-const vonageStatus = createRoute({
+const vonageStatus = carrierRoute({
   method: "post",
   path: "/vonage/status",
   tags,
@@ -107,20 +102,20 @@ const vonageStatus = createRoute({
     "JSON or form fields as Vonage posts them (`messageId`, `status`, `err-code`, `message-timestamp`, …), one per part of a " +
     "long message, verified with Vonage's signed webhooks (`sig`, SHA-256 HMAC with `VONAGE_SIGNATURE_SECRET`; `timestamp` within 5 minutes).",
   middleware: [vonageSignature] as const,
-  responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds."), ...problemResponses(...receiptErrors) },
+  responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds.") }
 });
 
-const vonageInbound = createRoute({
+const vonageInbound = carrierRoute({
   method: "post",
   path: "/vonage/inbound",
   tags,
   summary: "Inbound message from Vonage (SMS API)",
   description: "`msisdn` (the sender), `to`, `text`, `messageId`, signed as its receipts.",
   middleware: [vonageSignature] as const,
-  responses: { 200: jsonResponse(InboundAck, "Reply recorded."), ...problemResponses(...bodyErrors) },
+  responses: { 200: jsonResponse(InboundAck, "Reply recorded.") }
 });
 
-const smppStatus = createRoute({
+const smppStatus = carrierRoute({
   method: "post",
   path: "/smpp/status",
   tags,
@@ -130,10 +125,10 @@ const smppStatus = createRoute({
     "without seconds). Signed per Standard Webhooks with `SMPP_BRIDGE_SECRET`. Ids match case-insensitively and across hex and decimal.",
   middleware: [standardWebhookSignature("SMPP_BRIDGE_SECRET")] as const,
   request: { body: jsonBody(SmppReceipt) },
-  responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds."), ...problemResponses(...receiptErrors) },
+  responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds.") }
 });
 
-const alibabaStatus = createRoute({
+const alibabaStatus = carrierRoute({
   method: "post",
   path: "/alibaba/status",
   tags,
@@ -143,7 +138,7 @@ const alibabaStatus = createRoute({
     'Answers `{"code":0,"msg":"接收成功"}`, which tells Alibaba to stop pushing.',
   middleware: [urlToken("ALIBABA_RECEIPT_TOKEN")] as const,
   request: { body: jsonBody(AlibabaReceipts) },
-  responses: { 200: jsonResponse(AlibabaAck, "Verified and queued; applied within seconds."), ...problemResponses(...receiptErrors) },
+  responses: { 200: jsonResponse(AlibabaAck, "Verified and queued; applied within seconds.") }
 });
 
 export const webhooks = createRouter()
