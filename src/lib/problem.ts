@@ -31,7 +31,11 @@ export function renderProblem(c: Context<AppEnv>, error: ApiError): Response {
 /** app.onError: known errors keep their code; anything else is a 500 that leaks nothing. */
 export function onError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof ApiError) return renderProblem(c, error);
-  if (error instanceof HTTPException) return renderProblem(c, fromHttpException(error));
+  if (error instanceof HTTPException) {
+    const mapped = fromHttpException(error);
+    if (mapped.code === "internal_error") log.error("unhandled_error", { request_id: c.get("requestId"), status: error.status, error: error.message });
+    return renderProblem(c, mapped);
+  }
   log.error("unhandled_error", { request_id: c.get("requestId"), error: String(error?.stack ?? error) });
   return renderProblem(c, new ApiError("internal_error", "An unexpected error occurred. It has been logged."));
 }
@@ -49,6 +53,9 @@ function fromHttpException(error: HTTPException): ApiError {
       return new ApiError("unauthorized", error.message);
     case 413:
       return new ApiError("payload_too_large", error.message);
+    case 415:
+      // @hono/zod-openapi's own gate: a Content-Type the route does not declare, on an empty body too.
+      return new ApiError("unsupported_media_type", "Request bodies must be application/json.");
     default:
       return new ApiError("internal_error", "An unexpected error occurred.");
   }
