@@ -3,7 +3,7 @@ import { Scalar } from "@scalar/hono-api-reference";
 import { except } from "hono/combine";
 import { validationHook } from "./lib/create-router";
 import { onError, onNotFound } from "./lib/problem";
-import { adminAuth, tenantAuth } from "./middleware/auth";
+import { adminAuth, requireScope, tenantAuth } from "./middleware/auth";
 import { context } from "./middleware/context";
 import { requestLog } from "./middleware/request-log";
 import { BATCH_BODY_LIMIT, IMPORT_BODY_LIMIT, limitBody, requireBodyType, requireJson } from "./middleware/json-body";
@@ -60,7 +60,7 @@ function buildApp() {
   app.use("*", context);
   app.use("*", requestLog);
   app.use("/v1/admin/*", adminAuth);
-  app.use("/v1/*", except("/v1/admin/*", tenantAuth));
+  app.use("/v1/*", except("/v1/admin/*", tenantAuth, requireScope));
   // A send is counted by its admit, a report by its size (src/routes/stats).
   app.use("/v1/*", except(["/v1/admin/*", "/v1/stats", SEND], requestRate));
   app.use("/v1/messages/*", async (c, next) => (SEND(c) ? countSendRequest(c, next) : next()));

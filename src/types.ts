@@ -11,7 +11,12 @@ export interface AuthContext {
   sandbox: TenantRow["sandbox"];
   /** The tenant's quiet hours for marketing; null or absent: the defaults. */
   quietHours?: TenantRow["quietHours"];
+  /** A restricted key's scopes; null or absent: full access to its mode. */
+  scopes?: ApiKeyRow["scopes"];
 }
+
+/** Who owns a resource that has a mode: a key sees only its own mode's messages, batches, keys, events and replies. */
+export type Owner = Pick<AuthContext, "tenantId" | "mode">;
 
 /** The one Hono environment: bindings from wrangler.toml, per-request values set once in middleware. */
 export type AppEnv = {

@@ -30,9 +30,9 @@ export async function expireUnreported(db: Db, now: number): Promise<number> {
       WHERE status = 'expired' AND updated_at = ${now}
       ON CONFLICT DO NOTHING`,
     sql`
-      INSERT INTO events (id, tenant_id, type, source, data, created_at, fanned_out_at)
-      SELECT ${eventIdSql(now)}, m.tenant_id, 'message.status', m.id || ':' || m.version, ${messageEventData("m")}, ${now},
-        ${fanOutAt(sql`m.tenant_id`, "message.status", sql`m.callback_url`, now)} FROM messages m
+      INSERT INTO events (id, tenant_id, mode, type, source, data, created_at, fanned_out_at)
+      SELECT ${eventIdSql(now)}, m.tenant_id, m.mode, 'message.status', m.id || ':' || m.version, ${messageEventData("m")}, ${now},
+        ${fanOutAt(sql`m.tenant_id`, sql`m.mode`, "message.status", sql`m.callback_url`, now)} FROM messages m
       WHERE m.status = 'expired' AND m.updated_at = ${now}
       ON CONFLICT DO NOTHING`,
     sql`UPDATE carrier_receipts SET result = 'ignored' WHERE result = 'held' AND received_at < ${now - HELD_RECEIPT_TTL_MS}`,

@@ -10,8 +10,8 @@ import { dueWebhookWork, fanOut } from "../services/webhooks";
  */
 export async function recordBatchCompletions(db: Db, now: number): Promise<number> {
   const created = await db.all<{ id: string }>(sql`
-    INSERT INTO events (id, tenant_id, type, source, data, created_at)
-    SELECT ${eventIdSql(now)}, b.tenant_id, 'batch.completed', 'batch:' || b.id,
+    INSERT INTO events (id, tenant_id, mode, type, source, data, created_at)
+    SELECT ${eventIdSql(now)}, b.tenant_id, b.mode, 'batch.completed', 'batch:' || b.id,
       json_object('batch_id', b.id, 'name', b.name, 'status', b.status, 'total', b.total, 'accepted', b.accepted, 'rejected', b.rejected,
         'stop', CASE WHEN b.stop_code IS NULL THEN NULL ELSE json_object('code', b.stop_code, 'detail', b.stop_detail) END,
         'completed_at', strftime('%Y-%m-%dT%H:%M:%fZ', b.completed_at / 1000.0, 'unixepoch')),

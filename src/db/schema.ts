@@ -13,6 +13,7 @@ import type { QuietHours } from "../domain/quiet-hours";
 import { SENDER_KINDS } from "../domain/senders";
 import { TEMPLATE_STATUSES, type ParamDeclarations } from "../domain/templates";
 import { ALERT_KINDS, ALERT_STATES } from "../domain/alerts";
+import type { Scope } from "../domain/scopes";
 
 // Timestamps are Unix milliseconds; ids are prefixed ULIDs (src/lib/ids.ts).
 
@@ -43,6 +44,8 @@ export const apiKeys = sqliteTable(
     // First characters of the key, safe to show ("sk_test_4fT9…"); the key itself is never stored.
     prefix: text("prefix").notNull(),
     hash: text("hash").notNull(),
+    // A restricted key's scopes (src/domain/scopes.ts); null: full access to its mode.
+    scopes: text("scopes", { mode: "json" }).$type<Scope[]>(),
     createdAt: integer("created_at").notNull(),
     revokedAt: integer("revoked_at"),
   },
@@ -291,13 +294,19 @@ export const inboundMessages = sqliteTable(
     payload: text("payload"),
     // Set once its action and auto-reply are done; a redelivery before then does them again.
     handledAt: integer("handled_at"),
+    // Replies through the simulator are test traffic, seen by test keys; carriers' are live.
+    mode: text("mode", { enum: KEY_MODES }).notNull().default("live"),
+    // Taken by the one delivery of the webhook that acts on it (two concurrent redeliveries act once).
+    claimedUntil: integer("claimed_until"),
+    // When its auto-reply was accepted: at most one per reply, and a few a day per number.
+    repliedAt: integer("replied_at"),
     receivedAt: integer("received_at").notNull(),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
     uniqueIndex("inbound_webhook_idx").on(t.carrier, t.webhookId),
-    index("inbound_tenant_idx").on(t.tenantId, t.id),
-    index("inbound_tenant_from_idx").on(t.tenantId, t.from, t.id),
+    index("inbound_tenant_idx").on(t.tenantId, t.mode, t.id),
+    index("inbound_tenant_from_idx").on(t.tenantId, t.mode, t.from, t.id),
   ],
 );
 
@@ -441,6 +450,8 @@ export const webhookEndpoints = sqliteTable(
     // After a rotation the old secret signs too, until `previous_secret_until`.
     previousSecret: text("previous_secret"),
     previousSecretUntil: integer("previous_secret_until"),
+    // The mode of the key that made it: it receives that mode's events only.
+    mode: text("mode", { enum: KEY_MODES }).notNull().default("live"),
     createdAt: integer("created_at").notNull(),
     deletedAt: integer("deleted_at"),
   },
@@ -458,6 +469,9 @@ export const events = sqliteTable(
     // What the event is about, once: a message's version, an inbound reply, a batch.
     source: text("source").notNull(),
     data: text("data", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    // The mode of what it is about (the message's, the batch's, the rule's, the reply's): only keys and
+    // endpoints of that mode see it.
+    mode: text("mode", { enum: KEY_MODES }).notNull().default("live"),
     createdAt: integer("created_at").notNull(),
     // When its deliveries were made; the cron fans out any event a crash left without them.
     fannedOutAt: integer("fanned_out_at"),
@@ -465,7 +479,7 @@ export const events = sqliteTable(
   (t) => [
     uniqueIndex("events_id_idx").on(t.id),
     uniqueIndex("events_source_idx").on(t.source),
-    index("events_tenant_idx").on(t.tenantId, t.seq),
+    index("events_tenant_idx").on(t.tenantId, t.mode, t.seq),
     index("events_unfanned_idx").on(t.createdAt).where(sql`fanned_out_at IS NULL`),
   ],
 );

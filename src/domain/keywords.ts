@@ -22,9 +22,17 @@ export const DEFAULT_KEYWORDS: KeywordSettings = {
 
 const fold = (text: string) => text.normalize("NFKC").trim().toUpperCase();
 
+/** Carriers require STOP to opt out whatever a tenant configures: it is always an opt-out keyword. */
+export const REQUIRED_OPT_OUT = ["STOP"] as const;
+
+/** Whether a tenant's opt-out list keeps every keyword carriers require. */
+export const keepsRequiredOptOut = (optOut: readonly string[]) => REQUIRED_OPT_OUT.every((required) => optOut.some((k) => fold(k) === required));
+
 /** What a reply asks for: the whole trimmed message must be a keyword, in any case. */
 export function keywordAction(text: string, settings: KeywordSettings): KeywordAction | null {
   const reply = fold(text);
+  // Even under settings saved before the rule, or edited around it.
+  if ((REQUIRED_OPT_OUT as readonly string[]).includes(reply)) return "opt_out";
   for (const action of KEYWORD_ACTIONS) {
     if (settings[action].some((keyword) => fold(keyword) === reply)) return action;
   }

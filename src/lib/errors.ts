@@ -64,3 +64,8 @@ export class ApiError extends HTTPException {
     this.headers = options.headers;
   }
 }
+
+/** A tenant has as many of something as it may have: 422 `limit_exceeded`, naming the limit. */
+export function limitExceeded(what: string, max: number): ApiError {
+  return new ApiError("limit_exceeded", `A tenant may have at most ${max} ${what}; delete one first.`, { extra: { max } });
+}

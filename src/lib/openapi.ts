@@ -15,7 +15,7 @@ export const Problem = z
     limit: z.enum(["requests", "messages"]).optional().openapi({ description: "For `rate_limited`: which bucket is empty." }),
     quota: z.number().int().optional().openapi({ description: "For `quota_exceeded`: messages allowed a UTC day." }),
     window: z.enum(["minute", "hour", "day"]).optional().openapi({ description: "For `recipient_frequency_capped`: the window." }),
-    max: z.number().int().optional().openapi({ description: "For `recipient_frequency_capped`: messages allowed in it." }),
+    max: z.number().int().optional().openapi({ description: "For `recipient_frequency_capped`: messages allowed in the window; for `limit_exceeded`: the limit." }),
     balance: z.number().int().optional().openapi({ description: "For `insufficient_balance`: the balance, in micro-units." }),
     price: z.number().int().optional().openapi({ description: "For `insufficient_balance`: the message's price." }),
     currency: z.string().optional(),

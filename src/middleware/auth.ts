@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { parseApiKey } from "../domain/api-key";
+import { requiredScope } from "../domain/scopes";
 import { ApiError } from "../lib/errors";
 import { secretsEqual } from "../lib/crypto";
 import { findActiveKey } from "../services/api-keys";
@@ -17,7 +18,25 @@ export const tenantAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (!parseApiKey(key)) throw new ApiError("unauthorized", "The API key is malformed.");
   const row = await findActiveKey(c.var.db, key);
   if (!row) throw new ApiError("unauthorized", "The API key is unknown or has been revoked.");
-  c.set("auth", { tenantId: row.tenantId, keyId: row.id, mode: row.mode, metered: row.metered, sandbox: row.sandbox, quietHours: row.quietHours });
+  c.set("auth", {
+    tenantId: row.tenantId,
+    keyId: row.id,
+    mode: row.mode,
+    metered: row.metered,
+    sandbox: row.sandbox,
+    quietHours: row.quietHours,
+    scopes: row.scopes,
+  });
+  await next();
+});
+
+/** A restricted key reaches only what its scopes name (src/domain/scopes.ts); 403 `insufficient_scope` names the one missing. */
+export const requireScope = createMiddleware<AppEnv>(async (c, next) => {
+  const { scopes } = c.var.auth;
+  const needed = scopes ? requiredScope(c.req.method, c.req.path) : null;
+  if (scopes && needed && !(scopes as readonly string[]).includes(needed)) {
+    throw new ApiError("insufficient_scope", `This key is restricted; the request needs the \`${needed}\` scope.`, { extra: { scope: needed } });
+  }
   await next();
 });
 

@@ -2,37 +2,56 @@ import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { alertRules, type AlertRuleRow } from "../db/schema";
 import { nextState, windowStartHour, type AlertState, type Measurement } from "../domain/alerts";
-import type { KeyMode } from "../domain/api-key";
-import { ApiError } from "../lib/errors";
+import { ApiError, limitExceeded } from "../lib/errors";
+import type { Owner } from "../types";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { meterFor } from "../meter/client";
 import { eventIdSql, type EventOutbox } from "./events";
 import { runBatch } from "../db/statements";
+import { insertJsonRows } from "../db/json-rows";
 
 export type NewAlertRule = Pick<AlertRuleRow, "name" | "kind" | "threshold" | "windowHours" | "country" | "minMessages">;
 
-export async function createAlertRule(db: Db, tenantId: string, mode: KeyMode, rule: NewAlertRule): Promise<AlertRuleRow> {
+/** Rules a tenant may have (both modes together): each is evaluated every minute, so their number is bounded. */
+export const MAX_ALERT_RULES = 100;
+
+/** Creates a rule unless the tenant has MAX_ALERT_RULES already; the count and the insert are one statement. */
+export async function createAlertRule(db: Db, owner: Owner, rule: NewAlertRule): Promise<AlertRuleRow> {
   const now = Date.now();
-  const [row] = await db
-    .insert(alertRules)
-    .values({ ...rule, id: newId("alertRule", now), tenantId, mode, state: "ok", createdAt: now })
-    .returning();
-  return row!;
+  const row: AlertRuleRow = {
+    ...rule,
+    id: newId("alertRule", now),
+    tenantId: owner.tenantId,
+    mode: owner.mode,
+    state: "ok",
+    value: null,
+    evaluatedAt: null,
+    changedAt: null,
+    version: 1,
+    createdAt: now,
+  };
+  const room = sql`(SELECT COUNT(*) FROM alert_rules WHERE tenant_id = ${owner.tenantId}) < ${MAX_ALERT_RULES}`;
+  const [inserted] = await runBatch<{ id: string }>(db, [sql`${insertJsonRows(alertRules, [row], room)} RETURNING id`]);
+  if (inserted!.length === 0) throw limitExceeded("alert rules", MAX_ALERT_RULES);
+  return row;
 }
 
-export async function listAlertRules(db: Db, tenantId: string): Promise<AlertRuleRow[]> {
-  return db.select().from(alertRules).where(eq(alertRules.tenantId, tenantId)).orderBy(asc(alertRules.id));
+/** An owner's rules: its tenant's, of its mode. */
+const ownedBy = (owner: Owner) => and(eq(alertRules.tenantId, owner.tenantId), eq(alertRules.mode, owner.mode));
+
+export async function listAlertRules(db: Db, owner: Owner): Promise<AlertRuleRow[]> {
+  return db.select().from(alertRules).where(ownedBy(owner)).orderBy(asc(alertRules.id));
 }
 
-export async function getAlertRule(db: Db, tenantId: string, id: string): Promise<AlertRuleRow> {
-  const row = await db.query.alertRules.findFirst({ where: and(eq(alertRules.id, id), eq(alertRules.tenantId, tenantId)) });
+export async function getAlertRule(db: Db, owner: Owner, id: string): Promise<AlertRuleRow> {
+  const row = await db.query.alertRules.findFirst({ where: and(eq(alertRules.id, id), ownedBy(owner)) });
   if (!row) throw new ApiError("not_found", `No alert rule ${id}.`);
   return row;
 }
 
-export async function deleteAlertRule(db: Db, tenantId: string, id: string): Promise<void> {
-  const deleted = await db.delete(alertRules).where(and(eq(alertRules.id, id), eq(alertRules.tenantId, tenantId))).returning({ id: alertRules.id });
+export async function deleteAlertRule(db: Db, owner: Owner, id: string): Promise<void> {
+  const deleted = await db.delete(alertRules).where(and(eq(alertRules.id, id), ownedBy(owner))).returning({ id: alertRules.id });
   if (deleted.length === 0) throw new ApiError("not_found", `No alert rule ${id}.`);
 }
 
@@ -67,8 +86,8 @@ async function changeState(db: Db, rule: AlertRuleRow, state: AlertState, value:
     sql`UPDATE alert_rules SET state = ${state}, value = ${value}, evaluated_at = ${now}, changed_at = ${now}, version = version + 1
       WHERE id = ${rule.id} AND version = ${rule.version}`,
     sql`
-      INSERT INTO events (id, tenant_id, type, source, data, created_at)
-      SELECT ${eventIdSql(now)}, r.tenant_id, ${type}, 'alert:' || r.id || ':' || r.version, ${alertEventData}, ${now}
+      INSERT INTO events (id, tenant_id, mode, type, source, data, created_at)
+      SELECT ${eventIdSql(now)}, r.tenant_id, r.mode, ${type}, 'alert:' || r.id || ':' || r.version, ${alertEventData}, ${now}
       FROM alert_rules r WHERE r.id = ${rule.id} AND r.version = ${rule.version + 1} AND r.state = ${state}
       ON CONFLICT DO NOTHING RETURNING id`,
   ]);

@@ -6,14 +6,17 @@ import { randomBytes, sha256Hex } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { TtlCache } from "../lib/ttl-cache";
+import type { Scope } from "../domain/scopes";
+import type { Owner } from "../types";
 
 /** Creates a key and returns it in full, the only time it is ever available; only its hash is kept. */
-export async function createApiKey(db: Db, tenantId: string, mode: KeyMode): Promise<ApiKeyRow & { key: string }> {
+export async function createApiKey(db: Db, tenantId: string, mode: KeyMode, scopes: Scope[] | null = null): Promise<ApiKeyRow & { key: string }> {
   const key = generateApiKey(mode, randomBytes);
   const row: ApiKeyRow = {
     id: newId("apiKey"),
     tenantId,
     mode,
+    scopes: scopes && [...new Set(scopes)].sort(),
     prefix: displayPrefix(key),
     hash: await sha256Hex(key),
     createdAt: Date.now(),
@@ -55,13 +58,21 @@ export async function findActiveKey(db: Db, key: string, now = Date.now()): Prom
   return row && verified.set(hash, { ...row.key, metered: row.metered, sandbox: row.sandbox, quietHours: row.quietHours }, now);
 }
 
-export async function listApiKeys(db: Db, tenantId: string): Promise<ApiKeyRow[]> {
-  return db.select().from(apiKeys).where(eq(apiKeys.tenantId, tenantId)).orderBy(desc(apiKeys.id));
+/** A key sees the keys of its own mode: a test key cannot list or revoke live ones. */
+export async function listApiKeys(db: Db, owner: Owner): Promise<ApiKeyRow[]> {
+  return db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.tenantId, owner.tenantId), eq(apiKeys.mode, owner.mode)))
+    .orderBy(desc(apiKeys.id));
 }
 
-/** Revokes a tenant's key; revoking twice is harmless. Another tenant's key is not found. */
-export async function revokeApiKey(db: Db, tenantId: string, keyId: string): Promise<ApiKeyRow> {
-  const scope = and(eq(apiKeys.id, keyId), eq(apiKeys.tenantId, tenantId));
+/**
+ * Revokes a tenant's key; revoking twice is harmless. Another tenant's key is not found, nor, for a key
+ * (`owner.mode` given), a key of the other mode; the operator revokes any of the tenant's keys.
+ */
+export async function revokeApiKey(db: Db, owner: { tenantId: string; mode?: KeyMode }, keyId: string): Promise<ApiKeyRow> {
+  const scope = and(eq(apiKeys.id, keyId), eq(apiKeys.tenantId, owner.tenantId), owner.mode ? eq(apiKeys.mode, owner.mode) : undefined);
   const [revoked] = await db
     .update(apiKeys)
     .set({ revokedAt: Date.now() })

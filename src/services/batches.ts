@@ -13,7 +13,7 @@ import { IDEMPOTENCY_TTL_MS } from "../meter/tenant-meter";
 import { log } from "../lib/log";
 import { idBefore, positionCursor } from "../lib/pagination";
 import { enqueueBatchStep } from "../queues/bodies";
-import type { AuthContext } from "../types";
+import type { AuthContext, Owner } from "../types";
 import { prepareRecipient } from "./batch-recipients";
 import { cancelStep } from "./batch-work";
 import { loadComposition } from "./composition";
@@ -64,7 +64,7 @@ export async function createBatch(
   const key = idempotencyKey === undefined ? null : `${auth.mode}:${idempotencyKey}`;
   const requestHash = key === null ? null : await fingerprint(input);
   if (key !== null) {
-    const earlier = await replayOf(db, auth.tenantId, key, requestHash!, now);
+    const earlier = await replayOf(db, auth, key, requestHash!, now);
     if (earlier) return { batch: earlier, replayed: true };
   }
   const sendAt = parseSendAt(input.send_at, now);
@@ -128,7 +128,7 @@ export async function createBatch(
     ]);
   } catch (error) {
     // The same key at the same moment: the other request made the batch; this one answers it.
-    const earlier = key === null ? null : await replayOf(db, auth.tenantId, key, requestHash!, now).catch(() => null);
+    const earlier = key === null ? null : await replayOf(db, auth, key, requestHash!, now).catch(() => null);
     if (earlier) return { batch: earlier, replayed: true };
     throw error;
   }
@@ -140,8 +140,8 @@ export async function createBatch(
  * The batch an earlier request with this key made in the last 24 hours: answered again if the body is
  * the same, 422 if not. A key older than that is released for a new batch.
  */
-async function replayOf(db: Db, tenantId: string, key: string, requestHash: string, now: number): Promise<BatchView | null> {
-  const earlier = await db.query.batches.findFirst({ where: and(eq(batches.tenantId, tenantId), eq(batches.idempotencyKey, key)) });
+async function replayOf(db: Db, owner: Owner, key: string, requestHash: string, now: number): Promise<BatchView | null> {
+  const earlier = await db.query.batches.findFirst({ where: and(eq(batches.tenantId, owner.tenantId), eq(batches.idempotencyKey, key)) });
   if (!earlier) return null;
   if (earlier.createdAt <= now - IDEMPOTENCY_TTL_MS) {
     await db.update(batches).set({ idempotencyKey: null }).where(and(eq(batches.id, earlier.id), eq(batches.idempotencyKey, key)));
@@ -150,7 +150,7 @@ async function replayOf(db: Db, tenantId: string, key: string, requestHash: stri
   if (earlier.requestHash !== requestHash) {
     throw new ApiError("idempotency_mismatch", "This idempotency key was used with a different batch in the last 24 hours.");
   }
-  return getBatch(db, tenantId, earlier.id);
+  return getBatch(db, owner, earlier.id);
 }
 
 /** Hands a batch's next step to the batch queue; if that fails, the cron's batch sweep does it a few minutes later. */
@@ -162,8 +162,9 @@ export async function queueBatchStep(env: Pick<Env, "BATCH_QUEUE">, id: string, 
   }
 }
 
-async function findBatch(db: Db, tenantId: string, id: string): Promise<BatchRow> {
-  const row = await db.query.batches.findFirst({ where: and(eq(batches.id, id), eq(batches.tenantId, tenantId)) });
+/** One of an owner's batches: its tenant's, made with a key of its mode. */
+async function findBatch(db: Db, owner: Owner, id: string): Promise<BatchRow> {
+  const row = await db.query.batches.findFirst({ where: and(eq(batches.id, id), eq(batches.tenantId, owner.tenantId), eq(batches.mode, owner.mode)) });
   if (!row) throw new ApiError("not_found", `No batch ${id}.`);
   return row;
 }
@@ -184,8 +185,8 @@ async function statusCounts(db: Db, batchId: string): Promise<StatusCounts> {
  * A batch with its live counters per status and its first rejects. A `sending` batch whose counters
  * show nothing left to submit is recorded `completed` here (conditionally), not a cron minute later.
  */
-export async function getBatch(db: Db, tenantId: string, id: string): Promise<BatchView> {
-  let row = await findBatch(db, tenantId, id);
+export async function getBatch(db: Db, owner: Owner, id: string): Promise<BatchView> {
+  let row = await findBatch(db, owner, id);
   const [counts, rejects] = await Promise.all([
     statusCounts(db, id),
     db.select().from(batchRejects).where(eq(batchRejects.batchId, id)).orderBy(asc(batchRejects.idx)).limit(REJECTS_SHOWN),
@@ -197,13 +198,13 @@ export async function getBatch(db: Db, tenantId: string, id: string): Promise<Ba
       .set({ status: "completed", completedAt: now, updatedAt: now })
       .where(and(eq(batches.id, id), eq(batches.status, "sending")))
       .returning();
-    row = completed ?? (await findBatch(db, tenantId, id));
+    row = completed ?? (await findBatch(db, owner, id));
   }
   return { ...row, counts, rejects };
 }
 
-export async function listBatches(db: Db, tenantId: string, filter: { status?: BatchStatus; limit: number; cursor?: string }): Promise<BatchRow[]> {
-  const conditions: SQL[] = [eq(batches.tenantId, tenantId)];
+export async function listBatches(db: Db, owner: Owner, filter: { status?: BatchStatus; limit: number; cursor?: string }): Promise<BatchRow[]> {
+  const conditions: SQL[] = [eq(batches.tenantId, owner.tenantId), eq(batches.mode, owner.mode)];
   if (filter.status) conditions.push(eq(batches.status, filter.status));
   if (filter.cursor) conditions.push(idBefore(batches.id, filter.cursor));
   return db.select().from(batches).where(and(...conditions)).orderBy(desc(batches.id)).limit(filter.limit + 1);
@@ -211,11 +212,11 @@ export async function listBatches(db: Db, tenantId: string, filter: { status?: B
 
 export async function listBatchMessages(
   db: Db,
-  tenantId: string,
+  owner: Owner,
   id: string,
   filter: { status?: MessageStatus; limit: number; cursor?: string },
 ): Promise<MessageRow[]> {
-  await findBatch(db, tenantId, id);
+  await findBatch(db, owner, id);
   const conditions: SQL[] = [eq(messages.batchId, id)];
   if (filter.status) conditions.push(eq(messages.status, filter.status));
   if (filter.cursor) conditions.push(idBefore(messages.id, filter.cursor));
@@ -223,8 +224,8 @@ export async function listBatchMessages(
 }
 
 /** The batch's rejects in recipient order; the cursor is the last index seen. */
-export async function listBatchRejects(db: Db, tenantId: string, id: string, limit: number, cursor?: string): Promise<BatchRejectRow[]> {
-  await findBatch(db, tenantId, id);
+export async function listBatchRejects(db: Db, owner: Owner, id: string, limit: number, cursor?: string): Promise<BatchRejectRow[]> {
+  await findBatch(db, owner, id);
   const after = cursor === undefined ? -1 : positionCursor(cursor);
   return db
     .select()
@@ -239,8 +240,8 @@ export async function listBatchRejects(db: Db, tenantId: string, id: string, lim
  * (the first chunk now, the rest in the batch queue). Canceling a canceled batch answers it again; a
  * completed one has nothing left to stop (409).
  */
-export async function cancelBatch(env: Pick<Env, "METER" | "BATCH_QUEUE">, db: Db, tenantId: string, id: string): Promise<BatchView> {
-  const batch = await findBatch(db, tenantId, id);
+export async function cancelBatch(env: Pick<Env, "METER" | "BATCH_QUEUE">, db: Db, owner: Owner, id: string): Promise<BatchView> {
+  const batch = await findBatch(db, owner, id);
   if (batch.status !== "canceled") {
     const now = Date.now();
     const [canceled] = await db
@@ -249,7 +250,7 @@ export async function cancelBatch(env: Pick<Env, "METER" | "BATCH_QUEUE">, db: D
       .where(and(eq(batches.id, id), inArray(batches.status, CANCELABLE_BATCH_STATUSES)))
       .returning();
     if (!canceled) {
-      const current = await findBatch(db, tenantId, id);
+      const current = await findBatch(db, owner, id);
       if (current.status !== "canceled") {
         throw new ApiError("not_cancelable", `Batch ${id} is ${current.status}: every message of it has reached a carrier.`, {
           extra: { batch_status: current.status },
@@ -259,5 +260,5 @@ export async function cancelBatch(env: Pick<Env, "METER" | "BATCH_QUEUE">, db: D
       await queueBatchStep(env, id);
     }
   }
-  return getBatch(db, tenantId, id);
+  return getBatch(db, owner, id);
 }

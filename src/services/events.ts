@@ -5,6 +5,8 @@ import type { MessageStatus } from "../domain/message-status";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
+import type { KeyMode } from "../domain/api-key";
+import type { Owner } from "../types";
 
 /**
  * Event ids are made in SQL, where a change and its event are written in one statement batch: the time
@@ -27,13 +29,19 @@ export function messageEventData(m: string): SQL {
 }
 
 /**
- * An event's `fanned_out_at` as it is written: null (to be fanned out) when some endpoint of the tenant takes
- * events of its type, or it concerns a message with a callback_url; otherwise already `now`, so a tenant with
+ * An event's `fanned_out_at` as it is written: null (to be fanned out) when some endpoint of the tenant and
+ * the event's mode takes events of its type, or it concerns a message with a callback_url; otherwise already `now`, so a tenant with
  * no webhooks costs no fan-out, no webhook job and no cron catch-up. `callbackUrl` is SQL (or null).
  */
-export function fanOutAt(tenantId: SQL | SQLiteColumn, type: string, callbackUrl: SQL | SQLiteColumn | null, now: SQL | SQLiteColumn | number): SQL {
+export function fanOutAt(
+  tenantId: SQL | SQLiteColumn,
+  mode: SQL | SQLiteColumn,
+  type: string,
+  callbackUrl: SQL | SQLiteColumn | null,
+  now: SQL | SQLiteColumn | number,
+): SQL {
   return sql`CASE WHEN EXISTS (SELECT 1 FROM webhook_endpoints AS w, json_each(w.events) AS t
-      WHERE w.tenant_id = ${tenantId} AND w.deleted_at IS NULL AND t.value = ${type})${callbackUrl ? sql` OR ${callbackUrl} IS NOT NULL` : sql``}
+      WHERE w.tenant_id = ${tenantId} AND w.mode = ${mode} AND w.deleted_at IS NULL AND t.value = ${type})${callbackUrl ? sql` OR ${callbackUrl} IS NOT NULL` : sql``}
     THEN NULL ELSE ${now} END`;
 }
 
@@ -57,8 +65,11 @@ export function messageStatusEvent(db: Db, messageId: string, status: MessageSta
           type: sql<"message.status">`'message.status'`.as("type"),
           source: sql<string>`${messages.id} || ':' || ${messages.version}`.as("source"),
           data: sql<Record<string, unknown>>`${messageEventData('"messages"')}`.as("data"),
+          mode: messages.mode,
           createdAt: messages.updatedAt,
-          fannedOutAt: sql<number | null>`${fanOutAt(messages.tenantId, "message.status", messages.callbackUrl, messages.updatedAt)}`.as("fanned_out_at"),
+          fannedOutAt: sql<number | null>`${fanOutAt(messages.tenantId, messages.mode, "message.status", messages.callbackUrl, messages.updatedAt)}`.as(
+            "fanned_out_at",
+          ),
         })
         .from(messages)
         .where(and(eq(messages.id, messageId), eq(messages.status, status))),
@@ -68,11 +79,18 @@ export function messageStatusEvent(db: Db, messageId: string, status: MessageSta
 }
 
 /** Records an event that is not a message's status change (an inbound reply); once per `source`. */
-export async function recordTenantEvent(db: Db, tenantId: string, type: EventRow["type"], source: string, data: Record<string, unknown>): Promise<string[]> {
+export async function recordTenantEvent(
+  db: Db,
+  owner: { tenantId: string; mode: KeyMode },
+  type: EventRow["type"],
+  source: string,
+  data: Record<string, unknown>,
+): Promise<string[]> {
   const now = Date.now();
+  const { tenantId, mode } = owner;
   const rows = await db.all<{ id: string; fanned_out_at: number | null }>(sql`
-    INSERT INTO events (id, tenant_id, type, source, data, created_at, fanned_out_at)
-    VALUES (${eventIdSql(now)}, ${tenantId}, ${type}, ${source}, ${JSON.stringify(data)}, ${now}, ${fanOutAt(sql`${tenantId}`, type, null, now)})
+    INSERT INTO events (id, tenant_id, mode, type, source, data, created_at, fanned_out_at)
+    VALUES (${eventIdSql(now)}, ${tenantId}, ${mode}, ${type}, ${source}, ${JSON.stringify(data)}, ${now}, ${fanOutAt(sql`${tenantId}`, sql`${mode}`, type, null, now)})
     ON CONFLICT DO NOTHING RETURNING id, fanned_out_at`);
   return toFanOut(rows);
 }
@@ -106,13 +124,14 @@ export interface EventPage {
 }
 
 /** The tenant's events after `after` (an event id), oldest first, in the order they were committed. */
-export async function listEvents(db: Db, tenantId: string, after: string | undefined, limit: number): Promise<EventPage> {
+export async function listEvents(db: Db, owner: Owner, after: string | undefined, limit: number): Promise<EventPage> {
+  const owned = and(eq(events.tenantId, owner.tenantId), eq(events.mode, owner.mode));
   let from = 0;
   if (after) {
-    const anchor = await db.query.events.findFirst({ columns: { seq: true }, where: and(eq(events.id, after), eq(events.tenantId, tenantId)) });
+    const anchor = await db.query.events.findFirst({ columns: { seq: true }, where: and(eq(events.id, after), owned) });
     if (!anchor) throw new ApiError("not_found", `No event ${after}.`);
     from = anchor.seq;
   }
-  const data = await db.select().from(events).where(and(eq(events.tenantId, tenantId), gt(events.seq, from))).orderBy(asc(events.seq)).limit(limit);
+  const data = await db.select().from(events).where(and(owned, gt(events.seq, from))).orderBy(asc(events.seq)).limit(limit);
   return { data, last: data.at(-1)?.id ?? after ?? null };
 }

@@ -1,10 +1,12 @@
-import { and, desc, eq, gte, type SQL } from "drizzle-orm";
+import { and, desc, eq, gt, gte, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
+import type { Owner } from "../types";
 import { inboundMessages, messages, tenantNumbers, tenants, type InboundMessageRow } from "../db/schema";
 import { autoReply, DEFAULT_KEYWORDS, keywordAction, type KeywordAction, type KeywordSettings } from "../domain/keywords";
 import { parsePhone } from "../domain/phone";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { SIMULATOR } from "../carriers/simulator";
 import { log } from "../lib/log";
 import { idBefore } from "../lib/pagination";
 import { meterFor } from "../meter/client";
@@ -39,6 +41,11 @@ export async function keywordSettings(db: Db, tenantId: string): Promise<Keyword
  * a keyword reply opts the sender out, back in, or asks for help, and is answered as the tenant says.
  * A redelivered webhook is recorded once, and its action is done again only if it never finished.
  */
+/** How long a delivery holds a reply it is acting on before another may take it over. */
+const CLAIM_MS = 60_000;
+/** Auto-replies a tenant sends one number in 24 hours, across all its keywords. */
+export const AUTO_REPLIES_PER_DAY = 5;
+
 export async function receiveInbound(
   env: InboundEnv,
   db: Db,
@@ -70,6 +77,10 @@ export async function receiveInbound(
     inReplyTo: answered?.id ?? null,
     payload: reply.payload ?? null,
     handledAt: owner ? null : now,
+    // The simulator stands in for handsets in development and tests: its replies are test traffic.
+    mode: delivery.carrier === SIMULATOR ? "test" : "live",
+    claimedUntil: null,
+    repliedAt: null,
     receivedAt: reply.receivedAt,
     createdAt: now,
   };
@@ -79,40 +90,72 @@ export async function receiveInbound(
   }))!;
   if (!owner) return { result: "unknown_destination", action: null, id: stored.id };
   if (stored.handledAt !== null) return { result: "duplicate", action: stored.action, id: stored.id };
+  // One delivery acts on a reply at a time: two concurrent redeliveries send one auto-reply. A claim
+  // that its Worker never finished runs out, and the carrier's next redelivery takes it.
+  const claimed = await db
+    .update(inboundMessages)
+    .set({ claimedUntil: now + CLAIM_MS })
+    .where(and(eq(inboundMessages.id, stored.id), isNull(inboundMessages.handledAt), or(isNull(inboundMessages.claimedUntil), lt(inboundMessages.claimedUntil, now))))
+    .returning({ id: inboundMessages.id });
+  if (claimed.length === 0) return { result: "duplicate", action: stored.action, id: stored.id };
 
-  if (action) await act(env, db, owner.tenantId, action, from, reply.text, settings);
+  if (action) {
+    try {
+      await act(env, db, { tenantId: owner.tenantId, mode: stored.mode }, stored, action, settings);
+    } catch (error) {
+      // Let the carrier's redelivery act at once: what did happen (the opt-out, a sent reply) is not done twice.
+      await db.update(inboundMessages).set({ claimedUntil: null }).where(eq(inboundMessages.id, stored.id)).catch(() => {});
+      throw error;
+    }
+  }
   // Once per reply (keyed by its id), however often the carrier redelivers it.
   const events = new EventOutbox();
-  events.add(await recordTenantEvent(db, owner.tenantId, "message.inbound", `inbound:${stored.id}`, inboundView(stored)));
+  events.add(await recordTenantEvent(db, { tenantId: owner.tenantId, mode: stored.mode }, "message.inbound", `inbound:${stored.id}`, inboundView(stored)));
   await events.flush(env.WEBHOOK_QUEUE);
   await db.update(inboundMessages).set({ handledAt: Date.now() }).where(eq(inboundMessages.id, stored.id));
   return { result: "recorded", action, id: stored.id };
 }
 
-async function act(env: InboundEnv, db: Db, tenantId: string, action: KeywordAction, from: string, text: string, settings: KeywordSettings) {
-  const meter = meterFor(env, tenantId);
-  // The answer goes first: once a number opts out, nothing more reaches it, the confirmation included.
+/**
+ * A keyword's action. The opt-out (or opt-in) is recorded first, so it holds even when the answer cannot
+ * be sent; the answer to STOP still reaches the number, as a keyword reply (CTIA allows that one message).
+ */
+async function act(env: InboundEnv, db: Db, owner: Owner, reply: InboundMessageRow, action: KeywordAction, settings: KeywordSettings) {
+  const meter = meterFor(env, owner.tenantId);
+  if (action === "opt_out") await meter.optOut(reply.from, `replied "${reply.text.trim()}"`);
+  if (action === "opt_in") await meter.unblock(reply.from, "opt_out");
   const answer = autoReply(action, settings);
-  if (answer) await sendAutoReply(env, db, tenantId, from, answer, action === "help");
-  if (action === "opt_out") await meter.optOut(from, `replied "${text.trim()}"`);
-  if (action === "opt_in") await meter.unblock(from, "opt_out");
+  if (answer && reply.repliedAt === null) await sendAutoReply(env, db, owner, reply, answer);
 }
 
 /**
- * An auto-reply is an ordinary outbound message (its receipts flow as any), free and unmetered. A HELP
- * answer is owed even to a number that opted out (CTIA), so it passes the block list.
+ * An auto-reply is an ordinary outbound message (its receipts flow as any), free and unmetered, in the
+ * reply's mode (the simulator's replies are answered through the simulator). It is owed even to a number
+ * that opted out. At most AUTO_REPLIES_PER_DAY to one number: a pumping attack that texts a keyword from
+ * many premium numbers gets a few answers each, not one per text.
  */
-async function sendAutoReply(env: InboundEnv, db: Db, tenantId: string, to: string, body: string, help: boolean) {
+async function sendAutoReply(env: InboundEnv, db: Db, owner: Owner, reply: InboundMessageRow, body: string) {
+  const since = Date.now() - 86_400_000;
+  const [recent] = await db
+    .select({ n: sql<number>`COUNT(*)` })
+    .from(inboundMessages)
+    .where(and(eq(inboundMessages.tenantId, owner.tenantId), eq(inboundMessages.mode, owner.mode), eq(inboundMessages.from, reply.from), gt(inboundMessages.repliedAt, since)));
+  if ((recent?.n ?? 0) >= AUTO_REPLIES_PER_DAY) {
+    log.warn("auto_reply_capped", { tenant_id: owner.tenantId, inbound_id: reply.id });
+    return;
+  }
   try {
-    await acceptMessage(env, db, { tenantId, keyId: "auto_reply", mode: "live", metered: false, sandbox: false }, { to, body, type: "notification" }, {
+    await acceptMessage(env, db, { tenantId: owner.tenantId, keyId: "auto_reply", mode: owner.mode, metered: false, sandbox: false }, { to: reply.from, body, type: "notification" }, {
       render: () => "",
-      keywordReply: help,
+      keywordReply: true,
     });
   } catch (error) {
-    // A reply the content rules refuse, or a confirmation to a number the tenant blocked: recorded, not retried.
+    // A reply the content rules refuse: recorded, not retried. Anything else, the carrier's redelivery tries again.
     if (!(error instanceof ApiError)) throw error;
-    log.warn("auto_reply_refused", { tenant_id: tenantId, code: error.code });
+    log.warn("auto_reply_refused", { tenant_id: owner.tenantId, code: error.code });
+    return;
   }
+  await db.update(inboundMessages).set({ repliedAt: Date.now() }).where(eq(inboundMessages.id, reply.id));
 }
 
 /** A reply as tenants see it: in GET /v1/inbound and in `message.inbound` events. */
@@ -130,10 +173,10 @@ export function inboundView(row: InboundMessageRow) {
 
 export async function listInbound(
   db: Db,
-  tenantId: string,
+  owner: Owner,
   filter: { from?: string; to?: string; since?: number; limit: number; cursor?: string },
 ): Promise<InboundMessageRow[]> {
-  const conditions: SQL[] = [eq(inboundMessages.tenantId, tenantId)];
+  const conditions: SQL[] = [eq(inboundMessages.tenantId, owner.tenantId), eq(inboundMessages.mode, owner.mode)];
   if (filter.from) conditions.push(eq(inboundMessages.from, e164OrRaw(filter.from)));
   if (filter.to) conditions.push(eq(inboundMessages.to, e164OrRaw(filter.to)));
   if (filter.since !== undefined) conditions.push(gte(inboundMessages.receivedAt, filter.since));

@@ -5,13 +5,15 @@ import type { MessageStatus } from "../domain/message-status";
 import { parsePhone } from "../domain/phone";
 import { ApiError } from "../lib/errors";
 import { idBefore } from "../lib/pagination";
+import type { Owner } from "../types";
 
 /** A message with its timeline and the carrier receipts its events came from. */
 export type MessageWithEvents = MessageRow & { events: MessageEventRow[]; receipts?: CarrierReceiptRow[] };
 
-export async function getMessage(db: Db, tenantId: string, id: string): Promise<MessageWithEvents> {
+/** One of an owner's messages: its tenant's, sent with a key of its mode (a test key never sees live traffic). */
+export async function getMessage(db: Db, owner: Owner, id: string): Promise<MessageWithEvents> {
   const [row, events, receipts] = await db.batch([
-    db.select().from(messages).where(and(eq(messages.id, id), eq(messages.tenantId, tenantId))),
+    db.select().from(messages).where(and(eq(messages.id, id), eq(messages.tenantId, owner.tenantId), eq(messages.mode, owner.mode))),
     db.select().from(messageEvents).where(eq(messageEvents.messageId, id)).orderBy(asc(messageEvents.seq)),
     db.select().from(carrierReceipts).where(eq(carrierReceipts.messageId, id)),
   ]);
@@ -27,8 +29,8 @@ export interface ListFilter {
 }
 
 /** Newest first; fetches one row more than asked so the caller knows whether there is a next page. */
-export async function listMessages(db: Db, tenantId: string, filter: ListFilter): Promise<MessageRow[]> {
-  const conditions: SQL[] = [eq(messages.tenantId, tenantId)];
+export async function listMessages(db: Db, owner: Owner, filter: ListFilter): Promise<MessageRow[]> {
+  const conditions: SQL[] = [eq(messages.tenantId, owner.tenantId), eq(messages.mode, owner.mode)];
   if (filter.status) conditions.push(eq(messages.status, filter.status));
   if (filter.to) {
     const phone = parsePhone(filter.to);

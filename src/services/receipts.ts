@@ -250,9 +250,9 @@ async function write(db: Db, plan: Plan, now: number) {
       SELECT c.value ->> '$.messageId', c.value ->> '$.seq', c.value ->> '$.status', ${now}, c.value ->> '$.detail', c.value ->> '$.receiptId'
       FROM json_each(${at(plan.events)}) AS c WHERE ${applied}
       ON CONFLICT DO NOTHING`,
-    sql`INSERT INTO events (id, tenant_id, type, source, data, created_at, fanned_out_at)
-      SELECT ${eventIdSql(now)}, m.tenant_id, 'message.status', m.id || ':' || (c.value ->> '$.seq'), ${messageEventData("m")}, ${now},
-        ${fanOutAt(sql`m.tenant_id`, "message.status", sql`m.callback_url`, now)}
+    sql`INSERT INTO events (id, tenant_id, mode, type, source, data, created_at, fanned_out_at)
+      SELECT ${eventIdSql(now)}, m.tenant_id, m.mode, 'message.status', m.id || ':' || (c.value ->> '$.seq'), ${messageEventData("m")}, ${now},
+        ${fanOutAt(sql`m.tenant_id`, sql`m.mode`, "message.status", sql`m.callback_url`, now)}
       FROM json_each(${at(plan.notify)}) AS c CROSS JOIN messages m ON m.id = c.value ->> '$.messageId'
       WHERE ${applied}
       ON CONFLICT DO NOTHING RETURNING id, fanned_out_at`,

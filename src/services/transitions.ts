@@ -128,9 +128,9 @@ export function settleStatements(settlements: readonly Settlement[], from: reado
       RETURNING ${columnsAs(messages, "messages")}`,
     sql`INSERT INTO message_events (message_id, seq, status, at, detail) SELECT m.id, m.version, m.status, ${now}, o.value ->> '$.detail' ${moved}
       ON CONFLICT DO NOTHING`,
-    sql`INSERT INTO events (id, tenant_id, type, source, data, created_at, fanned_out_at)
-      SELECT ${eventIdSql(now)}, m.tenant_id, 'message.status', m.id || ':' || m.version, ${messageEventData("m")}, ${now},
-        ${fanOutAt(sql`m.tenant_id`, "message.status", sql`m.callback_url`, now)} ${moved}
+    sql`INSERT INTO events (id, tenant_id, mode, type, source, data, created_at, fanned_out_at)
+      SELECT ${eventIdSql(now)}, m.tenant_id, m.mode, 'message.status', m.id || ':' || m.version, ${messageEventData("m")}, ${now},
+        ${fanOutAt(sql`m.tenant_id`, sql`m.mode`, "message.status", sql`m.callback_url`, now)} ${moved}
         AND m.status IN (${notified})
       ON CONFLICT DO NOTHING RETURNING id, fanned_out_at`,
   ];

@@ -1,12 +1,13 @@
 import { and, desc, eq, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
+import type { Owner } from "../types";
 import { insertJsonRows } from "../db/json-rows";
 import { runBatch } from "../db/statements";
 import { events, tenants, webhookAttempts, webhookDeliveries, webhookEndpoints, type WebhookEndpointRow } from "../db/schema";
 import { webhookUrlProblem } from "../domain/webhook-url";
 import { DELIVERY_TIMEOUT_MS, nextAttemptDelay, SECRET_OVERLAP_MS, type DeliveryStatus, type WebhookEventType } from "../domain/webhooks";
 import { toBase64, randomBytes } from "../lib/crypto";
-import { ApiError } from "../lib/errors";
+import { ApiError, limitExceeded } from "../lib/errors";
 import { checkpoint } from "../lib/faults";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
@@ -24,12 +25,16 @@ function checkUrl(env: WebhookEnv, url: string, path: string): void {
   if (problem) throw new ApiError("validation_failed", `The URL ${problem}.`, { errors: [{ path, message: problem }] });
 }
 
-export async function createEndpoint(env: WebhookEnv, db: Db, tenantId: string, url: string, types: WebhookEventType[]): Promise<WebhookEndpointRow> {
+/** Endpoints a tenant may have (both modes together): each event is posted to every one, so their number is bounded. */
+export const MAX_ENDPOINTS = 20;
+
+export async function createEndpoint(env: WebhookEnv, db: Db, owner: Owner, url: string, types: WebhookEventType[]): Promise<WebhookEndpointRow> {
   checkUrl(env, url, "body.url");
   const now = Date.now();
   const row: WebhookEndpointRow = {
     id: newId("webhookEndpoint", now),
-    tenantId,
+    tenantId: owner.tenantId,
+    mode: owner.mode,
     url,
     events: [...new Set(types)],
     secret: newSecret(),
@@ -38,32 +43,38 @@ export async function createEndpoint(env: WebhookEnv, db: Db, tenantId: string, 
     createdAt: now,
     deletedAt: null,
   };
-  await db.insert(webhookEndpoints).values(row);
+  // The count and the insert are one statement: two concurrent creates cannot both take the last place.
+  const room = sql`(SELECT COUNT(*) FROM webhook_endpoints WHERE tenant_id = ${owner.tenantId} AND deleted_at IS NULL) < ${MAX_ENDPOINTS}`;
+  const [inserted] = await runBatch<{ id: string }>(db, [sql`${insertJsonRows(webhookEndpoints, [{ ...row, events: JSON.stringify(row.events) }], room)} RETURNING id`]);
+  if (inserted!.length === 0) throw limitExceeded("webhook endpoints", MAX_ENDPOINTS);
   return row;
 }
 
-export async function getEndpoint(db: Db, tenantId: string, id: string): Promise<WebhookEndpointRow> {
+/** An owner's endpoints: its tenant's, made by keys of its mode. */
+const ownedBy = (owner: Owner) => and(eq(webhookEndpoints.tenantId, owner.tenantId), eq(webhookEndpoints.mode, owner.mode));
+
+export async function getEndpoint(db: Db, owner: Owner, id: string): Promise<WebhookEndpointRow> {
   const row = await db.query.webhookEndpoints.findFirst({
-    where: and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.tenantId, tenantId), isNull(webhookEndpoints.deletedAt)),
+    where: and(eq(webhookEndpoints.id, id), ownedBy(owner), isNull(webhookEndpoints.deletedAt)),
   });
   if (!row) throw new ApiError("not_found", `No webhook endpoint ${id}.`);
   return row;
 }
 
-export async function listEndpoints(db: Db, tenantId: string): Promise<WebhookEndpointRow[]> {
+export async function listEndpoints(db: Db, owner: Owner): Promise<WebhookEndpointRow[]> {
   return db
     .select()
     .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.tenantId, tenantId), isNull(webhookEndpoints.deletedAt)))
+    .where(and(ownedBy(owner), isNull(webhookEndpoints.deletedAt)))
     .orderBy(desc(webhookEndpoints.id));
 }
 
 /** Removes an endpoint: nothing more is sent to it, pending deliveries included. */
-export async function deleteEndpoint(db: Db, tenantId: string, id: string): Promise<void> {
-  await getEndpoint(db, tenantId, id);
+export async function deleteEndpoint(db: Db, owner: Owner, id: string): Promise<void> {
+  await getEndpoint(db, owner, id);
   const now = Date.now();
   await db.batch([
-    db.update(webhookEndpoints).set({ deletedAt: now }).where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.tenantId, tenantId))),
+    db.update(webhookEndpoints).set({ deletedAt: now }).where(and(eq(webhookEndpoints.id, id), ownedBy(owner))),
     db
       .update(webhookDeliveries)
       .set({ status: "failed", lastError: "endpoint deleted", updatedAt: now })
@@ -72,12 +83,12 @@ export async function deleteEndpoint(db: Db, tenantId: string, id: string): Prom
 }
 
 /** A new secret; the old one keeps signing beside it for SECRET_OVERLAP_MS. */
-export async function rotateSecret(db: Db, tenantId: string, id: string): Promise<WebhookEndpointRow> {
+export async function rotateSecret(db: Db, owner: Owner, id: string): Promise<WebhookEndpointRow> {
   // One statement: the secret it replaces becomes the previous one, whatever another rotation did meanwhile.
   const [rotated] = await db
     .update(webhookEndpoints)
     .set({ secret: newSecret(), previousSecret: sql`${webhookEndpoints.secret}`, previousSecretUntil: Date.now() + SECRET_OVERLAP_MS })
-    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.tenantId, tenantId), isNull(webhookEndpoints.deletedAt)))
+    .where(and(eq(webhookEndpoints.id, id), ownedBy(owner), isNull(webhookEndpoints.deletedAt)))
     .returning();
   if (!rotated) throw new ApiError("not_found", `No webhook endpoint ${id}.`);
   return rotated;
@@ -91,7 +102,7 @@ export async function callbackSecret(db: Db, tenantId: string): Promise<string> 
 }
 
 /**
- * Makes the deliveries of `eventIds`: one per subscribed endpoint, and one to the message's callback_url
+ * Makes the deliveries of `eventIds`: one per subscribed endpoint of the event's mode, and one to the message's callback_url
  * for its status events. Ids are derived from the event and the endpoint, so fanning out twice makes
  * nothing twice. Returns the deliveries not yet tried.
  */
@@ -102,7 +113,7 @@ export async function fanOut(db: Db, eventIds: string[], now = Date.now()): Prom
   const [, , , pending] = await runBatch<{ id: string }>(db, [
     sql`INSERT INTO webhook_deliveries (id, event_id, tenant_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
       SELECT 'dlv_' || substr(e.id, 5) || '_' || substr(w.id, 5), e.id, e.tenant_id, w.id, w.url, 'pending', 0, ${now}, ${now}, ${now}
-      FROM events e JOIN webhook_endpoints w ON w.tenant_id = e.tenant_id AND w.deleted_at IS NULL
+      FROM events e JOIN webhook_endpoints w ON w.tenant_id = e.tenant_id AND w.mode = e.mode AND w.deleted_at IS NULL
       WHERE e.id IN (SELECT value FROM json_each(${ids})) AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = e.type)
       ON CONFLICT DO NOTHING`,
     sql`INSERT INTO webhook_deliveries (id, event_id, tenant_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
@@ -250,11 +261,11 @@ export async function attemptDelivery(env: WebhookEnv, db: Db, deliveryId: strin
 
 export async function listDeliveries(
   db: Db,
-  tenantId: string,
+  owner: Owner,
   endpointId: string,
   filter: { status?: DeliveryStatus; limit: number; cursor?: string },
 ) {
-  await getEndpoint(db, tenantId, endpointId);
+  await getEndpoint(db, owner, endpointId);
   const conditions: SQL[] = [eq(webhookDeliveries.endpointId, endpointId)];
   if (filter.status) conditions.push(eq(webhookDeliveries.status, filter.status));
   if (filter.cursor) conditions.push(idBefore(webhookDeliveries.id, filter.cursor));
@@ -266,8 +277,9 @@ export async function listDeliveries(
 }
 
 /** Replays one delivery now (also a failed one): the same event id and body, a new try. */
-export async function retryDelivery(db: Db, tenantId: string, endpointId: string, deliveryId: string) {
-  await getEndpoint(db, tenantId, endpointId);
+export async function retryDelivery(db: Db, owner: Owner, endpointId: string, deliveryId: string) {
+  await getEndpoint(db, owner, endpointId);
+  const { tenantId } = owner;
   const [row] = await db
     .update(webhookDeliveries)
     .set({ status: "pending", nextAttemptAt: Date.now(), claimedUntil: null, updatedAt: Date.now() })

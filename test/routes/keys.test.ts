@@ -63,12 +63,14 @@ describe("self-service keys", () => {
     expect((await call("/v1/keys", { key })).status).toBe(200);
   });
 
-  it("does not let a test key create a live key", async () => {
+  it("lets a key create keys of its own mode only", async () => {
     const { key } = await createTenant("test");
     const problem = await expectProblem(await call("/v1/keys", { method: "POST", key, json: { mode: "live" } }), 422, "validation_failed");
-    expect(problem.errors).toEqual([{ path: "body.mode", message: "a test key can create only test keys" }]);
+    expect(problem.errors).toEqual([{ path: "body.mode", message: "a test key creates only test keys" }]);
     const live = await createTenant("live");
     expect((await call("/v1/keys", { method: "POST", key: live.key, json: { mode: "live" } })).status).toBe(201);
+    // A live key cannot make a test key it could then neither list nor revoke.
+    await expectProblem(await call("/v1/keys", { method: "POST", key: live.key, json: { mode: "test" } }), 422, "validation_failed");
   });
 
   it("answers 404 when revoking a key that does not exist", async () => {

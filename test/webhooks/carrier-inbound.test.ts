@@ -5,7 +5,8 @@ import { send } from "../helpers/meter";
 import { number } from "../helpers/seed";
 
 async function tenantWithNumber() {
-  const tenant = await createTenant();
+  // Carriers carry live traffic: their replies are seen by live keys.
+  const tenant = await createTenant("live");
   const own = number("0100");
   await okJson(await call(`/v1/admin/tenants/${tenant.tenantId}/numbers`, { method: "POST", headers: ADMIN, json: { number: own } }), 201);
   return { ...tenant, own };

@@ -6,6 +6,7 @@ import { ADMIN, call, createTenant, expectProblem, okJson } from "../helpers/api
 import { send } from "../helpers/meter";
 import { postSigned } from "../helpers/receipts";
 import { db, number, waitForStatus } from "../helpers/seed";
+import { injectFault, pendingFaults } from "../../src/lib/faults";
 
 const PATH = "/webhooks/simulator/inbound";
 const enc = encodeURIComponent;
@@ -87,10 +88,14 @@ describe("inbound replies", () => {
 
   it("follows the keywords and replies a tenant sets", async () => {
     const { key, own } = await tenantWithNumber();
-    const keywords = { ...DEFAULT_KEYWORDS, opt_out: ["ARRET"], opt_out_reply: "Vous ne recevrez plus de messages." };
+    // STOP cannot be taken out of the opt-out keywords: carriers require it.
+    const withoutStop = { ...DEFAULT_KEYWORDS, opt_out: ["ARRET"] };
+    const refused = await expectProblem(await call("/v1/keywords", { method: "PUT", key, json: withoutStop }), 422, "validation_failed");
+    expect(refused.errors).toEqual([{ path: "body.opt_out", message: expect.stringContaining("STOP") }]);
+    const keywords = { ...DEFAULT_KEYWORDS, opt_out: ["ARRET", "stop"], opt_out_reply: "Vous ne recevrez plus de messages." };
     expect(await okJson(await call("/v1/keywords", { method: "PUT", key, json: keywords }), 200)).toEqual(keywords);
     const from = number();
-    expect(await okJson(await reply(from, own, "STOP"), 200)).toMatchObject({ action: null });
+    expect(await okJson(await reply(from, own, "UNSUBSCRIBE"), 200)).toMatchObject({ action: null });
     expect(await okJson(await reply(from, own, "arret"), 200)).toMatchObject({ action: "opt_out" });
     const sent = await okJson(await call(`/v1/messages?to=${enc(from)}`, { key }), 200);
     expect(sent.data.map((m: { body: string }) => m.body)).toEqual(["Vous ne recevrez plus de messages."]);
@@ -139,5 +144,45 @@ describe("inbound replies", () => {
       409,
       "already_exists",
     );
+  });
+});
+
+describe("keyword replies under redelivery and abuse", () => {
+  const repliesTo = async (key: string, from: string) => (await okJson(await call(`/v1/messages?to=${enc(from)}`, { key }), 200)).data;
+
+  it("two concurrent deliveries of one reply act once: one auto-reply", async () => {
+    const { key, own } = await tenantWithNumber();
+    const from = number();
+    const webhookId = `evt_${crypto.randomUUID()}`;
+    const answers = await Promise.all([reply(from, own, "HELP", webhookId), reply(from, own, "HELP", webhookId), reply(from, own, "HELP", webhookId)]);
+    for (const answer of answers) expect(answer.status).toBe(200);
+    expect(await repliesTo(key, from)).toHaveLength(1);
+  });
+
+  it("answers one number at most 5 times a day, however many keywords it sends", async () => {
+    const { key, own } = await tenantWithNumber();
+    const from = number();
+    for (let i = 0; i < 8; i++) expect((await reply(from, own, i % 2 ? "HELP" : " help ")).status).toBe(200);
+    expect(await repliesTo(key, from)).toHaveLength(5);
+    // Another number is answered as usual.
+    const other = number();
+    await okJson(await reply(other, own, "HELP"), 200);
+    expect(await repliesTo(key, other)).toHaveLength(1);
+  });
+
+  it("records the opt-out even when its confirmation cannot be sent, and the redelivery sends it once", async () => {
+    const { key, own } = await tenantWithNumber();
+    await okJson(await call("/v1/keywords", { method: "PUT", key, json: { ...DEFAULT_KEYWORDS, opt_out_reply: "You are unsubscribed." } }), 200);
+    const from = number();
+    const webhookId = `evt_${crypto.randomUUID()}`;
+    injectFault("outbox_write");
+    expect((await reply(from, own, "STOP", webhookId)).status).toBe(500);
+    expect(pendingFaults()).toEqual([]);
+    expect(await blockEntry(key, from)).toMatchObject({ source: "opt_out" });
+    expect(await repliesTo(key, from)).toEqual([]);
+    // The carrier sends it again: the confirmation goes out, once, though the number is now blocked.
+    expect(await okJson(await reply(from, own, "STOP", webhookId), 200)).toMatchObject({ action: "opt_out" });
+    expect(await okJson(await reply(from, own, "STOP", webhookId), 200)).toMatchObject({ result: "duplicate" });
+    expect((await repliesTo(key, from)).map((m: { body: string }) => m.body)).toEqual(["You are unsubscribed."]);
   });
 });

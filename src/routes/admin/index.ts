@@ -189,9 +189,10 @@ export const admin = createRouter()
   })
   .openapi(createKeyRoute, async (c) => {
     const tenant = await getTenant(c.var.db, c.req.valid("param").id);
-    return c.json(presentCreatedKey(await createApiKey(c.var.db, tenant.id, c.req.valid("json").mode)), 201);
+    const { mode, scopes = null } = c.req.valid("json");
+    return c.json(presentCreatedKey(await createApiKey(c.var.db, tenant.id, mode, scopes)), 201);
   })
   .openapi(revokeKeyRoute, async (c) => {
     const { id, key_id } = c.req.valid("param");
-    return c.json(presentKey(await revokeApiKey(c.var.db, id, key_id)), 200);
+    return c.json(presentKey(await revokeApiKey(c.var.db, { tenantId: id }, key_id)), 200);
   });

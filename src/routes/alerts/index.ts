@@ -14,6 +14,7 @@ const create = tenantRoute({
     "Evaluated every minute. When a rule starts firing, an `alert.firing` event goes to your webhooks (and `GET /v1/events`); when it " +
     "stops, `alert.resolved`: one event per change, never one a minute.",
   request: { body: jsonBody(CreateAlertBody) },
+  errors: ["limit_exceeded"],
   responses: {
     201: jsonResponse(AlertRule, "The rule, not yet evaluated."),
   },
@@ -47,12 +48,11 @@ const remove = tenantRoute({
 
 export const alertsRouter = createRouter()
   .openapi(create, async (c) => {
-    const { tenantId, mode } = c.var.auth;
-    return c.json(presentAlertRule(await createAlertRule(c.var.db, tenantId, mode, toNewRule(c.req.valid("json")))), 201);
+    return c.json(presentAlertRule(await createAlertRule(c.var.db, c.var.auth, toNewRule(c.req.valid("json")))), 201);
   })
-  .openapi(list, async (c) => c.json({ data: (await listAlertRules(c.var.db, c.var.auth.tenantId)).map(presentAlertRule) }, 200))
-  .openapi(get, async (c) => c.json(presentAlertRule(await getAlertRule(c.var.db, c.var.auth.tenantId, c.req.valid("param").id)), 200))
+  .openapi(list, async (c) => c.json({ data: (await listAlertRules(c.var.db, c.var.auth)).map(presentAlertRule) }, 200))
+  .openapi(get, async (c) => c.json(presentAlertRule(await getAlertRule(c.var.db, c.var.auth, c.req.valid("param").id)), 200))
   .openapi(remove, async (c) => {
-    await deleteAlertRule(c.var.db, c.var.auth.tenantId, c.req.valid("param").id);
+    await deleteAlertRule(c.var.db, c.var.auth, c.req.valid("param").id);
     return c.body(null, 204);
   });

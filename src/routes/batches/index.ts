@@ -99,21 +99,21 @@ export const batchesRouter = createRouter()
   })
   .openapi(list, async (c) => {
     const query = c.req.valid("query");
-    const { data, next_cursor } = page(await listBatches(c.var.db, c.var.auth.tenantId, query), query.limit);
+    const { data, next_cursor } = page(await listBatches(c.var.db, c.var.auth, query), query.limit);
     return c.json({ data: data.map(presentBatch), next_cursor }, 200);
   })
-  .openapi(get, async (c) => c.json(presentBatchDetail(await getBatch(c.var.db, c.var.auth.tenantId, c.req.valid("param").id)), 200))
+  .openapi(get, async (c) => c.json(presentBatchDetail(await getBatch(c.var.db, c.var.auth, c.req.valid("param").id)), 200))
   .openapi(messages, async (c) => {
     const query = c.req.valid("query");
-    const rows = await listBatchMessages(c.var.db, c.var.auth.tenantId, c.req.valid("param").id, query);
+    const rows = await listBatchMessages(c.var.db, c.var.auth, c.req.valid("param").id, query);
     const { data, next_cursor } = page(rows, query.limit);
     return c.json({ data: data.map(presentMessage), next_cursor }, 200);
   })
   .openapi(rejects, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const rows = await listBatchRejects(c.var.db, c.var.auth.tenantId, c.req.valid("param").id, limit, cursor);
+    const rows = await listBatchRejects(c.var.db, c.var.auth, c.req.valid("param").id, limit, cursor);
     const data = rows.slice(0, limit);
     const last = data.at(-1);
     return c.json({ data: data.map(presentReject), next_cursor: rows.length > limit && last ? encodeCursor(String(last.idx)) : null }, 200);
   })
-  .openapi(cancel, async (c) => c.json(presentBatchDetail(await cancelBatch(c.env, c.var.db, c.var.auth.tenantId, c.req.valid("param").id)), 200));
+  .openapi(cancel, async (c) => c.json(presentBatchDetail(await cancelBatch(c.env, c.var.db, c.var.auth, c.req.valid("param").id)), 200));

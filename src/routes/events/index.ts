@@ -18,6 +18,6 @@ const list = tenantRoute({
 
 export const eventsRouter = createRouter().openapi(list, async (c) => {
   const { after, limit } = c.req.valid("query");
-  const { data, last } = await listEvents(c.var.db, c.var.auth.tenantId, after, limit);
+  const { data, last } = await listEvents(c.var.db, c.var.auth, after, limit);
   return c.json({ data: data.map(presentEvent), last }, 200);
 });

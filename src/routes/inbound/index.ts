@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { InboundMessageRow } from "../../db/schema";
-import { DEFAULT_KEYWORDS, KEYWORD_ACTIONS } from "../../domain/keywords";
+import { DEFAULT_KEYWORDS, keepsRequiredOptOut, KEYWORD_ACTIONS, REQUIRED_OPT_OUT } from "../../domain/keywords";
 import { createRouter } from "../../lib/create-router";
 import { jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { listQuery, page } from "../../lib/pagination";
@@ -35,6 +35,10 @@ const Keywords = z
     opt_in_reply: z.string().trim().min(1).max(320).nullable(),
   })
   .strict()
+  .refine((keywords) => keepsRequiredOptOut(keywords.opt_out), {
+    path: ["opt_out"],
+    message: `must keep ${REQUIRED_OPT_OUT.join(", ")}: carriers require it to opt a number out`,
+  })
   .openapi("Keywords", { description: "Replies that are exactly a keyword (any case, trimmed) act; `*_reply` answers them (null: no answer)." });
 
 const list = tenantRoute({
@@ -77,7 +81,7 @@ const putKeywords = tenantRoute({
 export const inbound = createRouter()
   .openapi(list, async (c) => {
     const { since, ...query } = c.req.valid("query");
-    const rows = await listInbound(c.var.db, c.var.auth.tenantId, { ...query, since: since ? Date.parse(since) : undefined });
+    const rows = await listInbound(c.var.db, c.var.auth, { ...query, since: since ? Date.parse(since) : undefined });
     const { data, next_cursor } = page(rows, query.limit);
     return c.json({ data: data.map(present), next_cursor }, 200);
   })

@@ -1,6 +1,7 @@
 import { ApiError } from "../../lib/errors";
 import { createRouter } from "../../lib/create-router";
 import { jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
+import { canGrant } from "../../domain/scopes";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../services/api-keys";
 import { ApiKey, ApiKeyList, CreatedApiKey, CreateKeyBody, presentCreatedKey, presentKey, SelfKeyIdParam } from "./schemas";
 
@@ -19,7 +20,9 @@ const create = tenantRoute({
   path: "/",
   tags,
   summary: "Create an API key",
-  description: "The full key is in this response only. A test key can create only test keys.",
+  description:
+    "The full key is in this response only. A key creates keys of its own mode only, and a restricted key only keys " +
+    "restricted to scopes it has.",
   request: { body: jsonBody(CreateKeyBody) },
   responses: {
     201: jsonResponse(CreatedApiKey, "The new key."),
@@ -37,19 +40,24 @@ const remove = tenantRoute({
 
 export const keys = createRouter()
   .openapi(list, async (c) => {
-    const rows = await listApiKeys(c.var.db, c.var.auth.tenantId);
+    const rows = await listApiKeys(c.var.db, c.var.auth);
     return c.json({ data: rows.map(presentKey) }, 200);
   })
   .openapi(create, async (c) => {
-    const { mode } = c.req.valid("json");
-    if (mode === "live" && c.var.auth.mode === "test") {
-      throw new ApiError("validation_failed", "A test key can create only test keys.", {
-        errors: [{ path: "body.mode", message: "a test key can create only test keys" }],
+    const { mode, scopes = null } = c.req.valid("json");
+    if (mode !== c.var.auth.mode) {
+      throw new ApiError("validation_failed", `A ${c.var.auth.mode} key creates only ${c.var.auth.mode} keys.`, {
+        errors: [{ path: "body.mode", message: `a ${c.var.auth.mode} key creates only ${c.var.auth.mode} keys` }],
       });
     }
-    return c.json(presentCreatedKey(await createApiKey(c.var.db, c.var.auth.tenantId, mode)), 201);
+    if (!canGrant(c.var.auth.scopes ?? null, scopes)) {
+      throw new ApiError("insufficient_scope", "A restricted key can create only keys restricted to scopes it has.", {
+        extra: { scope: scopes?.find((scope) => !c.var.auth.scopes?.includes(scope)) ?? "keys:write" },
+      });
+    }
+    return c.json(presentCreatedKey(await createApiKey(c.var.db, c.var.auth.tenantId, mode, scopes)), 201);
   })
   .openapi(remove, async (c) => {
-    const row = await revokeApiKey(c.var.db, c.var.auth.tenantId, c.req.valid("param").id);
+    const row = await revokeApiKey(c.var.db, c.var.auth, c.req.valid("param").id);
     return c.json(presentKey(row), 200);
   });

@@ -1,14 +1,30 @@
 import { z } from "@hono/zod-openapi";
 import type { ApiKeyRow } from "../../db/schema";
 import { KEY_MODES } from "../../domain/api-key";
+import { SCOPES } from "../../domain/scopes";
 
-export const CreateKeyBody = z.object({ mode: z.enum(KEY_MODES) }).strict().openapi("CreateApiKeyRequest");
+const scopes = z
+  .array(z.enum(SCOPES))
+  .min(1)
+  .max(SCOPES.length)
+  .nullable()
+  .optional()
+  .openapi({
+    example: ["messages:send", "messages:read"],
+    description:
+      "A restricted key: only these scopes (`resource:read`, `resource:write`, and `messages:send`); anything else is " +
+      "403 `insufficient_scope`. Absent or null: full access to the key's mode. A restricted key can create only keys " +
+      "with scopes it has itself.",
+  });
+
+export const CreateKeyBody = z.object({ mode: z.enum(KEY_MODES), scopes }).strict().openapi("CreateApiKeyRequest");
 
 export const ApiKey = z
   .object({
     id: z.string(),
     prefix: z.string().openapi({ example: "sk_test_4fT9", description: "The start of the key, to recognise it." }),
     mode: z.enum(KEY_MODES),
+    scopes: z.array(z.enum(SCOPES)).nullable().openapi({ description: "A restricted key's scopes; null: full access to its mode." }),
     created_at: z.string(),
     revoked_at: z.string().nullable(),
   })
@@ -29,6 +45,7 @@ export function presentKey(row: ApiKeyRow): z.infer<typeof ApiKey> {
     id: row.id,
     prefix: row.prefix,
     mode: row.mode,
+    scopes: row.scopes ?? null,
     created_at: new Date(row.createdAt).toISOString(),
     revoked_at: row.revokedAt === null ? null : new Date(row.revokedAt).toISOString(),
   };

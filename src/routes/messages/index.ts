@@ -112,16 +112,16 @@ export const messages = createRouter()
     return c.json(preview, 200, headers);
   })
   .openapi(get, async (c) => {
-    const message = await getMessage(c.var.db, c.var.auth.tenantId, c.req.valid("param").id);
+    const message = await getMessage(c.var.db, c.var.auth, c.req.valid("param").id);
     return c.json(presentMessageWithEvents(message), 200);
   })
   .openapi(cancel, async (c) => {
-    const message = await cancelMessage(c.env, c.var.db, c.var.auth.tenantId, c.req.valid("param").id);
+    const message = await cancelMessage(c.env, c.var.db, c.var.auth, c.req.valid("param").id);
     return c.json(presentMessageWithEvents(message), 200);
   })
   .openapi(list, async (c) => {
     const query = c.req.valid("query");
-    const rows = await listMessages(c.var.db, c.var.auth.tenantId, query);
+    const rows = await listMessages(c.var.db, c.var.auth, query);
     const { data, next_cursor } = page(rows, query.limit);
     return c.json({ data: data.map(presentMessage), next_cursor }, 200);
   });

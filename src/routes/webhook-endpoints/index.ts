@@ -38,6 +38,7 @@ const create = tenantRoute({
   summary: "Add a webhook endpoint",
   description: `${signing} URLs must be https to a public host (in development also http://localhost and http://127.0.0.1).`,
   request: { body: jsonBody(CreateEndpointBody) },
+  errors: ["limit_exceeded"],
   responses: {
     201: jsonResponse(EndpointWithSecret, "The endpoint, with its secret: shown this once."),
   },
@@ -111,29 +112,29 @@ const retry = tenantRoute({
 export const webhookEndpoints = createRouter()
   .openapi(create, async (c) => {
     const body = c.req.valid("json");
-    const row = await createEndpoint(c.env, c.var.db, c.var.auth.tenantId, body.url, body.events);
+    const row = await createEndpoint(c.env, c.var.db, c.var.auth, body.url, body.events);
     return c.json({ ...presentEndpoint(row), secret: row.secret }, 201);
   })
-  .openapi(list, async (c) => c.json({ data: (await listEndpoints(c.var.db, c.var.auth.tenantId)).map((row) => presentEndpoint(row)) }, 200))
+  .openapi(list, async (c) => c.json({ data: (await listEndpoints(c.var.db, c.var.auth)).map((row) => presentEndpoint(row)) }, 200))
   .openapi(callback, async (c) => c.json({ secret: await callbackSecret(c.var.db, c.var.auth.tenantId) }, 200))
-  .openapi(get, async (c) => c.json(presentEndpoint(await getEndpoint(c.var.db, c.var.auth.tenantId, c.req.valid("param").id)), 200))
+  .openapi(get, async (c) => c.json(presentEndpoint(await getEndpoint(c.var.db, c.var.auth, c.req.valid("param").id)), 200))
   .openapi(remove, async (c) => {
-    await deleteEndpoint(c.var.db, c.var.auth.tenantId, c.req.valid("param").id);
+    await deleteEndpoint(c.var.db, c.var.auth, c.req.valid("param").id);
     return c.body(null, 204);
   })
   .openapi(rotate, async (c) => {
-    const row = await rotateSecret(c.var.db, c.var.auth.tenantId, c.req.valid("param").id);
+    const row = await rotateSecret(c.var.db, c.var.auth, c.req.valid("param").id);
     return c.json({ ...presentEndpoint(row), secret: row.secret }, 200);
   })
   .openapi(deliveries, async (c) => {
     const query = c.req.valid("query");
-    const rows = await listDeliveries(c.var.db, c.var.auth.tenantId, c.req.valid("param").id, query);
+    const rows = await listDeliveries(c.var.db, c.var.auth, c.req.valid("param").id, query);
     const { data, next_cursor } = page(rows, query.limit);
     return c.json({ data: data.map(presentDelivery), next_cursor }, 200);
   })
   .openapi(retry, async (c) => {
     const { id, delivery_id } = c.req.valid("param");
-    const row = await retryDelivery(c.var.db, c.var.auth.tenantId, id, delivery_id);
+    const row = await retryDelivery(c.var.db, c.var.auth, id, delivery_id);
     await c.env.WEBHOOK_QUEUE.send({ kind: "webhook_delivery", delivery_id });
     return c.json(presentDelivery(row), 202);
   });
