@@ -11,7 +11,7 @@ type WebhookEnv = Pick<Env, "ENVIRONMENT" | "WEBHOOK_QUEUE">;
 export async function runDeliveries(env: WebhookEnv, db: Db, deliveryIds: readonly string[]): Promise<void> {
   const outcomes = await attemptDeliveries(env, db, deliveryIds);
   const next = [...outcomes].flatMap(([id, outcome]) =>
-    outcome.kind === "retry" && outcome.delaySeconds <= MAX_QUEUE_DELAY_SECONDS
+    (outcome.kind === "retry" || outcome.kind === "deferred") && outcome.delaySeconds <= MAX_QUEUE_DELAY_SECONDS
       ? [{ body: { kind: "webhook_delivery", delivery_id: id }, delaySeconds: outcome.delaySeconds }]
       : [],
   );

@@ -133,10 +133,23 @@ export function eventBody(event: { id: string; type: string; createdAt: number; 
   return JSON.stringify({ id: event.id, type: event.type, created_at: new Date(event.createdAt).toISOString(), data: event.data });
 }
 
-export type AttemptOutcome = { kind: "skipped" } | { kind: "succeeded" } | { kind: "retry"; delaySeconds: number } | { kind: "failed" };
+export type AttemptOutcome =
+  | { kind: "skipped" }
+  | { kind: "succeeded" }
+  | { kind: "retry"; delaySeconds: number }
+  | { kind: "failed" }
+  /** Not tried: its tenant had its share of this batch. Tried later, not counted as a try. */
+  | { kind: "deferred"; delaySeconds: number };
 
 /** Posts in flight at once per consumer batch: a slow endpoint holds one slot, not the batch. */
 const POSTS_AT_ONCE = 20;
+/**
+ * One tenant's posts per consumer batch (and per cron run, ten times this). Its failing or slow endpoints
+ * cannot take a batch's posts (and the invocation's subrequests) from other tenants' deliveries: what is
+ * over this waits DEFER_SECONDS for a later batch, its tries not counted.
+ */
+export const POSTS_PER_TENANT = 10;
+const DEFER_SECONDS = 2;
 
 /** A claimed delivery with what its try needs: the event, and the secrets that sign it. */
 interface ClaimedDelivery {
@@ -156,13 +169,19 @@ interface ClaimedDelivery {
 }
 
 /** The claim of many deliveries (a conditional update) and, in the same D1 batch, everything their tries need. */
-async function claimDeliveries(db: Db, ids: readonly string[], now: number): Promise<ClaimedDelivery[]> {
+/** Claims the deliveries of `ids` that are due, up to POSTS_PER_TENANT a tenant; `deferred` are due ones over that. */
+async function claimDeliveries(db: Db, ids: readonly string[], now: number): Promise<{ claimed: ClaimedDelivery[]; deferred: string[] }> {
   const json = JSON.stringify(ids);
   const until = now + DELIVERY_TIMEOUT_MS + 50_000;
-  const [, claimed] = await runBatch<ClaimedDelivery>(db, [
+  const [, claimed, deferred] = await runBatch<ClaimedDelivery & { id: string }>(db, [
+    // At most POSTS_PER_TENANT of one tenant's deliveries a batch: the rest wait for the next (see attemptDeliveries).
     sql`UPDATE webhook_deliveries SET claimed_until = ${until}
-      WHERE id IN (SELECT value FROM json_each(${json})) AND status = 'pending' AND next_attempt_at <= ${now}
-        AND (claimed_until IS NULL OR claimed_until < ${now})`,
+      WHERE id IN (
+        SELECT id FROM (
+          SELECT d.id, ROW_NUMBER() OVER (PARTITION BY d.tenant_id ORDER BY d.next_attempt_at, d.id) AS nth
+          FROM json_each(${json}) AS j CROSS JOIN webhook_deliveries d ON d.id = j.value
+          WHERE d.status = 'pending' AND d.next_attempt_at <= ${now} AND (d.claimed_until IS NULL OR d.claimed_until < ${now}))
+        WHERE nth <= ${POSTS_PER_TENANT})`,
     sql`SELECT d.id, d.tenant_id AS tenantId, d.endpoint_id AS endpointId, d.url, d.attempts,
         e.id AS eventId, e.type AS eventType, e.created_at AS eventCreatedAt, e.data AS eventData,
         w.secret, w.previous_secret AS previousSecret, w.previous_secret_until AS previousSecretUntil, t.callback_secret AS callbackSecret
@@ -170,8 +189,10 @@ async function claimDeliveries(db: Db, ids: readonly string[], now: number): Pro
         LEFT JOIN webhook_endpoints w ON w.id = d.endpoint_id AND w.deleted_at IS NULL
         LEFT JOIN tenants t ON t.id = d.tenant_id
       WHERE d.id IN (SELECT value FROM json_each(${json})) AND d.claimed_until = ${until} AND d.status = 'pending'`,
+    sql`SELECT id FROM webhook_deliveries WHERE id IN (SELECT value FROM json_each(${json})) AND status = 'pending'
+      AND next_attempt_at <= ${now} AND (claimed_until IS NULL OR claimed_until < ${now})`,
   ]);
-  return claimed!;
+  return { claimed: claimed!, deferred: deferred!.map((row) => row.id) };
 }
 
 /** The endpoint's secret, and its previous one while the rotation overlap lasts; or the tenant's callback secret. */
@@ -226,7 +247,8 @@ async function post(env: WebhookEnv, db: Db, delivery: ClaimedDelivery, now: num
 export async function attemptDeliveries(env: WebhookEnv, db: Db, deliveryIds: readonly string[], now = Date.now()): Promise<Map<string, AttemptOutcome>> {
   const outcomes = new Map<string, AttemptOutcome>(deliveryIds.map((id) => [id, { kind: "skipped" }]));
   if (deliveryIds.length === 0) return outcomes;
-  const claimed = await claimDeliveries(db, [...new Set(deliveryIds)], now);
+  const { claimed, deferred } = await claimDeliveries(db, [...new Set(deliveryIds)], now);
+  for (const id of deferred) outcomes.set(id, { kind: "deferred", delaySeconds: DEFER_SECONDS });
   const tries: { deliveryId: string; attempt: number; at: number; statusCode: number | null; latencyMs: number; error: string | null }[] = [];
   const updates: { id: string; status: DeliveryStatus; attempts: number; nextAttemptAt: number | null; lastStatusCode: number | null; lastError: string | null }[] = [];
   for (let i = 0; i < claimed.length; i += POSTS_AT_ONCE) {
@@ -295,20 +317,15 @@ export async function retryDelivery(db: Db, owner: Owner, endpointId: string, de
  * deliveries whose try is due but whose job was lost or lies beyond the queue's longest delay.
  */
 export async function dueWebhookWork(db: Db, now: number, limit = 500): Promise<{ events: string[]; deliveries: string[] }> {
-  const [unfanned, due] = await db.batch([
-    db.select({ id: events.id }).from(events).where(and(isNull(events.fannedOutAt), lt(events.createdAt, now - 30_000))).limit(limit),
-    db
-      .select({ id: webhookDeliveries.id })
-      .from(webhookDeliveries)
-      .where(
-        and(
-          sql`status = 'pending'`,
-          // A try due within the last minute is its queued job's to run; later than that, it was lost.
-          lte(webhookDeliveries.nextAttemptAt, now - 60_000),
-          or(isNull(webhookDeliveries.claimedUntil), lt(webhookDeliveries.claimedUntil, now)),
-        ),
-      )
-      .limit(limit),
+  const [unfanned, due] = await runBatch<{ id: string }>(db, [
+    sql`SELECT id FROM events WHERE fanned_out_at IS NULL AND created_at < ${now - 30_000} LIMIT ${limit}`,
+    // A try due within the last minute is its queued job's to run; later than that, it was lost. Oldest first,
+    // and at most ten batches' share a tenant, taken in turns, so one tenant's backlog does not fill the run.
+    sql`SELECT id FROM (
+        SELECT id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY next_attempt_at, id) AS nth
+        FROM webhook_deliveries
+        WHERE status = 'pending' AND next_attempt_at <= ${now - 60_000} AND (claimed_until IS NULL OR claimed_until < ${now}))
+      WHERE nth <= ${POSTS_PER_TENANT * 10} ORDER BY nth, next_attempt_at LIMIT ${limit}`,
   ]);
-  return { events: unfanned.map((e) => e.id), deliveries: due.map((d) => d.id) };
+  return { events: unfanned!.map((e) => e.id), deliveries: due!.map((d) => d.id) };
 }
