@@ -4,6 +4,9 @@ const E164 = /(\+|%2B)(\d{7,15})\b/gi;
 const BARE_NUMBER_FIELD = /("(?:msisdn|to|from|To|From|phone)"\s*:\s*")(\d{7,15})"/g;
 // API keys: only the mode survives.
 const API_KEY = /\bsk_(test|live)_[A-Za-z0-9_-]+/g;
+// A failed query's bound parameters (drizzle writes them into its error: numbers, bodies, keys' hashes), up to
+// the end of their line as the JSON line escapes it (`\n`) or the end of the string: the SQL stays, they go.
+const BOUND_PARAMS = /params: (?:\\[^n]|[^"\\])*/g;
 
 const maskDigits = (plus: string, digits: string) => `${plus}${digits.slice(0, 5)}****${digits.slice(-4)}`;
 
@@ -13,9 +16,9 @@ export function maskPhone(text: string): string {
     .replace(BARE_NUMBER_FIELD, (_, key: string, digits: string) => `${key}${digits.slice(0, 5)}****${digits.slice(-4)}"`);
 }
 
-/** What a log line may show of any text: numbers masked, API keys cut to their mode. */
+/** What a log line may show of any text: no bound SQL parameters, numbers masked, API keys cut to their mode. */
 export function redact(text: string): string {
-  return maskPhone(text).replace(API_KEY, "sk_$1_****");
+  return maskPhone(text.replace(BOUND_PARAMS, "params: [redacted]")).replace(API_KEY, "sk_$1_****");
 }
 
 type Fields = Record<string, unknown>;

@@ -53,6 +53,8 @@ describe("inbound through Twilio", () => {
     const [reply] = await inboundList(key);
     expect(reply).toMatchObject({ from, to: own, text: "STOP", action: "opt_out", carrier: "twilio" });
     expect(new URLSearchParams(reply.raw).get("Body")).toBe("STOP");
+    // The operator's account is not the tenant's to see.
+    expect(new URLSearchParams(reply.raw).has("AccountSid")).toBe(false);
   });
 
   it("records a redelivered message once", async () => {
@@ -91,7 +93,11 @@ describe("inbound through Vonage", () => {
     expect(await okJson(await postVonage("/webhooks/vonage/inbound", fields), 200)).toEqual({ result: "recorded", action: "opt_out" });
     expect(await okJson(await postVonage("/webhooks/vonage/inbound", fields), 200)).toEqual({ result: "duplicate", action: "opt_out" });
     await expectProblem(await send(key, { to: from, body: "hi" }), 422, "recipient_opted_out");
-    expect(await inboundList(key)).toHaveLength(1);
+    const replies = await inboundList(key);
+    expect(replies).toHaveLength(1);
+    // The raw payload keeps the message, not the operator's API key or the signature.
+    expect(replies[0].raw).toContain(fields.messageId);
+    expect(replies[0].raw).not.toMatch(/api-key|test_vonage_key|"sig"|sig=/);
   });
 
   it("refuses a badly signed message with 401, and 422s one that lacks the sender", async () => {

@@ -1,3 +1,4 @@
+import { tenantPayload } from "../../domain/carrier-payloads";
 import { z } from "@hono/zod-openapi";
 import type { InboundMessageRow } from "../../db/schema";
 import { DEFAULT_KEYWORDS, keepsRequiredOptOut, KEYWORD_ACTIONS, REQUIRED_OPT_OUT } from "../../domain/keywords";
@@ -18,11 +19,11 @@ const Inbound = z
     in_reply_to: z.string().nullable().openapi({ description: "Our latest message to the sender, which it most likely answers." }),
     received_at: z.string(),
     carrier: z.string(),
-    raw: z.string().nullable().openapi({ description: "The carrier's payload exactly as it was posted." }),
+    raw: z.string().nullable().openapi({ description: "The carrier's payload as it was posted, without the operator's own fields (account ids, API keys, prices)." }),
   })
   .openapi("InboundMessage");
 
-const present = (row: InboundMessageRow): z.infer<typeof Inbound> => ({ ...inboundView(row), carrier: row.carrier, raw: row.payload });
+const present = (row: InboundMessageRow): z.infer<typeof Inbound> => ({ ...inboundView(row), carrier: row.carrier, raw: row.payload === null ? null : tenantPayload(row.payload) });
 
 const keywordList = z.array(z.string().trim().min(1).max(20)).max(50);
 const Keywords = z

@@ -1,3 +1,4 @@
+import { tenantPayload } from "../../domain/carrier-payloads";
 import { z } from "@hono/zod-openapi";
 import type { CarrierReceiptRow, MessageRow } from "../../db/schema";
 import type { MessageWithEvents as MessageWithEventsRow } from "../../services/messages";
@@ -102,7 +103,7 @@ export const CarrierReceipt = z
     carrier: z.string(),
     carrier_status: z.string().openapi({ description: "The carrier's own status word, e.g. `DELIVRD` or `undelivered`." }),
     carrier_time: z.string().nullable().openapi({ description: "The carrier's time as it wrote it (often without a zone)." }),
-    raw: z.string().openapi({ description: "The payload exactly as the carrier posted it." }),
+    raw: z.string().openapi({ description: "The payload as the carrier posted it, without the operator's own fields (account ids, API keys, prices)." }),
     received_at: z.string(),
   })
   .openapi("CarrierReceipt");
@@ -199,7 +200,7 @@ function presentReceipt(receipt: CarrierReceiptRow): z.infer<typeof CarrierRecei
     carrier: receipt.carrier,
     carrier_status: receipt.carrierStatus,
     carrier_time: receipt.carrierTime,
-    raw: receipt.raw,
+    raw: tenantPayload(receipt.raw),
     received_at: iso(receipt.receivedAt),
   };
 }
