@@ -1,6 +1,6 @@
 // Helpers shared by `npm run dev`, `npm run bench` and the console's browser tests for driving a local `wrangler dev`.
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -9,12 +9,23 @@ import { fileURLToPath } from "node:url";
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const wrangler = join(root, "node_modules", ".bin", "wrangler");
 
-/** Local secrets: .dev.vars, created from the committed example when missing. */
+/**
+ * Local secrets: .dev.vars, created from the committed example when missing; a setting the example has
+ * gained since (a new secret) is appended to an older .dev.vars, so `npm run dev` keeps working.
+ */
 export function devVars() {
   const file = join(root, ".dev.vars");
+  const example = join(root, ".dev.vars.example");
   if (!existsSync(file)) {
-    copyFileSync(join(root, ".dev.vars.example"), file);
+    copyFileSync(example, file);
     console.log("Created .dev.vars from .dev.vars.example");
+  }
+  const names = (text) => new Set([...text.matchAll(/^\s*([A-Z0-9_]+)\s*=/gm)].map((m) => m[1]));
+  const have = names(readFileSync(file, "utf8"));
+  const missing = readFileSync(example, "utf8").split("\n").filter((line) => [...names(line)].some((name) => !have.has(name)));
+  if (missing.length > 0) {
+    appendFileSync(file, `\n# Added from .dev.vars.example\n${missing.join("\n")}\n`);
+    console.log(`Added to .dev.vars from .dev.vars.example: ${missing.map((line) => line.split("=")[0]).join(", ")}`);
   }
   const vars = {};
   for (const line of readFileSync(file, "utf8").split("\n")) {

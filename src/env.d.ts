@@ -21,6 +21,7 @@ interface __BaseEnv_Env {
 	VONAGE_SIGNATURE_SECRET: string;
 	ALIBABA_RECEIPT_TOKEN: string;
 	SMPP_BRIDGE_SECRET: string;
+	DATA_ENCRYPTION_KEY: string;
 	ENVIRONMENT: string;
 	METER: DurableObjectNamespace<import("./index").TenantMeter>;
 }
@@ -36,7 +37,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "LIVE_CARRIER" | "PUBLIC_BASE_URL" | "BILLING_CURRENCY" | "LOG_LEVEL" | "ADMIN_TOKEN" | "SIMULATOR_WEBHOOK_SECRET" | "TWILIO_ACCOUNT_SID" | "TWILIO_AUTH_TOKEN" | "TWILIO_MESSAGING_SERVICE_SID" | "VONAGE_API_KEY" | "VONAGE_API_SECRET" | "VONAGE_SIGNATURE_SECRET" | "ALIBABA_RECEIPT_TOKEN" | "SMPP_BRIDGE_SECRET" | "ENVIRONMENT">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "LIVE_CARRIER" | "PUBLIC_BASE_URL" | "BILLING_CURRENCY" | "LOG_LEVEL" | "ADMIN_TOKEN" | "SIMULATOR_WEBHOOK_SECRET" | "TWILIO_ACCOUNT_SID" | "TWILIO_AUTH_TOKEN" | "TWILIO_MESSAGING_SERVICE_SID" | "VONAGE_API_KEY" | "VONAGE_API_SECRET" | "VONAGE_SIGNATURE_SECRET" | "ALIBABA_RECEIPT_TOKEN" | "SMPP_BRIDGE_SECRET" | "DATA_ENCRYPTION_KEY" | "ENVIRONMENT">> {}
 }
 declare module "*.txt" {
 	const value: string;

@@ -41,6 +41,8 @@ export default defineConfig(async () => ({
           // Request lines would bury test output; test/routes/request-log.test.ts turns them on.
           LOG_LEVEL: "warn",
           SMPP_BRIDGE_SECRET: "whsec_dGVzdC1zbXBwLWJyaWRnZS1zZWNyZXQtMzItYnl0ZXMh",
+          // Two keys, as during a rotation: the first encrypts, both decrypt.
+          DATA_ENCRYPTION_KEY: "t2:dGVzdC1kYXRhLWtleS1zZWNvbmQtMzItYnl0ZXMhISE=,t1:dGVzdC1kYXRhLWtleS1maXJzdC0zMi1ieXRlcyEhISE=",
         },
       },
     }),

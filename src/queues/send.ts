@@ -5,6 +5,7 @@ import type { CarrierAdapter } from "../carriers/types";
 import type { Db } from "../db/client";
 import { SUBMIT_UNCONFIRMED } from "../domain/message-status";
 import { refundMessages } from "../services/billing";
+import { decryptText } from "../lib/data-crypto";
 import { deliverBatch, settleSends, type CarrierPlan, type SendSettlement } from "../services/delivery";
 import type { EventOutbox } from "../services/events";
 import { carriersFor, routeTable } from "../services/routes";
@@ -20,6 +21,7 @@ export async function carrierPlan(env: Env, db: Db, scheduleReceipts: SimulatorD
       if (!adapters.has(carrier)) adapters.set(carrier, carrierAdapter(carrier, env, { db, scheduleReceipts }));
       return adapters.get(carrier)!;
     },
+    openBody: (message) => decryptText(env.DATA_ENCRYPTION_KEY, message.tenantId, message.body),
     events,
     settleLater: async (settlements) => {
       await env.SEND_QUEUE.send({ kind: "send_settlements", at: Date.now(), settlements } satisfies QueueBody);

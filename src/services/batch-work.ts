@@ -21,6 +21,7 @@ import { refundCanceled } from "./billing";
 import { loadComposition, type CompositionContext } from "./composition";
 import { unitPrice } from "./prices";
 import { quietHoursOf } from "./scheduling";
+import { sealMessages } from "./message-data";
 
 /**
  * Recipients expanded per job, and messages canceled per job: each job's work stays the same size. A job's
@@ -33,7 +34,7 @@ export const CANCEL_CHUNK = 500;
 /** A paced batch looks again at least this often, so a stalled chain is told from a waiting one. */
 const MAX_PACING_DELAY_S = 60;
 
-type BatchEnv = Pick<Env, "METER" | "SEND_QUEUE" | "BATCH_QUEUE" | "LIVE_CARRIER" | "BILLING_CURRENCY">;
+type BatchEnv = Pick<Env, "METER" | "SEND_QUEUE" | "BATCH_QUEUE" | "LIVE_CARRIER" | "BILLING_CURRENCY" | "DATA_ENCRYPTION_KEY">;
 
 /** One recipient read from the batch's source, with its place in the batch. */
 interface SourceRecipient {
@@ -153,8 +154,9 @@ export async function expandStep(env: BatchEnv, db: Db, batch: BatchRow, job: Ba
   const status = !finished ? "expanding" : accepted > 0 ? "sending" : "completed";
   const at = batch.position;
   const gate = sql`EXISTS (SELECT 1 FROM batches WHERE id = ${batch.id} AND status = 'expanding' AND position = ${at})`;
+  const sealed = await sealMessages(env.DATA_ENCRYPTION_KEY, batch.tenantId, rows);
   const gated = [
-    ...chunks(rows, ROWS_PER_INSERT).map((part) => insertJsonRows(messages, part, gate)),
+    ...chunks(sealed, ROWS_PER_INSERT).map((part) => insertJsonRows(messages, part, gate)),
     ...chunks(events, ROWS_PER_INSERT).map((part) => insertJsonRows(messageEvents, part, gate)),
     ...(rejects.length ? [insertJsonRows(batchRejects, rejects, gate)] : []),
   ];

@@ -28,6 +28,8 @@ export const SUBMITS_PER_CARRIER = 10;
 /** What the send consumer knows about carriers: each message's failover order, adapters and where events go. */
 export interface CarrierPlan {
   order(message: MessageRow): string[];
+  /** The body as the tenant wrote it: stored encrypted, it is decrypted only to be handed to the carrier. */
+  openBody(message: MessageRow): Promise<string>;
   adapter(carrier: string): CarrierAdapter | null;
   /** Where the status events of this batch's sends are collected for the webhook queue. */
   events?: EventOutbox;
@@ -98,6 +100,15 @@ async function chooseCarrier(breakers: CarrierBreakers, message: MessageRow, ord
 /** One claimed message's try: the carrier chosen, its answer, and what it makes of the message. */
 async function submitOne(plan: CarrierPlan, breakers: CarrierBreakers, claimed: MessageRow, limit: ReturnType<typeof perKeyLimit>, now: number) {
   const order = plan.order(claimed);
+  let body: string;
+  try {
+    body = await plan.openBody(claimed);
+  } catch (error) {
+    // The key it was encrypted under is not configured: no carrier is to blame, and none is tried. It waits
+    // for its retries (an operator restores the key) and, past them, fails and is refunded.
+    log.error("message_body_unreadable", { message_id: claimed.id, error: String(error) });
+    return settlementOf(claimed, order, null, { ok: false, retryable: true, code: "body_unreadable", message: "The message body cannot be decrypted." });
+  }
   // A breaker that cannot be read (its probe claim failed) sends nothing: the try waits as if all were cooling.
   const carrier = await chooseCarrier(breakers, claimed, order, now).catch((error: unknown) => {
     log.error("carrier_choice_failed", { message_id: claimed.id, error: String(error) });
@@ -113,7 +124,7 @@ async function submitOne(plan: CarrierPlan, breakers: CarrierBreakers, claimed: 
   } else {
     result = await limit(carrier, adapter.concurrency ?? SUBMITS_PER_CARRIER, async () => {
       checkpoint("submit");
-      return adapter.submit({ messageId: claimed.id, to: claimed.to, from: claimed.from, body: claimed.body, segments: claimed.segments, encoding: claimed.encoding });
+      return adapter.submit({ messageId: claimed.id, to: claimed.to, from: claimed.from, body, segments: claimed.segments, encoding: claimed.encoding });
     }).catch((error: unknown) => ({ ok: false as const, retryable: true, code: "carrier_error", message: String(error) }));
   }
   if (carrier !== null && adapter) {

@@ -12,8 +12,9 @@ import { idBefore } from "../lib/pagination";
 import { meterFor } from "../meter/client";
 import { EventOutbox, recordTenantEvent } from "./events";
 import { acceptMessage } from "./sending";
+import { openInbound, sealEventData, sealInbound } from "./message-data";
 
-type InboundEnv = Pick<Env, "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "WEBHOOK_QUEUE">;
+type InboundEnv = Pick<Env, "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "WEBHOOK_QUEUE" | "DATA_ENCRYPTION_KEY">;
 
 export type InboundResult = "recorded" | "duplicate" | "unknown_destination";
 
@@ -84,10 +85,14 @@ export async function receiveInbound(
     receivedAt: reply.receivedAt,
     createdAt: now,
   };
-  await db.insert(inboundMessages).values(row).onConflictDoNothing();
-  const stored = (await db.query.inboundMessages.findFirst({
-    where: and(eq(inboundMessages.carrier, delivery.carrier), eq(inboundMessages.webhookId, delivery.webhookId)),
-  }))!;
+  // Stored with its text (and the payload that holds it) encrypted; acted on as it came.
+  await db.insert(inboundMessages).values(await sealInbound(env.DATA_ENCRYPTION_KEY, row)).onConflictDoNothing();
+  const stored = await openInbound(
+    env.DATA_ENCRYPTION_KEY,
+    (await db.query.inboundMessages.findFirst({
+      where: and(eq(inboundMessages.carrier, delivery.carrier), eq(inboundMessages.webhookId, delivery.webhookId)),
+    }))!,
+  );
   if (!owner) return { result: "unknown_destination", action: null, id: stored.id };
   if (stored.handledAt !== null) return { result: "duplicate", action: stored.action, id: stored.id };
   // One delivery acts on a reply at a time: two concurrent redeliveries send one auto-reply. A claim
@@ -110,7 +115,8 @@ export async function receiveInbound(
   }
   // Once per reply (keyed by its id), however often the carrier redelivers it.
   const events = new EventOutbox();
-  events.add(await recordTenantEvent(db, { tenantId: owner.tenantId, mode: stored.mode }, "message.inbound", `inbound:${stored.id}`, inboundView(stored)));
+  const data = await sealEventData(env.DATA_ENCRYPTION_KEY, owner.tenantId, inboundView(stored));
+  events.add(await recordTenantEvent(db, { tenantId: owner.tenantId, mode: stored.mode }, "message.inbound", `inbound:${stored.id}`, data));
   await events.flush(env.WEBHOOK_QUEUE);
   await db.update(inboundMessages).set({ handledAt: Date.now() }).where(eq(inboundMessages.id, stored.id));
   return { result: "recorded", action, id: stored.id };

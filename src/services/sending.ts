@@ -10,6 +10,7 @@ import { rateLimitHeaders } from "../domain/rate-limit-headers";
 import { fingerprint } from "../lib/fingerprint";
 import { ApiError } from "../lib/errors";
 import { checkpoint } from "../lib/faults";
+import { sealMessages } from "./message-data";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { meterFor } from "../meter/client";
@@ -33,7 +34,7 @@ export interface SendInput extends ComposeInput {
   callback_url?: string;
 }
 
-type SendEnv = Pick<Env, "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT">;
+type SendEnv = Pick<Env, "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "DATA_ENCRYPTION_KEY">;
 
 export type SendResult =
   | { kind: "accepted"; message: MessageWithEvents; headers: Record<string, string> }
@@ -197,7 +198,9 @@ export async function acceptMessage(
 
   try {
     checkpoint("outbox_write");
-    await db.batch([db.insert(messages).values(row), db.insert(messageEvents).values(event)]);
+    // Stored with its body encrypted; the answer (and an idempotent replay of it) shows it as written.
+    const [stored] = await sealMessages(env.DATA_ENCRYPTION_KEY, auth.tenantId, [row]);
+    await db.batch([db.insert(messages).values(stored!), db.insert(messageEvents).values(event)]);
   } catch (error) {
     // A write can fail after it committed. Only a message known not to be there gives back what the
     // meter took (reservation, quota, cap slot, key), so nothing is sent uncharged; when that cannot be

@@ -13,8 +13,9 @@ import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { idBefore } from "../lib/pagination";
 import { signWebhook } from "../lib/standard-webhooks";
+import { openEventData } from "./message-data";
 
-type WebhookEnv = Pick<Env, "ENVIRONMENT">;
+type WebhookEnv = Pick<Env, "ENVIRONMENT" | "DATA_ENCRYPTION_KEY">;
 const development = (env: WebhookEnv) => env.ENVIRONMENT === "development";
 
 /** A Standard Webhooks secret: `whsec_` and 24 random bytes in base64. */
@@ -211,7 +212,10 @@ async function post(env: WebhookEnv, db: Db, delivery: ClaimedDelivery, now: num
   const secrets = error ? [] : await signingSecrets(db, delivery, now);
   if (!error && secrets.length === 0) error = "endpoint deleted";
   if (!error) {
-    const body = eventBody({ id: delivery.eventId, type: delivery.eventType, createdAt: delivery.eventCreatedAt, data: JSON.parse(delivery.eventData) });
+    // A reply's text is stored encrypted: an unreadable one (its key not configured) is a failed try, retried.
+    const data = await openEventData(env.DATA_ENCRYPTION_KEY, delivery.tenantId, JSON.parse(delivery.eventData)).catch(() => null);
+    if (data === null) return { statusCode: null, error: "the event's data cannot be decrypted", latencyMs: 0 };
+    const body = eventBody({ id: delivery.eventId, type: delivery.eventType, createdAt: delivery.eventCreatedAt, data });
     const timestamp = Math.floor(now / 1000);
     const signatures = await Promise.all(secrets.map((secret) => signWebhook(secret, delivery.eventId, timestamp, body)));
     try {

@@ -58,7 +58,7 @@ export async function sentVia(carrier: string, ids: [string, ...string[]]) {
   const { key, tenantId } = await createTenant();
   const row = await insertQueuedMessage(tenantId, number("5555"), Date.now(), carrier);
   const adapter: CarrierAdapter = { name: carrier, submit: async () => ({ ok: true, carrierMessageIds: ids }) };
-  const outcome = await deliver(db, row.id, { order: () => [carrier], adapter: () => adapter });
+  const outcome = await deliver(db, row.id, { order: () => [carrier], adapter: () => adapter, openBody: async (m) => m.body });
   expect(outcome.kind).toBe("sent");
   return { key, tenantId, id: row.id };
 }

@@ -62,7 +62,7 @@ describe("send consumer", () => {
     const { key, tenantId } = await createTenant();
     const row = await insertQueuedMessage(tenantId, number("5555"));
     // A route left naming a carrier this deploy has no adapter (or no credentials) for.
-    const plan = { order: () => ["nowhere"], adapter: () => null };
+    const plan = { order: () => ["nowhere"], adapter: () => null, openBody: async (m: { body: string }) => m.body };
     expect(await deliver(db, row.id, plan)).toMatchObject({ kind: "failed" });
     const message = await getMessage(key, row.id);
     expect(message.status).toBe("failed");

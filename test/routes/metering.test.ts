@@ -380,12 +380,11 @@ describe("a send whose outbox write fails", () => {
     const { tenantId, key } = await fundedLiveTenant(10_000);
     await setLimits(tenantId, { daily_quota: 1 });
     await setMeterClock(tenantId, NOON);
-    // A real D1 failure, not a mock: this file's database refuses this one message.
-    await env.DB.exec(
-      "CREATE TRIGGER refuse_doomed BEFORE INSERT ON messages WHEN NEW.body = 'doomed' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
-    );
-    vi.spyOn(console, "error").mockImplementation(() => {});
     const to = number();
+    // A real D1 failure, not a mock: this file's database refuses this one message (its body is stored
+    // encrypted, so the trigger knows it by its number).
+    await env.DB.exec(`CREATE TRIGGER refuse_doomed BEFORE INSERT ON messages WHEN NEW."to" = '${to}' BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    vi.spyOn(console, "error").mockImplementation(() => {});
     const body = { to, body: "doomed", type: "otp" };
     await expectProblem(await send(key, body, { headers: { "Idempotency-Key": "doomed-1" } }), 500, "internal_error");
 

@@ -1,6 +1,8 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
 import { inboundMessages } from "../../src/db/schema";
+import { openInbound } from "../../src/services/message-data";
 import { DEFAULT_KEYWORDS } from "../../src/domain/keywords";
 import { ADMIN, call, createTenant, expectProblem, okJson } from "../helpers/api";
 import { send } from "../helpers/meter";
@@ -110,7 +112,8 @@ describe("inbound replies", () => {
     const response = await reply(number(), stranger, "STOP");
     expect(await okJson(response, 200)).toEqual({ result: "unknown_destination", action: null });
     const rows = await db.select().from(inboundMessages).where(eq(inboundMessages.to, stranger));
-    expect(rows).toMatchObject([{ tenantId: null, text: "STOP" }]);
+    expect(rows).toMatchObject([{ tenantId: null, text: expect.stringMatching(/^enc:v1:/) }]);
+    expect((await openInbound(env.DATA_ENCRYPTION_KEY, rows[0]!)).text).toBe("STOP");
   });
 
   it("refuses an unsigned reply and records nothing", async () => {

@@ -7,6 +7,7 @@ import { jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { listQuery, page } from "../../lib/pagination";
 import { inboundView, keywordSettings, listInbound } from "../../services/inbound";
 import { updateTenant } from "../../services/tenants";
+import { openInbound } from "../../services/message-data";
 
 
 const Inbound = z
@@ -84,7 +85,8 @@ export const inbound = createRouter()
     const { since, ...query } = c.req.valid("query");
     const rows = await listInbound(c.var.db, c.var.auth, { ...query, since: since ? Date.parse(since) : undefined });
     const { data, next_cursor } = page(rows, query.limit);
-    return c.json({ data: data.map(present), next_cursor }, 200);
+    const opened = await Promise.all(data.map((row) => openInbound(c.env.DATA_ENCRYPTION_KEY, row)));
+    return c.json({ data: opened.map(present), next_cursor }, 200);
   })
   .openapi(getKeywords, async (c) => c.json(await keywordSettings(c.var.db, c.var.auth.tenantId), 200))
   .openapi(putKeywords, async (c) => {

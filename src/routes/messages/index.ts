@@ -2,6 +2,7 @@ import { createRouter } from "../../lib/create-router";
 import { jsonBody, jsonResponse, RATE_LIMIT_HEADERS, tenantRoute } from "../../lib/openapi";
 import { page } from "../../lib/pagination";
 import { getMessage, listMessages } from "../../services/messages";
+import { openMessages } from "../../services/message-data";
 import { cancelMessage } from "../../services/scheduling";
 import { acceptMessage, previewMessage } from "../../services/sending";
 import {
@@ -112,16 +113,16 @@ export const messages = createRouter()
     return c.json(preview, 200, headers);
   })
   .openapi(get, async (c) => {
-    const message = await getMessage(c.var.db, c.var.auth, c.req.valid("param").id);
-    return c.json(presentMessageWithEvents(message), 200);
+    const [message] = await openMessages(c.env.DATA_ENCRYPTION_KEY, [await getMessage(c.var.db, c.var.auth, c.req.valid("param").id)]);
+    return c.json(presentMessageWithEvents(message!), 200);
   })
   .openapi(cancel, async (c) => {
-    const message = await cancelMessage(c.env, c.var.db, c.var.auth, c.req.valid("param").id);
-    return c.json(presentMessageWithEvents(message), 200);
+    const [message] = await openMessages(c.env.DATA_ENCRYPTION_KEY, [await cancelMessage(c.env, c.var.db, c.var.auth, c.req.valid("param").id)]);
+    return c.json(presentMessageWithEvents(message!), 200);
   })
   .openapi(list, async (c) => {
     const query = c.req.valid("query");
     const rows = await listMessages(c.var.db, c.var.auth, query);
     const { data, next_cursor } = page(rows, query.limit);
-    return c.json({ data: data.map(presentMessage), next_cursor }, 200);
+    return c.json({ data: (await openMessages(c.env.DATA_ENCRYPTION_KEY, data)).map(presentMessage), next_cursor }, 200);
   });
