@@ -12,55 +12,29 @@
 // over a seeded rollup of a busy tenant (90 days × 24 hours × 5 countries × 3 carriers × 10 status cells).
 // The shared baseline (../shared/bench-baseline: a bare Worker doing a send's I/O and nothing else) runs beside
 // it, measured with the same load generator in the same run: its GET /hello and POST /full.
+// `BENCH_ONLY=hostile` runs bench/hostile.mjs alone (screening with 20 pattern rules, the request log's cost).
 // `BENCH_ONLY=throughput` runs what issue 15 asks for alone: the floors, the baseline, sends, Twilio receipts,
 // and the 10,000-recipient batch and the 100,000-contact group to delivered, with D1 round trips per message.
 // Starts its own wranglers (own ports, own throwaway databases) and stops only their process groups.
 import { createHmac } from "node:crypto";
 import { cpus, totalmem } from "node:os";
-import autocannon from "autocannon";
+import { hostileBench } from "./hostile.mjs";
+import { BENCH_LIMITS, load, MAX_SECONDS, post, REQUESTS } from "./load.mjs";
 import { startGateway } from "../scripts/local-server.mjs";
 import { startBaseline } from "./baseline.mjs";
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
-const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 20);
 /** Between runs the bench waits (at most this long) until the previous run's messages are all delivered. */
 const SETTLE_MAX_MS = 60_000;
 /** The 100,000-contact batch must be delivered within this, or the bench reports how far it got. */
 const GROUP_MAX_SECONDS = Number(process.env.BENCH_GROUP_MAX_SECONDS ?? 1500);
-// The bench measures the metering path, not its refusals: limits far above what the load can reach.
 const ONLY_RECEIPTS = process.env.BENCH_ONLY === "receipts";
 const ONLY_STATS = process.env.BENCH_ONLY === "stats";
 const ONLY_THROUGHPUT = process.env.BENCH_ONLY === "throughput";
+if (process.env.BENCH_ONLY === "hostile") {
+  await hostileBench();
+  process.exit(0);
+}
 /** Messages seeded `sent` via Twilio, one per receipt of the two first-delivery runs (1 and 50 connections). */
 const RECEIPT_MESSAGES = 2 * REQUESTS;
-const BENCH_LIMITS = {
-  messages_per_second: 10_000,
-  message_burst: 100_000,
-  requests_per_second: 10_000,
-  request_burst: 100_000,
-  daily_quota: 100_000_000,
-  recipient_caps: { notification: { per_day: null } },
-};
-
-async function post(base, path, token, body, method = "POST") {
-  const response = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
-
-function load(name, options, maxSeconds = MAX_SECONDS) {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon({ amount: REQUESTS, ...options, timeout: 10 }, (error, result) =>
-      error ? reject(error) : resolve({ name, connections: options.connections, floor: options.floor, result }),
-    );
-    // The count bounds the run; this bounds its time.
-    const timer = setTimeout(() => instance.stop(), maxSeconds * 1000);
-    instance.on("done", () => clearTimeout(timer));
-  });
-}
 
 // Messages a carrier accepted, as the send consumer leaves them, for the receipts to settle.
 const { base, stop, vars } = await startGateway({
@@ -431,3 +405,5 @@ try {
   stop();
   baseline?.stop();
 }
+// Issue 16's figures, on gateways of their own: the full bench only.
+if (!process.env.BENCH_ONLY) await hostileBench();

@@ -84,7 +84,7 @@ export function startWranglerDev(args, cleanup = () => {}) {
  * seeded with SQL), `wrangler dev` in its own process group, so `stop()` stops it and nothing else.
  * `vars` are the secrets it runs with (.dev.vars, made from the example on a fresh clone).
  */
-export async function startGateway({ seedSql, logLevel = "warn" } = {}) {
+export async function startGateway({ seedSql, logLevel = "warn", workerVars = {} } = {}) {
   // Before wrangler starts: it reads its secrets (ADMIN_TOKEN among them) from .dev.vars only at start.
   const vars = devVars();
   const port = await freePort();
@@ -100,7 +100,9 @@ export async function startGateway({ seedSql, logLevel = "warn" } = {}) {
     writeFileSync(seedFile, seedSql);
     run(["d1", "execute", "DB", "--local", "--persist-to", persist, "--file", seedFile], "seeding");
   }
-  const { child, stop } = startWranglerDev(["--port", String(port), "--persist-to", persist, "--log-level", logLevel], () =>
+  // `workerVars` override wrangler.toml's [vars] for this run (e.g. LOG_LEVEL).
+  const overrides = Object.entries(workerVars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+  const { child, stop } = startWranglerDev(["--port", String(port), "--persist-to", persist, "--log-level", logLevel, ...overrides], () =>
     rmSync(persist, { recursive: true, force: true }),
   );
   try {
