@@ -3,6 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { rateLimitHeaders } from "../domain/rate-limit-headers";
 import { meterFor } from "../meter/client";
 import { refusalError } from "../meter/refusals";
+import { log } from "../lib/log";
 import { renderProblem } from "../lib/problem";
 import type { AppEnv } from "../types";
 
@@ -31,6 +32,11 @@ export async function chargeRequests(c: Context<AppEnv>, cost: number): Promise<
 export const countSendRequest = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   if (c.var.requestCounted || !c.var.auth?.metered) return;
-  const { refusal, quotas } = await meterFor(c.env, c.var.auth.tenantId).hit(1);
-  if (refusal) c.res = renderProblem(c, refusalError(refusal, quotas, c.env.BILLING_CURRENCY));
+  try {
+    const { refusal, quotas } = await meterFor(c.env, c.var.auth.tenantId).hit(1);
+    if (refusal) c.res = renderProblem(c, refusalError(refusal, quotas, c.env.BILLING_CURRENCY));
+  } catch (error) {
+    // The answer is already decided; a meter that cannot count it now does not turn it into a 500.
+    log.warn("request_count_failed", { tenant_id: c.var.auth.tenantId, error: String(error) });
+  }
 });
