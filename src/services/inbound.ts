@@ -37,16 +37,16 @@ export async function keywordSettings(db: Db, tenantId: string): Promise<Keyword
   return { ...DEFAULT_KEYWORDS, ...tenant?.keywords };
 }
 
-/**
- * A reply from a handset. Its destination names the tenant (an unknown one is recorded, not refused);
- * a keyword reply opts the sender out, back in, or asks for help, and is answered as the tenant says.
- * A redelivered webhook is recorded once, and its action is done again only if it never finished.
- */
 /** How long a delivery holds a reply it is acting on before another may take it over. */
 const CLAIM_MS = 60_000;
 /** Auto-replies a tenant sends one number in 24 hours, across all its keywords. */
 export const AUTO_REPLIES_PER_DAY = 5;
 
+/**
+ * A reply from a handset. Its destination names the tenant (an unknown one is recorded, not refused);
+ * a keyword reply opts the sender out, back in, or asks for help, and is answered as the tenant says.
+ * A redelivered webhook is recorded once, and its action is done again only if it never finished.
+ */
 export async function receiveInbound(
   env: InboundEnv,
   db: Db,
@@ -131,16 +131,18 @@ async function act(env: InboundEnv, db: Db, owner: Owner, reply: InboundMessageR
   if (action === "opt_out") await meter.optOut(reply.from, `replied "${reply.text.trim()}"`);
   if (action === "opt_in") await meter.unblock(reply.from, "opt_out");
   const answer = autoReply(action, settings);
-  if (answer && reply.repliedAt === null) await sendAutoReply(env, db, owner, reply, answer);
+  // HELP's answer and STOP's confirmation are owed even to a blocked number; START's is not, so a number the
+  // tenant blocked itself (which START does not unblock) gets nothing.
+  if (answer && reply.repliedAt === null) await sendAutoReply(env, db, owner, reply, answer, action !== "opt_in");
 }
 
 /**
  * An auto-reply is an ordinary outbound message (its receipts flow as any), free and unmetered, in the
- * reply's mode (the simulator's replies are answered through the simulator). It is owed even to a number
- * that opted out. At most AUTO_REPLIES_PER_DAY to one number: a pumping attack that texts a keyword from
+ * reply's mode (the simulator's replies are answered through the simulator); an `owed` one passes the block
+ * list. At most AUTO_REPLIES_PER_DAY to one number: a pumping attack that texts a keyword from
  * many premium numbers gets a few answers each, not one per text.
  */
-async function sendAutoReply(env: InboundEnv, db: Db, owner: Owner, reply: InboundMessageRow, body: string) {
+async function sendAutoReply(env: InboundEnv, db: Db, owner: Owner, reply: InboundMessageRow, body: string, owed: boolean) {
   const since = Date.now() - 86_400_000;
   const [recent] = await db
     .select({ n: sql<number>`COUNT(*)` })
@@ -153,10 +155,11 @@ async function sendAutoReply(env: InboundEnv, db: Db, owner: Owner, reply: Inbou
   try {
     await acceptMessage(env, db, { tenantId: owner.tenantId, keyId: "auto_reply", mode: owner.mode, metered: false, sandbox: false }, { to: reply.from, body, type: "notification" }, {
       render: () => "",
-      keywordReply: true,
+      keywordReply: owed,
     });
   } catch (error) {
-    // A reply the content rules refuse: recorded, not retried. Anything else, the carrier's redelivery tries again.
+    // A reply the content rules refuse, or a confirmation to a number the tenant blocked: recorded, not retried.
+    // Anything else, the carrier's redelivery tries again.
     if (!(error instanceof ApiError)) throw error;
     log.warn("auto_reply_refused", { tenant_id: owner.tenantId, code: error.code });
     return;

@@ -189,3 +189,21 @@ describe("keyword replies under redelivery and abuse", () => {
     expect((await repliesTo(key, from)).map((m: { body: string }) => m.body)).toEqual(["You are unsubscribed."]);
   });
 });
+
+describe("opt-in confirmations", () => {
+  it("are not sent to a number the tenant blocked itself, which START does not unblock", async () => {
+    const { key, own } = await tenantWithNumber();
+    await okJson(await call("/v1/keywords", { method: "PUT", key, json: { ...DEFAULT_KEYWORDS, opt_in_reply: "Welcome back." } }), 200);
+    const blocked = number();
+    await okJson(await call(`/v1/blocklist/${enc(blocked)}`, { method: "PUT", key, json: { reason: "abuse" } }), 201);
+    expect(await okJson(await reply(blocked, own, "START"), 200)).toMatchObject({ action: "opt_in" });
+    expect(await blockEntry(key, blocked)).toMatchObject({ source: "api" });
+    expect((await okJson(await call(`/v1/messages?to=${enc(blocked)}`, { key }), 200)).data).toEqual([]);
+    // A number that had only opted out is unblocked and welcomed back.
+    const returning = number();
+    await okJson(await reply(returning, own, "STOP"), 200);
+    await okJson(await reply(returning, own, "START"), 200);
+    const sent = (await okJson(await call(`/v1/messages?to=${enc(returning)}`, { key }), 200)).data.map((m: { body: string }) => m.body);
+    expect(sent).toEqual(["Welcome back."]);
+  });
+});
