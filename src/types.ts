@@ -3,6 +3,8 @@ import type { ApiKeyRow, TenantRow } from "./db/schema";
 
 export interface AuthContext {
   tenantId: string;
+  /** The shard database that holds the tenant's data (src/db/shards.ts). */
+  shard: TenantRow["shard"];
   keyId: ApiKeyRow["id"];
   mode: ApiKeyRow["mode"];
   /** False only for tenants an operator exempted from metering. */
@@ -11,6 +13,8 @@ export interface AuthContext {
   sandbox: TenantRow["sandbox"];
   /** The tenant's quiet hours for marketing; null or absent: the defaults. */
   quietHours?: TenantRow["quietHours"];
+  /** Days the tenant's final messages are kept (absent: the default). */
+  retentionDays?: TenantRow["retentionDays"];
   /** A restricted key's scopes; null or absent: full access to its mode. */
   scopes?: ApiKeyRow["scopes"];
 }
@@ -23,7 +27,10 @@ export type AppEnv = {
   Bindings: Env;
   Variables: {
     requestId: string;
+    /** The database the route's data is in: the tenant's shard once a key is verified, else the control database. */
     db: Db;
+    /** The control database: tenants, keys, prices, routes, carrier health, platform rules, numbers. */
+    control: Db;
     auth: AuthContext;
     /** A carrier webhook's fields (form or flat JSON), read once from the raw body by its signature check. */
     webhookFields: Record<string, string>;

@@ -28,5 +28,7 @@ export function parseAlibabaReceipt(receipt: AlibabaReceipt): ParsedReceipt {
     errorCode,
     carrierStatus: receipt.err_code ?? (receipt.success ? "DELIVERED" : "FAILED"),
     carrierTime: receipt.report_time ?? null,
+    // OutId, as given on SendSms: our client reference (message id and shard).
+    reference: receipt.out_id || null,
   };
 }

@@ -70,7 +70,7 @@ export function createTwilio(config: TwilioConfig): CarrierAdapter {
       else if (config.messagingServiceSid) form.set("MessagingServiceSid", config.messagingServiceSid);
       else return { ok: false, retryable: true, code: "sender_required", message: "Twilio needs a sender: set TWILIO_MESSAGING_SERVICE_SID or a default sender." };
       // Our id rides in the callback's query, so a receipt can settle the message even if this answer is lost.
-      if (config.statusCallback) form.set("StatusCallback", `${config.statusCallback}?message_id=${encodeURIComponent(sms.messageId)}`);
+      if (config.statusCallback) form.set("StatusCallback", `${config.statusCallback}?message_id=${encodeURIComponent(sms.reference)}`);
       const sent = await carrierFetch(
         `${base}/2010-04-01/Accounts/${encodeURIComponent(config.accountSid)}/Messages.json`,
         { method: "POST", headers: { authorization: auth, "content-type": "application/x-www-form-urlencoded" }, body: form },

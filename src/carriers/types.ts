@@ -1,6 +1,8 @@
 /** What a carrier adapter needs to submit one message. */
 export interface OutboundSms {
   messageId: string;
+  /** What the carrier keeps as our client reference and hands back on receipts: the message id and its shard (src/db/shards.ts). */
+  reference: string;
   to: string;
   from: string | null;
   body: string;

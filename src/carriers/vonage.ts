@@ -93,7 +93,7 @@ export function createVonage(config: VonageConfig): CarrierAdapter {
             to: sms.to.replace(/^\+/, ""),
             text: sms.body,
             type: sms.encoding === "UCS-2" ? "unicode" : "text",
-            "client-ref": sms.messageId,
+            "client-ref": sms.reference,
             ...(config.statusCallback && { "status-report-req": 1, callback: config.statusCallback }),
           }),
         },

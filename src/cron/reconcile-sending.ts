@@ -29,7 +29,7 @@ type ReconcileEnv = Pick<Env, "METER" | "LIVE_CARRIER" | "PUBLIC_BASE_URL" | "TW
  *   a receipt settles it, or it expires 72 hours later like any message whose receipt never comes.
  * One read, one lookup per carrier that has one, one D1 batch to record it all.
  */
-export async function reconcileSending(env: ReconcileEnv, db: Db, now: number, events?: EventOutbox): Promise<number> {
+export async function reconcileSending(env: ReconcileEnv, db: Db, control: Db, now: number, events?: EventOutbox): Promise<number> {
   const stuck = await db
     .select()
     .from(messages)
@@ -38,9 +38,9 @@ export async function reconcileSending(env: ReconcileEnv, db: Db, now: number, e
     .limit(RECONCILE_PER_RUN);
   if (stuck.length === 0) return 0;
 
-  const table = await routeTable(db);
+  const table = await routeTable(control);
   const routes = new Map(stuck.map((row) => [row.id, carriersFor(table, row, env.LIVE_CARRIER)]));
-  const adapters = new Map([...new Set([...routes.values()].flat())].map((carrier) => [carrier, carrierAdapter(carrier, env, { db, scheduleReceipts: async () => {} })]));
+  const adapters = new Map([...new Set([...routes.values()].flat())].map((carrier) => [carrier, carrierAdapter(carrier, env, { db: control, scheduleReceipts: async () => {} })]));
   const found = new Map<string, { carrier: string; ids: string[] }>();
   for (const [carrier, adapter] of adapters) {
     if (!adapter?.lookup) continue;

@@ -32,6 +32,11 @@ export const tenants = sqliteTable("tenants", {
   quietHours: text("quiet_hours", { mode: "json" }).$type<QuietHours>(),
   // Signs the status callbacks of messages sent with a `callback_url` (whsec_…); made on first use.
   callbackSecret: text("callback_secret"),
+  // The shard database (a D1 binding in wrangler.toml) that holds everything the tenant owns; set once at
+  // creation. Tenants from before sharding stay where their data is: the control database, "DB".
+  shard: text("shard").notNull().default("DB"),
+  // Final messages (and everything hung on them) are deleted this many days after their last change.
+  retentionDays: integer("retention_days").notNull().default(90),
   createdAt: integer("created_at").notNull(),
 });
 

@@ -1,3 +1,4 @@
+import { isShard, shardBinding } from "../db/shards";
 import { DurableObject } from "cloudflare:workers";
 import {
   firstRefusal,
@@ -586,6 +587,9 @@ export class TenantMeter extends DurableObject<Env> {
   private async reconcile(now: number): Promise<void> {
     const tenantId = this.sql.exec<{ value: string }>(`SELECT value FROM settings WHERE name = 'tenant_id'`).toArray()[0]?.value;
     if (!tenantId) return;
+    // The outbox is the tenant's shard (its placement is in the control database; none: from before sharding).
+    const placed = await this.env.DB.prepare(`SELECT shard FROM tenants WHERE id = ?`).bind(tenantId).first<{ shard: string }>();
+    const outbox = placed && isShard(this.env, placed.shard) ? shardBinding(this.env, placed.shard) : this.env.DB;
     for (;;) {
       const due = this.sql
         .exec<{ message_id: string }>(
@@ -597,7 +601,7 @@ export class TenantMeter extends DurableObject<Env> {
         .map((row) => row.message_id);
       if (due.length === 0) return;
       // Message ids sort by time, so one range read on (tenant_id, id) finds every one of them that was stored.
-      const { results } = await this.env.DB.prepare(`SELECT id FROM messages WHERE tenant_id = ? AND id BETWEEN ? AND ?`)
+      const { results } = await outbox.prepare(`SELECT id FROM messages WHERE tenant_id = ? AND id BETWEEN ? AND ?`)
         .bind(tenantId, due[0], due.at(-1))
         .all<{ id: string }>();
       const stored = new Set(results.map((row) => row.id));

@@ -4,6 +4,7 @@ import { requiredScope } from "../domain/scopes";
 import { ApiError } from "../lib/errors";
 import { secretsEqual } from "../lib/crypto";
 import { findActiveKey } from "../services/api-keys";
+import { shardDb, shardEnv } from "../db/shards";
 import type { AppEnv } from "../types";
 
 function bearer(header: string | undefined): string | null {
@@ -16,15 +17,20 @@ export const tenantAuth = createMiddleware<AppEnv>(async (c, next) => {
   const key = bearer(c.req.header("authorization"));
   if (!key) throw new ApiError("unauthorized", "Send your API key as `Authorization: Bearer sk_…`.");
   if (!parseApiKey(key)) throw new ApiError("unauthorized", "The API key is malformed.");
-  const row = await findActiveKey(c.var.db, key);
+  const row = await findActiveKey(c.var.control, key);
   if (!row) throw new ApiError("unauthorized", "The API key is unknown or has been revoked.");
+  // From here the request works on the tenant's shard, and the jobs it enqueues name that shard.
+  c.set("db", shardDb(c.env, row.shard));
+  c.env = shardEnv(c.env, row.shard);
   c.set("auth", {
     tenantId: row.tenantId,
+    shard: row.shard,
     keyId: row.id,
     mode: row.mode,
     metered: row.metered,
     sandbox: row.sandbox,
     quietHours: row.quietHours,
+    retentionDays: row.retentionDays,
     scopes: row.scopes,
   });
   await next();

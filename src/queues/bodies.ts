@@ -4,9 +4,15 @@ import { chunks, chunksByBytes } from "../lib/chunks";
 import { MESSAGE_STATUSES } from "../domain/message-status";
 import { PART_STATUSES } from "../domain/receipts";
 
-export const SendJob = z.object({ kind: z.literal("send"), message_id: z.string().min(1) });
+/**
+ * The shard whose database a job's work is on (src/db/shards.ts), stamped on by the producer's queue
+ * binding; jobs enqueued before sharding have none and are the control database's.
+ */
+const shard = z.string().min(1).max(16).optional();
+
+export const SendJob = z.object({ kind: z.literal("send"), message_id: z.string().min(1), shard });
 /** Messages sent together (a batch's chunk, the cron's due messages): one queue message for many. */
-export const SendsJob = z.object({ kind: z.literal("sends"), message_ids: z.array(z.string().min(1)).min(1).max(100) });
+export const SendsJob = z.object({ kind: z.literal("sends"), message_ids: z.array(z.string().min(1)).min(1).max(100), shard });
 export const SimulatorReceiptsJob = z.object({
   kind: z.literal("simulator_receipts"),
   receipts: z.array(SimulatorReceipt).min(1),
@@ -21,12 +27,13 @@ export const BatchJob = z.object({
   batch_id: z.string().min(1),
   position: z.number().int().min(0),
   at: z.number().int().positive(),
+  shard,
 });
 
 /** New events to fan out to the tenant's webhooks (and callback URLs), then try at once. */
-export const WebhookEventJob = z.object({ kind: z.literal("webhook_event"), event_ids: z.array(z.string().min(1)).min(1).max(100) });
+export const WebhookEventJob = z.object({ kind: z.literal("webhook_event"), event_ids: z.array(z.string().min(1)).min(1).max(100), shard });
 /** One delivery's next try. */
-export const WebhookDeliveryJob = z.object({ kind: z.literal("webhook_delivery"), delivery_id: z.string().min(1) });
+export const WebhookDeliveryJob = z.object({ kind: z.literal("webhook_delivery"), delivery_id: z.string().min(1), shard });
 
 /** A verified carrier receipt as the webhook read it (src/services/receipts.ts receiptRow), not yet stored. */
 export const QueuedReceipt = z.object({
@@ -67,6 +74,7 @@ export const SendSettlementsJob = z.object({
       }),
     )
     .min(1),
+  shard,
 });
 
 export const QueueBody = z.discriminatedUnion("kind", [SendJob, SendsJob, SimulatorReceiptsJob, BatchJob, WebhookEventJob, WebhookDeliveryJob, ReceiptsJob, SendSettlementsJob]);

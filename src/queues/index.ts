@@ -1,12 +1,13 @@
 import { app } from "../app";
 import { postReceipts, type SimulatorReceipt } from "../carriers/simulator";
-import { createDb, type Db } from "../db/client";
+import type { Db } from "../db/client";
+import { CONTROL, controlDb, isShard, shardScope, type ShardScope } from "../db/shards";
 import { log } from "../lib/log";
 import { runBatchStep } from "../services/batch-work";
 import { refundMessages } from "../services/billing";
 import { failDeadLettered } from "../services/delivery";
 import { EventOutbox } from "../services/events";
-import { applyReceipts } from "../services/receipts";
+import { applyReceiptsAcrossShards } from "../services/receipts";
 import { chunksByBytes } from "../lib/chunks";
 import { JOB_BYTES, QueueBody, type BatchJob } from "./bodies";
 import { handleSends, recordSettlements } from "./send";
@@ -48,10 +49,9 @@ function receiptOutbox(queue: Queue) {
 
 type Job<K extends QueueBody["kind"]> = { message: Message<unknown>; job: Extract<QueueBody, { kind: K }> };
 
-/** What one consumer batch shares: its database handle, and what it hands on once at the end. */
-interface BatchContext {
-  env: Env;
-  db: Db;
+/** What one shard's jobs of a consumer batch share: its scope, and what they hand on once at the end. */
+interface BatchContext extends ShardScope {
+  control: Db;
   ctx: ExecutionContext;
   events: EventOutbox;
   receipts: ReturnType<typeof receiptOutbox>;
@@ -82,8 +82,8 @@ async function eachJob<K extends QueueBody["kind"]>(queueName: string, jobs: Job
   );
 }
 
-function byKind(messages: readonly Message<unknown>[], queueName: string) {
-  const groups: { [K in QueueBody["kind"]]: Job<K>[] } = {
+function emptyGroups(): { [K in QueueBody["kind"]]: Job<K>[] } {
+  return {
     send: [],
     sends: [],
     simulator_receipts: [],
@@ -93,6 +93,16 @@ function byKind(messages: readonly Message<unknown>[], queueName: string) {
     receipts: [],
     send_settlements: [],
   };
+}
+
+/**
+ * A consumer batch's jobs by shard, then by kind. Receipts name no shard (each receipt finds its own), so
+ * they are grouped apart; a job naming a shard this Worker does not have waits (retried) for it to come back.
+ */
+function byShardAndKind(env: Env, messages: readonly Message<unknown>[], queueName: string) {
+  const shards = new Map<string, ReturnType<typeof emptyGroups>>();
+  const receipts: Job<"receipts">[] = [];
+  const simulator: Job<"simulator_receipts">[] = [];
   for (const message of messages) {
     const parsed = QueueBody.safeParse(message.body);
     if (!parsed.success) {
@@ -101,16 +111,26 @@ function byKind(messages: readonly Message<unknown>[], queueName: string) {
       message.ack();
       continue;
     }
-    (groups[parsed.data.kind] as Job<typeof parsed.data.kind>[]).push({ message, job: parsed.data } as never);
+    const job = parsed.data;
+    if (job.kind === "receipts") receipts.push({ message, job });
+    else if (job.kind === "simulator_receipts") simulator.push({ message, job });
+    else {
+      const shard = job.shard ?? CONTROL;
+      if (!isShard(env, shard)) {
+        log.error("queue_job_shard_unknown", { queue: queueName, id: message.id, shard });
+        message.retry(backoff(message));
+        continue;
+      }
+      let groups = shards.get(shard);
+      if (!groups) shards.set(shard, (groups = emptyGroups()));
+      (groups[job.kind] as Job<typeof job.kind>[]).push({ message, job } as never);
+    }
   }
-  return groups;
+  return { shards, receipts, simulator };
 }
 
-/** Each kind of job, handled for the whole consumer batch at once where its work can be shared. */
-async function handleBatch(batch: MessageBatch<unknown>, c: BatchContext): Promise<void> {
-  const groups = byKind(batch.messages, batch.queue);
-  const q = batch.queue;
-  const ackAll = (jobs: { message: Message<unknown> }[]) => jobs.forEach(({ message }) => message.ack());
+/** Each kind of one shard's jobs, handled for the whole consumer batch at once where its work can be shared. */
+async function handleShard(q: string, groups: ReturnType<typeof emptyGroups>, c: BatchContext): Promise<void> {
   // One message's send job and a batch's job of many are claimed and sent together.
   const sends = [...groups.send, ...groups.sends].map(({ message, job }) => ({ message, ids: job.kind === "send" ? [job.message_id] : job.message_ids }));
   await Promise.all([
@@ -120,14 +140,10 @@ async function handleBatch(batch: MessageBatch<unknown>, c: BatchContext): Promi
           await refundMessages(c.env, c.db, failed);
           ackAll(sends);
         })
-      : settleGroup(q, sends, () => handleSends(c.env, c.db, sends, { scheduleReceipts: c.receipts.schedule, events: c.events })),
+      : settleGroup(q, sends, () => handleSends(c, c.control, sends, { scheduleReceipts: c.receipts.schedule, events: c.events })),
     settleGroup(q, groups.send_settlements, async () => {
       await recordSettlements(c.env, c.db, groups.send_settlements.flatMap(({ job }) => job.settlements), c.events);
       ackAll(groups.send_settlements);
-    }),
-    settleGroup(q, groups.receipts, async () => {
-      await applyReceipts(c.db, groups.receipts.flatMap(({ job }) => job.receipts), { store: true, events: c.events });
-      ackAll(groups.receipts);
     }),
     settleGroup(q, groups.webhook_event, async () => {
       await runEventFanOut(c.env, c.db, groups.webhook_event.flatMap(({ job }) => job.event_ids));
@@ -138,14 +154,10 @@ async function handleBatch(batch: MessageBatch<unknown>, c: BatchContext): Promi
       ackAll(groups.webhook_delivery);
     }),
     eachJob(q, groups.batch, (job) => runBatchStep(c.env, c.db, job as BatchJob)),
-    // The simulated carrier posts a consumer batch's receipts as signed pushes, in order.
-    settleGroup(q, groups.simulator_receipts, async () => {
-      const receipts = groups.simulator_receipts.flatMap(({ job }) => job.receipts);
-      await postReceipts(receipts, c.env.SIMULATOR_WEBHOOK_SECRET, (request) => app.fetch(request, c.env, c.ctx));
-      ackAll(groups.simulator_receipts);
-    }),
   ]);
 }
+
+const ackAll = (jobs: { message: Message<unknown> }[]) => jobs.forEach(({ message }) => message.ack());
 
 /**
  * The Worker's queue handler. A consumer batch's jobs of one kind are handled together, in a fixed number
@@ -153,7 +165,23 @@ async function handleBatch(batch: MessageBatch<unknown>, c: BatchContext): Promi
  * retried. Status events made on the way go to the webhook queue once, at the end.
  */
 export async function queue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
-  const c: BatchContext = { env, db: createDb(env.DB), ctx, events: new EventOutbox(), receipts: receiptOutbox(env.SIMULATOR_QUEUE) };
-  await handleBatch(batch, c);
-  await Promise.all([c.receipts.flush(), c.events.flush(env.WEBHOOK_QUEUE)]);
+  const q = batch.queue;
+  const { shards, receipts, simulator } = byShardAndKind(env, batch.messages, q);
+  const control = controlDb(env);
+  const outbox = receiptOutbox(env.SIMULATOR_QUEUE);
+  // Each shard is its own database: their work runs side by side.
+  const contexts = [...shards.keys()].map((shard): BatchContext => ({ ...shardScope(env, shard), control, ctx, events: new EventOutbox(), receipts: outbox }));
+  await Promise.all([
+    ...contexts.map((c) => handleShard(q, shards.get(c.shard)!, c)),
+    settleGroup(q, receipts, async () => {
+      await applyReceiptsAcrossShards(env, receipts.flatMap(({ job }) => job.receipts));
+      ackAll(receipts);
+    }),
+    // The simulated carrier posts a consumer batch's receipts as signed pushes, in order.
+    settleGroup(q, simulator, async () => {
+      await postReceipts(simulator.flatMap(({ job }) => job.receipts), env.SIMULATOR_WEBHOOK_SECRET, (request) => app.fetch(request, env, ctx));
+      ackAll(simulator);
+    }),
+  ]);
+  await Promise.all([outbox.flush(), ...contexts.map((c) => c.events.flush(c.env.WEBHOOK_QUEUE))]);
 }

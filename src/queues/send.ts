@@ -3,6 +3,7 @@ import { carrierAdapter } from "../carriers/registry";
 import type { SimulatorDeps } from "../carriers/simulator";
 import type { CarrierAdapter } from "../carriers/types";
 import type { Db } from "../db/client";
+import type { ShardScope } from "../db/shards";
 import { SUBMIT_UNCONFIRMED } from "../domain/message-status";
 import { refundMessages } from "../services/billing";
 import { decryptText } from "../lib/data-crypto";
@@ -12,13 +13,21 @@ import { carriersFor, routeTable } from "../services/routes";
 import type { QueueBody } from "./bodies";
 
 /** The carriers for one consumer batch: routes (cached per isolate), one adapter per carrier, a durable fallback for outcomes. */
-export async function carrierPlan(env: Env, db: Db, scheduleReceipts: SimulatorDeps["scheduleReceipts"], events?: EventOutbox): Promise<CarrierPlan> {
-  const table = await routeTable(db);
+export async function carrierPlan(
+  env: Env,
+  shard: string,
+  control: Db,
+  scheduleReceipts: SimulatorDeps["scheduleReceipts"],
+  events?: EventOutbox,
+): Promise<CarrierPlan> {
+  const table = await routeTable(control);
   const adapters = new Map<string, CarrierAdapter | null>();
   return {
+    shard,
+    control,
     order: (message) => carriersFor(table, message, env.LIVE_CARRIER),
     adapter: (carrier) => {
-      if (!adapters.has(carrier)) adapters.set(carrier, carrierAdapter(carrier, env, { db, scheduleReceipts }));
+      if (!adapters.has(carrier)) adapters.set(carrier, carrierAdapter(carrier, env, { db: control, scheduleReceipts }));
       return adapters.get(carrier)!;
     },
     openBody: (message) => decryptText(env.DATA_ENCRYPTION_KEY, message.tenantId, message.body),
@@ -37,13 +46,13 @@ export async function carrierPlan(env: Env, db: Db, scheduleReceipts: SimulatorD
  * redelivery claims only those (the others are no longer `queued`).
  */
 export async function handleSends(
-  env: Env,
-  db: Db,
+  { env, db, shard }: ShardScope,
+  control: Db,
   jobs: { message: Message<unknown>; ids: string[] }[],
   deps: { scheduleReceipts: SimulatorDeps["scheduleReceipts"]; events: EventOutbox },
 ): Promise<void> {
   if (jobs.length === 0) return;
-  const plan = await carrierPlan(env, db, deps.scheduleReceipts, deps.events);
+  const plan = await carrierPlan(env, shard, control, deps.scheduleReceipts, deps.events);
   const report = await deliverBatch(db, jobs.flatMap(({ ids }) => ids), plan);
   await refundMessages(env, db, report.refunds);
   const retried = new Set<string>();

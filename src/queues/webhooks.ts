@@ -5,7 +5,7 @@ import { attemptDeliveries, fanOut } from "../services/webhooks";
 /** The queue allows delays up to 12 hours; a later try is the cron's to start. */
 const MAX_QUEUE_DELAY_SECONDS = 12 * 60 * 60;
 
-type WebhookEnv = Pick<Env, "ENVIRONMENT" | "WEBHOOK_QUEUE" | "DATA_ENCRYPTION_KEY">;
+type WebhookEnv = Pick<Env, "DB" | "ENVIRONMENT" | "WEBHOOK_QUEUE" | "DATA_ENCRYPTION_KEY">;
 
 /** Tries deliveries together, then queues the next try of each that failed (one queue call for all). */
 export async function runDeliveries(env: WebhookEnv, db: Db, deliveryIds: readonly string[]): Promise<void> {

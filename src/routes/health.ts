@@ -1,3 +1,4 @@
+import { everyShard } from "../db/shards";
 import { z } from "@hono/zod-openapi";
 import { createRouter } from "../lib/create-router";
 import { ApiError } from "../lib/errors";
@@ -43,7 +44,8 @@ const live = publicRoute({
 export const health = createRouter()
   .openapi(get, async (c) => {
     const started = Date.now();
-    const backlog = await readBacklog(c.var.db, started).catch((error: unknown) => {
+    // Every database answers: the control one (keys, tenants) and each shard (the backlog is theirs).
+    const backlog = await readBacklog([c.var.control, ...everyShard(c.env).map((scope) => scope.db)], started).catch((error: unknown) => {
       // The cause goes to the log only: this answer is public.
       log.error("health_database_failed", { request_id: c.var.requestId, error: String(error) });
       throw new ApiError("dependency_unavailable", "The database did not answer.", { extra: { checks: { database: { status: "failed" } } } });

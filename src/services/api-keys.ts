@@ -26,7 +26,7 @@ export async function createApiKey(db: Db, tenantId: string, mode: KeyMode, scop
   return { ...row, key };
 }
 
-export type ActiveKey = ApiKeyRow & Pick<TenantRow, "metered" | "sandbox" | "quietHours">;
+export type ActiveKey = ApiKeyRow & Pick<TenantRow, "metered" | "sandbox" | "quietHours" | "shard" | "retentionDays">;
 
 /**
  * How long an isolate trusts a key it has verified, with its tenant's flags: a key revoked (or a tenant
@@ -43,7 +43,7 @@ export function forgetVerifiedKeys(): void {
 }
 
 /**
- * The key and its tenant's metering and sandbox flags. A key this isolate verified in the last
+ * The key and its tenant's metering and sandbox flags and shard. A key this isolate verified in the last
  * KEY_CACHE_MS costs no D1 read; the cache is keyed by the key's hash, so it holds no key.
  */
 export async function findActiveKey(db: Db, key: string, now = Date.now()): Promise<ActiveKey | undefined> {
@@ -51,11 +51,11 @@ export async function findActiveKey(db: Db, key: string, now = Date.now()): Prom
   const cached = verified.get(hash, now);
   if (cached) return cached;
   const [row] = await db
-    .select({ key: apiKeys, metered: tenants.metered, sandbox: tenants.sandbox, quietHours: tenants.quietHours })
+    .select({ key: apiKeys, metered: tenants.metered, sandbox: tenants.sandbox, quietHours: tenants.quietHours, shard: tenants.shard, retentionDays: tenants.retentionDays })
     .from(apiKeys)
     .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
     .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
-  return row && verified.set(hash, { ...row.key, metered: row.metered, sandbox: row.sandbox, quietHours: row.quietHours }, now);
+  return row && verified.set(hash, { ...row.key, metered: row.metered, sandbox: row.sandbox, quietHours: row.quietHours, shard: row.shard, retentionDays: row.retentionDays }, now);
 }
 
 /** A key sees the keys of its own mode: a test key cannot list or revoke live ones. */

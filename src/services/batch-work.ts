@@ -1,6 +1,7 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { carrierNameFor } from "../carriers/registry";
 import type { Db } from "../db/client";
+import { controlDb } from "../db/shards";
 import { runBatch } from "../db/statements";
 import { insertJsonRows } from "../db/json-rows";
 import { batches, batchRejects, messageEvents, messages, tenants, type BatchRejectRow, type BatchRow, type MessageEventRow, type MessageRow } from "../db/schema";
@@ -34,7 +35,7 @@ export const CANCEL_CHUNK = 500;
 /** A paced batch looks again at least this often, so a stalled chain is told from a waiting one. */
 const MAX_PACING_DELAY_S = 60;
 
-type BatchEnv = Pick<Env, "METER" | "SEND_QUEUE" | "BATCH_QUEUE" | "LIVE_CARRIER" | "BILLING_CURRENCY" | "DATA_ENCRYPTION_KEY">;
+type BatchEnv = Pick<Env, "DB" | "METER" | "SEND_QUEUE" | "BATCH_QUEUE" | "LIVE_CARRIER" | "BILLING_CURRENCY" | "DATA_ENCRYPTION_KEY">;
 
 /** One recipient read from the batch's source, with its place in the batch. */
 interface SourceRecipient {
@@ -82,13 +83,14 @@ async function groupSize(db: Db, batch: BatchRow): Promise<number> {
  * Returns the job to run next, if any.
  */
 export async function expandStep(env: BatchEnv, db: Db, batch: BatchRow, job: BatchJob): Promise<{ position: number; delaySeconds: number } | null> {
-  const tenant = await db.query.tenants.findFirst({ where: eq(tenants.id, batch.tenantId) });
+  const control = controlDb(env);
+  const tenant = await control.query.tenants.findFirst({ where: eq(tenants.id, batch.tenantId) });
   if (!tenant) return null;
-  const auth: AuthContext = { tenantId: tenant.id, keyId: "batch", mode: batch.mode, metered: tenant.metered, sandbox: tenant.sandbox };
+  const auth: AuthContext = { tenantId: tenant.id, shard: tenant.shard, keyId: "batch", mode: batch.mode, metered: tenant.metered, sandbox: tenant.sandbox };
   const total = batch.total ?? (await groupSize(db, batch));
   let context: CompositionContext;
   try {
-    context = await loadComposition(db, auth, { template_id: batch.templateId ?? undefined, from: batch.from ?? undefined });
+    context = await loadComposition(db, control, auth, { template_id: batch.templateId ?? undefined, from: batch.from ?? undefined });
   } catch (error) {
     // The template or sender went away (or lost its approval) since the batch was made: no recipient
     // left can be sent, so the batch ends here, the rest rejected with the reason, rather than retrying forever.
@@ -103,7 +105,7 @@ export async function expandStep(env: BatchEnv, db: Db, batch: BatchRow, job: Ba
   const admitItems: BatchAdmitItem[] = [];
   for (const { recipient, result } of prepared) {
     if (!result.ok) continue;
-    const price = batch.mode === "live" && tenant.metered ? (await unitPrice(db, result.country)) * result.segments : 0;
+    const price = batch.mode === "live" && tenant.metered ? (await unitPrice(control, result.country)) * result.segments : 0;
     admitItems.push({ messageId: ids.get(recipient.idx)!, recipient: result.to, segments: result.segments, price });
   }
   const verdict = await meterFor(env, batch.tenantId).admitBatch({

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { controlDb } from "../db/shards";
 import { insertJsonRows } from "../db/json-rows";
 import { chunksByBytes } from "../lib/chunks";
 import { runBatch } from "../db/statements";
@@ -54,7 +55,7 @@ function unknownReference(error: unknown, path: string): never {
  * metered (block list, caps, balance, quota), happens in the batch queue, chunk by chunk.
  */
 export async function createBatch(
-  env: Pick<Env, "BATCH_QUEUE">,
+  env: Pick<Env, "DB" | "BATCH_QUEUE">,
   db: Db,
   auth: AuthContext,
   input: BatchInput,
@@ -68,7 +69,7 @@ export async function createBatch(
     if (earlier) return { batch: earlier, replayed: true };
   }
   const sendAt = parseSendAt(input.send_at, now);
-  const context = await loadComposition(db, auth, input).catch((error) => unknownReference(error, "body.template_id"));
+  const context = await loadComposition(db, controlDb(env), auth, input).catch((error) => unknownReference(error, "body.template_id"));
   if (context.template && context.template.type !== input.type) {
     throw new ApiError("validation_failed", "The type differs from the template's.", {
       errors: [{ path: "body.type", message: `the template is ${context.template.type}` }],

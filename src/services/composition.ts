@@ -33,11 +33,11 @@ const blocked = (hit: ContentHit) =>
 export type CompositionContext = Awaited<ReturnType<typeof loadComposition>>;
 
 /** Reads what a message (or every message of a batch) is composed from: each a per-isolate copy at most a minute old. */
-export async function loadComposition(db: Db, auth: AuthContext, input: Pick<ComposeInput, "template_id" | "from">) {
+export async function loadComposition(db: Db, control: Db, auth: AuthContext, input: Pick<ComposeInput, "template_id" | "from">) {
   const [template, sender, screening] = await Promise.all([
     input.template_id ? servingTemplate(db, auth.tenantId, input.template_id, auth.mode) : null,
-    resolveSender(db, auth.tenantId, input.from, auth.mode),
-    screeningFor(db, auth.tenantId),
+    resolveSender(db, control, auth.tenantId, input.from, auth.mode),
+    screeningFor(control, auth.tenantId),
   ]);
   return { template, sender, screening };
 }
@@ -76,6 +76,6 @@ export function composeWith(context: CompositionContext, input: Pick<ComposeInpu
   return { body, type, from: sender?.value ?? null, templateId: template?.id ?? null, templateVersion: template?.version ?? null };
 }
 
-export async function composeMessage(db: Db, auth: AuthContext, input: ComposeInput): Promise<Composed> {
-  return composeWith(await loadComposition(db, auth, input), input);
+export async function composeMessage(db: Db, control: Db, auth: AuthContext, input: ComposeInput): Promise<Composed> {
+  return composeWith(await loadComposition(db, control, auth, input), input);
 }

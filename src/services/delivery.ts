@@ -1,4 +1,5 @@
 import { sql, type SQL } from "drizzle-orm";
+import { clientReference } from "../db/shards";
 import type { CarrierAdapter, SubmitResult } from "../carriers/types";
 import type { Db } from "../db/client";
 import { columnsAs, insertJsonRows } from "../db/json-rows";
@@ -11,6 +12,7 @@ import { MAX_SEND_ATTEMPTS, retryDelaySeconds } from "../domain/retry";
 import { checkpoint } from "../lib/faults";
 import { log } from "../lib/log";
 import { CarrierBreakers } from "./carrier-health";
+import { WITHOUT_BREAKER } from "../domain/circuit-breaker";
 import { toFanOut, type EventOutbox } from "./events";
 import { acrossBases, applyReceipts } from "./receipts";
 import { settleStatements, type Settlement } from "./transitions";
@@ -27,6 +29,10 @@ export const SUBMITS_PER_CARRIER = 10;
 
 /** What the send consumer knows about carriers: each message's failover order, adapters and where events go. */
 export interface CarrierPlan {
+  /** The shard the batch's messages are on: carriers get it in the client reference, and receipts bring it back. */
+  shard: string;
+  /** The control database: the carriers' breakers (carrier_health) are shared by every shard. */
+  control: Db;
   order(message: MessageRow): string[];
   /** The body as the tenant wrote it: stored encrypted, it is decrypted only to be handed to the carrier. */
   openBody(message: MessageRow): Promise<string>;
@@ -54,7 +60,6 @@ function claimStatements(ids: readonly string[], now: number) {
       SELECT id, version, 'sending', ${now} FROM messages
       WHERE id IN (SELECT value FROM json_each(${json})) AND status = 'sending' AND updated_at = ${now}
       ON CONFLICT DO NOTHING`,
-    CarrierBreakers.query,
     // Messages of this batch that failed earlier but whose refund a crash left undone: the redelivery finishes it.
     sql`SELECT ${columnsAs(messages, "messages")} FROM messages
       WHERE id IN (SELECT value FROM json_each(${json})) AND +status IN ('failed', 'canceled') AND price > 0
@@ -124,7 +129,7 @@ async function submitOne(plan: CarrierPlan, breakers: CarrierBreakers, claimed: 
   } else {
     result = await limit(carrier, adapter.concurrency ?? SUBMITS_PER_CARRIER, async () => {
       checkpoint("submit");
-      return adapter.submit({ messageId: claimed.id, to: claimed.to, from: claimed.from, body, segments: claimed.segments, encoding: claimed.encoding });
+      return adapter.submit({ messageId: claimed.id, reference: clientReference(plan.shard, claimed.id), to: claimed.to, from: claimed.from, body, segments: claimed.segments, encoding: claimed.encoding });
     }).catch((error: unknown) => ({ ok: false as const, retryable: true, code: "carrier_error", message: String(error) }));
   }
   if (carrier !== null && adapter) {
@@ -223,7 +228,7 @@ export interface SettledBatch {
 
 /**
  * Records a batch's outcomes in one D1 batch: every message's move (only from `sending`) with its event,
- * the tenant events, the parts of sent messages, the breakers' new state, and a look for receipts that
+ * the tenant events, the parts of sent messages, anything `extra`, and a look for receipts that
  * came before their ids, which are then applied. Safe to repeat: a message already moved is not moved again.
  */
 export async function settleSends(
@@ -266,26 +271,34 @@ export interface DeliveryReport {
 }
 
 /**
- * Processes a consumer batch of send jobs in two D1 round trips: one conditional claim for all of them
+ * Processes a consumer batch of send jobs in two round trips to its shard: one conditional claim for all of them
  * (`queued → sending`, so a redelivered or duplicated job finds nothing to claim and submits nothing),
  * then concurrent submits (at most SUBMITS_PER_CARRIER at once per carrier), then one batch that records
- * every outcome. If that record fails, the outcomes go to `plan.settleLater` (a queue) so a submit is never
+ * every outcome. The breakers are read and written on the control database beside them. If that record fails, the outcomes go to `plan.settleLater` (a queue) so a submit is never
  * forgotten; if that fails too, the messages stay `sending` for the reconciler (src/cron/reconcile-sending.ts).
  */
 export async function deliverBatch(db: Db, ids: readonly string[], plan: CarrierPlan, now = Date.now()): Promise<DeliveryReport> {
   const unique = [...new Set(ids)];
   checkpoint("claim");
-  const [claimedRows, , healthRows, owed] = await runBatch(db, claimStatements(unique, now));
+  const [claimedRows, , owed] = await runBatch(db, claimStatements(unique, now));
   checkpoint("claim", "after");
   const claimed = claimedRows as MessageRow[];
-  const breakers = CarrierBreakers.from(db, healthRows as CarrierHealthRow[]);
+  // The breakers are in the control database: read once, and only when a claimed message may go to a carrier that has one.
+  const guarded = claimed.some((message) => plan.order(message).some((carrier) => !WITHOUT_BREAKER.includes(carrier)));
+  const healthRows = guarded ? await plan.control.all<CarrierHealthRow>(CarrierBreakers.query) : [];
+  const breakers = CarrierBreakers.from(plan.control, healthRows);
   const limit = perKeyLimit();
   const tries = await Promise.all(claimed.map((message) => submitOne(plan, breakers, message, limit, now)));
 
   const settlements = tries.map((t) => t.settlement);
   let settled: SettledBatch;
   try {
-    settled = await settleSends(db, settlements, breakers.writes(now), now, plan.events);
+    // What the batch saw of each carrier is written beside the outcomes; losing it only delays a breaker.
+    const [outcome] = await Promise.all([
+      settleSends(db, settlements, [], now, plan.events),
+      breakers.flush(now).catch((error: unknown) => log.error("breaker_write_failed", { error: String(error) })),
+    ]);
+    settled = outcome;
   } catch (error) {
     if (!plan.settleLater || settlements.length === 0) throw error;
     // The carriers have these messages: what they said must not be lost with this invocation.

@@ -1,5 +1,6 @@
 import { and, desc, eq, gt, gte, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { controlDb, shardScope } from "../db/shards";
 import type { Owner } from "../types";
 import { inboundMessages, messages, tenantNumbers, tenants, type InboundMessageRow } from "../db/schema";
 import { autoReply, DEFAULT_KEYWORDS, keywordAction, type KeywordAction, type KeywordSettings } from "../domain/keywords";
@@ -14,7 +15,7 @@ import { EventOutbox, recordTenantEvent } from "./events";
 import { acceptMessage } from "./sending";
 import { openInbound, sealEventData, sealInbound } from "./message-data";
 
-type InboundEnv = Pick<Env, "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "WEBHOOK_QUEUE" | "DATA_ENCRYPTION_KEY">;
+type InboundEnv = Pick<Env, "DB" | "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "WEBHOOK_QUEUE" | "DATA_ENCRYPTION_KEY">;
 
 export type InboundResult = "recorded" | "duplicate" | "unknown_destination";
 
@@ -32,8 +33,8 @@ export async function assignNumber(db: Db, tenantId: string, number: string) {
   return { row, created: true };
 }
 
-export async function keywordSettings(db: Db, tenantId: string): Promise<KeywordSettings> {
-  const tenant = await db.query.tenants.findFirst({ columns: { keywords: true }, where: eq(tenants.id, tenantId) });
+export async function keywordSettings(control: Db, tenantId: string): Promise<KeywordSettings> {
+  const tenant = await control.query.tenants.findFirst({ columns: { keywords: true }, where: eq(tenants.id, tenantId) });
   return { ...DEFAULT_KEYWORDS, ...tenant?.keywords };
 }
 
@@ -42,21 +43,33 @@ const CLAIM_MS = 60_000;
 /** Auto-replies a tenant sends one number in 24 hours, across all its keywords. */
 export const AUTO_REPLIES_PER_DAY = 5;
 
+/** Whose number a reply went to, with what acting on it needs: one read of the control database. */
+async function numberOwner(control: Db, number: string) {
+  const [owner] = await control
+    .select({ tenantId: tenantNumbers.tenantId, shard: tenants.shard, keywords: tenants.keywords })
+    .from(tenantNumbers)
+    .innerJoin(tenants, eq(tenants.id, tenantNumbers.tenantId))
+    .where(eq(tenantNumbers.number, number));
+  return owner;
+}
+
 /**
- * A reply from a handset. Its destination names the tenant (an unknown one is recorded, not refused);
+ * A reply from a handset. Its destination names the tenant, and so its shard, where it is stored (a reply to
+ * no tenant's number is recorded in the control database, not refused);
  * a keyword reply opts the sender out, back in, or asks for help, and is answered as the tenant says.
  * A redelivered webhook is recorded once, and its action is done again only if it never finished.
  */
 export async function receiveInbound(
-  env: InboundEnv,
-  db: Db,
+  baseEnv: Env,
   delivery: { carrier: string; webhookId: string },
   reply: { from: string; to: string; text: string; receivedAt: number; payload?: string },
 ): Promise<{ result: InboundResult; action: KeywordAction | null; id: string }> {
   const from = e164OrRaw(reply.from);
   const to = e164OrRaw(reply.to);
-  const owner = await db.query.tenantNumbers.findFirst({ where: eq(tenantNumbers.number, to) });
-  const settings = owner ? await keywordSettings(db, owner.tenantId) : DEFAULT_KEYWORDS;
+  const control = controlDb(baseEnv);
+  const owner = await numberOwner(control, to);
+  const { db, env } = owner ? shardScope(baseEnv, owner.shard) : { db: control, env: baseEnv };
+  const settings: KeywordSettings = { ...DEFAULT_KEYWORDS, ...owner?.keywords };
   const action = owner ? keywordAction(reply.text, settings) : null;
   const answered = owner
     ? await db.query.messages.findFirst({
@@ -106,7 +119,7 @@ export async function receiveInbound(
 
   if (action) {
     try {
-      await act(env, db, { tenantId: owner.tenantId, mode: stored.mode }, stored, action, settings);
+      await act(env, db, { tenantId: owner.tenantId, shard: owner.shard, mode: stored.mode }, stored, action, settings);
     } catch (error) {
       // Let the carrier's redelivery act at once: what did happen (the opt-out, a sent reply) is not done twice.
       await db.update(inboundMessages).set({ claimedUntil: null }).where(eq(inboundMessages.id, stored.id)).catch(() => {});
@@ -126,7 +139,7 @@ export async function receiveInbound(
  * A keyword's action. The opt-out (or opt-in) is recorded first, so it holds even when the answer cannot
  * be sent; the answer to STOP still reaches the number, as a keyword reply (CTIA allows that one message).
  */
-async function act(env: InboundEnv, db: Db, owner: Owner, reply: InboundMessageRow, action: KeywordAction, settings: KeywordSettings) {
+async function act(env: InboundEnv, db: Db, owner: Owner & { shard: string }, reply: InboundMessageRow, action: KeywordAction, settings: KeywordSettings) {
   const meter = meterFor(env, owner.tenantId);
   if (action === "opt_out") await meter.optOut(reply.from, `replied "${reply.text.trim()}"`);
   if (action === "opt_in") await meter.unblock(reply.from, "opt_out");
@@ -142,7 +155,7 @@ async function act(env: InboundEnv, db: Db, owner: Owner, reply: InboundMessageR
  * list. At most AUTO_REPLIES_PER_DAY to one number: a pumping attack that texts a keyword from
  * many premium numbers gets a few answers each, not one per text.
  */
-async function sendAutoReply(env: InboundEnv, db: Db, owner: Owner, reply: InboundMessageRow, body: string, owed: boolean) {
+async function sendAutoReply(env: InboundEnv, db: Db, owner: Owner & { shard: string }, reply: InboundMessageRow, body: string, owed: boolean) {
   const since = Date.now() - 86_400_000;
   const [recent] = await db
     .select({ n: sql<number>`COUNT(*)` })
@@ -153,7 +166,8 @@ async function sendAutoReply(env: InboundEnv, db: Db, owner: Owner, reply: Inbou
     return;
   }
   try {
-    await acceptMessage(env, db, { tenantId: owner.tenantId, keyId: "auto_reply", mode: owner.mode, metered: false, sandbox: false }, { to: reply.from, body, type: "notification" }, {
+    const auth = { tenantId: owner.tenantId, shard: owner.shard, keyId: "auto_reply", mode: owner.mode, metered: false, sandbox: false };
+    await acceptMessage(env, db, auth, { to: reply.from, body, type: "notification" }, {
       render: () => "",
       keywordReply: owed,
     });

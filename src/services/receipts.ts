@@ -12,7 +12,8 @@ import { checkpoint } from "../lib/faults";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { SUBMIT_UNCONFIRMED } from "../domain/message-status";
-import { eventIdSql, fanOutAt, messageEventData, toFanOut, type EventOutbox } from "./events";
+import { EventOutbox, eventIdSql, fanOutAt, messageEventData, toFanOut } from "./events";
+import { isShard, readReference, shardNames, shardScope } from "../db/shards";
 
 /** SMSCs write the same id in hex in one place and decimal in another. */
 export const acrossBases = (carrier: string) => carrier === SMPP;
@@ -308,4 +309,35 @@ export async function applyReceipts(
   const held = [...results.values()].filter((r) => r === "held").length;
   if (held > 0) log.info("receipts_held", { count: held });
   return results;
+}
+
+/**
+ * A consumer batch's receipts, each applied on its message's shard. The shard comes back in the receipt's
+ * client reference (Twilio's callback URL, Vonage's client-ref, Alibaba's OutId, the simulator's reference),
+ * so it costs no lookup. A receipt that names none (SMPP's receipt text has no reference) is looked for on
+ * every shard: one look per shard for the batch's unnamed receipts, and, for those no shard has yet, one
+ * more per shard to hold them everywhere, so the submit that records the id finds it on whichever shard it is.
+ */
+export async function applyReceiptsAcrossShards(env: Env, receipts: readonly CarrierReceiptRow[]): Promise<void> {
+  const named = new Map<string, CarrierReceiptRow[]>();
+  const unnamed: CarrierReceiptRow[] = [];
+  for (const receipt of receipts) {
+    const { messageId, shard } = receipt.reference ? readReference(receipt.reference) : { messageId: null, shard: null };
+    const row = { ...receipt, reference: messageId };
+    if (shard && isShard(env, shard)) named.set(shard, [...(named.get(shard) ?? []), row]);
+    else unnamed.push(row);
+  }
+  const applyOn = async (shard: string, rows: readonly CarrierReceiptRow[], store: boolean) => {
+    const scope = shardScope(env, shard);
+    const events = new EventOutbox();
+    const results = await applyReceipts(scope.db, rows, { store, events });
+    await events.flush(scope.env.WEBHOOK_QUEUE);
+    return results;
+  };
+  await Promise.all([...named].map(([shard, rows]) => applyOn(shard, rows, true)));
+  if (unnamed.length === 0) return;
+  const shards = shardNames(env);
+  const found = await Promise.all(shards.map((shard) => applyOn(shard, unnamed, false)));
+  const nowhere = unnamed.filter((receipt) => found.every((results) => results.get(receipt.id) === "held"));
+  if (nowhere.length > 0) await Promise.all(shards.map((shard) => applyOn(shard, nowhere, true)));
 }

@@ -20,7 +20,7 @@ const cache = new TtlCache<{ senders: UsableSender[]; defaultId: string | null }
 
 const live = (tenantId: string) => and(eq(senders.tenantId, tenantId), isNull(senders.deletedAt));
 
-export async function createSender(db: Db, tenantId: string, input: { value: string; kind: SenderKind }): Promise<SenderRow> {
+export async function createSender(db: Db, control: Db, tenantId: string, input: { value: string; kind: SenderKind }): Promise<SenderRow> {
   const formatError = senderFormatError(input.value, input.kind);
   if (formatError) throw new ApiError("validation_failed", "The sender is not valid.", { errors: [{ path: "body.value", message: formatError }] });
   const existing = await db.query.senders.findFirst({
@@ -28,7 +28,7 @@ export async function createSender(db: Db, tenantId: string, input: { value: str
   });
   if (existing) throw new ApiError("already_exists", `This sender is already registered as ${existing.id}.`, { extra: { id: existing.id } });
 
-  const { rules } = await screeningFor(db, tenantId);
+  const { rules } = await screeningFor(control, tenantId);
   const hit = findBlocked(input.value, rules);
   const now = Date.now();
   const row: SenderRow = {
@@ -65,26 +65,26 @@ export async function listSenders(
   return db.select().from(senders).where(and(...conditions)).orderBy(desc(senders.id)).limit(filter.limit + 1);
 }
 
-export async function deleteSender(db: Db, tenantId: string, id: string): Promise<void> {
+/** Deletes the sender; if it was the default, the tenant has none (a deleted default is never used either way). */
+export async function deleteSender(db: Db, control: Db, tenantId: string, id: string): Promise<void> {
   await getSender(db, tenantId, id);
-  await db.batch([
-    db.update(senders).set({ deletedAt: Date.now() }).where(eq(senders.id, id)),
-    db.update(tenants).set({ defaultSenderId: null }).where(and(eq(tenants.id, tenantId), eq(tenants.defaultSenderId, id))),
-  ]);
+  await db.update(senders).set({ deletedAt: Date.now() }).where(eq(senders.id, id));
   cache.delete(tenantId);
+  await control.update(tenants).set({ defaultSenderId: null }).where(and(eq(tenants.id, tenantId), eq(tenants.defaultSenderId, id)));
 }
 
 /** The sender used when a message names none. It must not be rejected. */
-export async function setDefaultSender(db: Db, tenantId: string, id: string): Promise<SenderRow> {
+export async function setDefaultSender(db: Db, control: Db, tenantId: string, id: string): Promise<SenderRow> {
   const sender = await getSender(db, tenantId, id);
   if (sender.status === "rejected") throw new ApiError("sender_not_approved", `Sender ${id} was rejected; it cannot be the default.`);
-  await db.update(tenants).set({ defaultSenderId: id }).where(eq(tenants.id, tenantId));
+  await control.update(tenants).set({ defaultSenderId: id }).where(eq(tenants.id, tenantId));
   cache.delete(tenantId);
   return sender;
 }
 
-export async function defaultSenderId(db: Db, tenantId: string): Promise<string | null> {
-  const tenant = await db.query.tenants.findFirst({ columns: { defaultSenderId: true }, where: eq(tenants.id, tenantId) });
+/** The tenant's default sender, kept on its row in the control database. */
+export async function defaultSenderId(control: Db, tenantId: string): Promise<string | null> {
+  const tenant = await control.query.tenants.findFirst({ columns: { defaultSenderId: true }, where: eq(tenants.id, tenantId) });
   return tenant?.defaultSenderId ?? null;
 }
 
@@ -118,14 +118,14 @@ export async function senderReviewQueue(
  * The sender of a message: the one `from` names, else the tenant's default, else none. Live keys need
  * an approved sender; test keys may use one still waiting for review.
  */
-export async function resolveSender(db: Db, tenantId: string, from: string | undefined, mode: KeyMode): Promise<UsableSender | null> {
+export async function resolveSender(db: Db, control: Db, tenantId: string, from: string | undefined, mode: KeyMode): Promise<UsableSender | null> {
   const known = await cache.getOrLoad(tenantId, async () => {
     const [rows, defaultId] = await Promise.all([
       db
         .select({ id: senders.id, kind: senders.kind, value: senders.value, status: senders.status })
         .from(senders)
         .where(and(live(tenantId), ne(senders.status, "rejected"))),
-      defaultSenderId(db, tenantId),
+      defaultSenderId(control, tenantId),
     ]);
     return { senders: rows, defaultId };
   });

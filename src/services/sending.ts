@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { carrierNameFor } from "../carriers/registry";
 import type { Db } from "../db/client";
+import { controlDb } from "../db/shards";
 import { messageEvents, messages, type MessageEventRow, type MessageRow } from "../db/schema";
 import { analyzeBody, MAX_SEGMENTS, type Encoding } from "../domain/encoding";
 import type { MessageType } from "../domain/message-status";
@@ -34,7 +35,7 @@ export interface SendInput extends ComposeInput {
   callback_url?: string;
 }
 
-type SendEnv = Pick<Env, "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "DATA_ENCRYPTION_KEY">;
+type SendEnv = Pick<Env, "DB" | "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "DATA_ENCRYPTION_KEY">;
 
 export type SendResult =
   | { kind: "accepted"; message: MessageWithEvents; headers: Record<string, string> }
@@ -80,8 +81,8 @@ function lengthError(segments: number, encoding: Encoding): ApiError | null {
 }
 
 /** What the message reserves: the destination's price per segment, for live keys of metered tenants. */
-async function priceOf(db: Db, auth: AuthContext, country: string | null, segments: number): Promise<number> {
-  return auth.mode === "live" && auth.metered ? (await unitPrice(db, country)) * segments : 0;
+async function priceOf(control: Db, auth: AuthContext, country: string | null, segments: number): Promise<number> {
+  return auth.mode === "live" && auth.metered ? (await unitPrice(control, country)) * segments : 0;
 }
 
 /**
@@ -116,7 +117,7 @@ export async function acceptMessage(
   if (badCallback) {
     throw new ApiError("validation_failed", `callback_url ${badCallback}.`, { errors: [{ path: "body.callback_url", message: badCallback }] });
   }
-  const composed = await composeMessage(db, auth, input);
+  const composed = await composeMessage(db, controlDb(env), auth, input);
   const { encoding, segments } = analyzeBody(composed.body);
   const tooLong = lengthError(segments, encoding);
   if (tooLong) throw tooLong;
@@ -142,7 +143,7 @@ export async function acceptMessage(
     reference: input.reference ?? null,
     templateId: composed.templateId,
     templateVersion: composed.templateVersion,
-    price: await priceOf(db, auth, phone.country, segments),
+    price: await priceOf(controlDb(env), auth, phone.country, segments),
     currency: env.BILLING_CURRENCY,
     refundedAt: null,
     attempts: 0,
@@ -241,13 +242,13 @@ export async function previewMessage(
   let composed: Composed | null = null;
   let headers: Record<string, string> = {};
   try {
-    composed = await composeMessage(db, auth, input);
+    composed = await composeMessage(db, controlDb(env), auth, input);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     refusal ??= error;
   }
   const counted = composed && analyzeBody(composed.body);
-  const price = phone.ok && counted ? await priceOf(db, auth, country, counted.segments) : null;
+  const price = phone.ok && counted ? await priceOf(controlDb(env), auth, country, counted.segments) : null;
   refusal ??= counted && lengthError(counted.segments, counted.encoding);
   if (!refusal && phone.ok && composed && counted) {
     const verdict = await meterFor(env, auth.tenantId).admit({

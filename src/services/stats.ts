@@ -109,13 +109,14 @@ interface Row {
  * A report from the rollup: one grouped read of its rows for the range (never the messages table),
  * added up per bucket and group in code.
  */
-export async function statsReport(db: Db, scope: StatsScope, query: StatsQuery): Promise<Omit<StatsReport, "currency">> {
+/** The report over one database, or several (the operator's, over every shard): their rollup rows add up. */
+export async function statsReport(databases: Db | readonly Db[], scope: StatsScope, query: StatsQuery): Promise<Omit<StatsReport, "currency">> {
   const buckets = bucketsFor(query);
   const group = query.groupBy ? sql.raw(GROUP_COLUMNS[query.groupBy]) : sql`NULL`;
   const tenant = scope.tenantId === undefined ? sql`` : sql`tenant_id = ${scope.tenantId} AND`;
   // The inner GROUP BY follows the table's key (hour, status, latency bucket lead), so without a group_by it
   // needs no sort over the range's rows; only its much smaller result is regrouped by bucket.
-  const rows = await db.all<Row>(sql`
+  const read = (db: Db) => db.all<Row>(sql`
     SELECT ${buckets.expression} AS b, g, status, latency_bucket,
       sum(messages) AS messages, sum(segments) AS segments, sum(cost) AS cost, sum(sent) AS sent
     FROM (
@@ -126,6 +127,7 @@ export async function statsReport(db: Db, scope: StatsScope, query: StatsQuery):
       GROUP BY hour, status, latency_bucket, g
     )
     GROUP BY 1, 2, 3, 4`);
+  const rows = (await Promise.all((Array.isArray(databases) ? databases : [databases]).map(read))).flat();
 
   const byBucket = groupRows(rows, (row) => row.b);
   const series = buckets.list.map(({ bucket, start, date }) => {

@@ -38,8 +38,8 @@ const serving = new TtlCache<{ approved: ServingTemplate | null; latest: Serving
 const cacheKey = (tenantId: string, id: string) => `${tenantId}:${id}`;
 
 /** The new version's verdict: rejected at once with every reason, or waiting for an operator. */
-async function prescreen(db: Db, tenantId: string, input: { body: string; type: MessageType; params: ParamDeclarations }) {
-  const { rules } = await screeningFor(db, tenantId);
+async function prescreen(control: Db, tenantId: string, input: { body: string; type: MessageType; params: ParamDeclarations }) {
+  const { rules } = await screeningFor(control, tenantId);
   const reasons = prescreenTemplate(input, {
     blocked: (text) => {
       const rule = findBlocked(text, rules);
@@ -50,10 +50,10 @@ async function prescreen(db: Db, tenantId: string, input: { body: string; type: 
   return reasons.length > 0 ? { status: "rejected" as const, reasons } : { status: "pending_review" as const, reasons: null };
 }
 
-export async function createTemplate(db: Db, tenantId: string, input: TemplateInput): Promise<TemplateWithVersion> {
+export async function createTemplate(db: Db, control: Db, tenantId: string, input: TemplateInput): Promise<TemplateWithVersion> {
   const now = Date.now();
   const params = input.params ?? {};
-  const verdict = await prescreen(db, tenantId, { body: input.body, type: input.type, params });
+  const verdict = await prescreen(control, tenantId, { body: input.body, type: input.type, params });
   const row: TemplateRow = {
     id: newId("template", now),
     tenantId,
@@ -116,6 +116,7 @@ export async function listTemplates(
  */
 export async function updateTemplate(
   db: Db,
+  control: Db,
   tenantId: string,
   id: string,
   patch: { name?: string; description?: string | null; body?: string; params?: ParamDeclarations },
@@ -133,7 +134,7 @@ export async function updateTemplate(
   }
   const body = patch.body ?? current.latest.body;
   const params = patch.params ?? current.latest.params;
-  const verdict = await prescreen(db, tenantId, { body, type: current.type, params });
+  const verdict = await prescreen(control, tenantId, { body, type: current.type, params });
   const version: TemplateVersionRow = {
     templateId: id,
     version: current.latestVersion + 1,

@@ -1,5 +1,7 @@
 import { and, desc, eq, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { controlDb } from "../db/shards";
+import { TtlCache } from "../lib/ttl-cache";
 import type { Owner } from "../types";
 import { insertJsonRows } from "../db/json-rows";
 import { runBatch } from "../db/statements";
@@ -15,7 +17,7 @@ import { idBefore } from "../lib/pagination";
 import { signWebhook } from "../lib/standard-webhooks";
 import { openEventData } from "./message-data";
 
-type WebhookEnv = Pick<Env, "ENVIRONMENT" | "DATA_ENCRYPTION_KEY">;
+type WebhookEnv = Pick<Env, "DB" | "ENVIRONMENT" | "DATA_ENCRYPTION_KEY">;
 const development = (env: WebhookEnv) => env.ENVIRONMENT === "development";
 
 /** A Standard Webhooks secret: `whsec_` and 24 random bytes in base64. */
@@ -96,6 +98,18 @@ export async function rotateSecret(db: Db, owner: Owner, id: string): Promise<We
 }
 
 /** The secret that signs a tenant's per-message callbacks, made on first use. */
+/** Callback secrets never change once made: an isolate keeps the ones it has read (bounded, as every cache). */
+const knownCallbackSecrets = new TtlCache<string>(10 * 60_000, 1_000);
+
+/** Callback-URL deliveries are signed with their tenant's secret, which lives on its row in the control database. */
+async function withCallbackSecrets(control: Db, claimed: ClaimedDelivery[]): Promise<void> {
+  const tenantIds = [...new Set(claimed.filter((d) => d.endpointId === null).map((d) => d.tenantId))];
+  const secrets = new Map(
+    await Promise.all(tenantIds.map(async (id) => [id, await knownCallbackSecrets.getOrLoad(id, () => callbackSecret(control, id))] as const)),
+  );
+  for (const delivery of claimed) if (delivery.endpointId === null) delivery.callbackSecret = secrets.get(delivery.tenantId) ?? null;
+}
+
 export async function callbackSecret(db: Db, tenantId: string): Promise<string> {
   await db.update(tenants).set({ callbackSecret: newSecret() }).where(and(eq(tenants.id, tenantId), isNull(tenants.callbackSecret)));
   const tenant = await db.query.tenants.findFirst({ columns: { callbackSecret: true }, where: eq(tenants.id, tenantId) });
@@ -185,10 +199,9 @@ async function claimDeliveries(db: Db, ids: readonly string[], now: number): Pro
         WHERE nth <= ${POSTS_PER_TENANT})`,
     sql`SELECT d.id, d.tenant_id AS tenantId, d.endpoint_id AS endpointId, d.url, d.attempts,
         e.id AS eventId, e.type AS eventType, e.created_at AS eventCreatedAt, e.data AS eventData,
-        w.secret, w.previous_secret AS previousSecret, w.previous_secret_until AS previousSecretUntil, t.callback_secret AS callbackSecret
+        w.secret, w.previous_secret AS previousSecret, w.previous_secret_until AS previousSecretUntil, NULL AS callbackSecret
       FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
         LEFT JOIN webhook_endpoints w ON w.id = d.endpoint_id AND w.deleted_at IS NULL
-        LEFT JOIN tenants t ON t.id = d.tenant_id
       WHERE d.id IN (SELECT value FROM json_each(${json})) AND d.claimed_until = ${until} AND d.status = 'pending'`,
     sql`SELECT id FROM webhook_deliveries WHERE id IN (SELECT value FROM json_each(${json})) AND status = 'pending'
       AND next_attempt_at <= ${now} AND (claimed_until IS NULL OR claimed_until < ${now})`,
@@ -197,8 +210,8 @@ async function claimDeliveries(db: Db, ids: readonly string[], now: number): Pro
 }
 
 /** The endpoint's secret, and its previous one while the rotation overlap lasts; or the tenant's callback secret. */
-async function signingSecrets(db: Db, delivery: ClaimedDelivery, now: number): Promise<string[]> {
-  if (delivery.endpointId === null) return [delivery.callbackSecret ?? (await callbackSecret(db, delivery.tenantId))];
+function signingSecrets(delivery: ClaimedDelivery, now: number): string[] {
+  if (delivery.endpointId === null) return delivery.callbackSecret ? [delivery.callbackSecret] : [];
   if (!delivery.secret) return [];
   const overlap = delivery.previousSecret && (delivery.previousSecretUntil ?? 0) > now ? [delivery.previousSecret] : [];
   return [delivery.secret, ...overlap];
@@ -209,7 +222,7 @@ async function post(env: WebhookEnv, db: Db, delivery: ClaimedDelivery, now: num
   const started = Date.now();
   let statusCode: number | null = null;
   let error: string | null = webhookUrlProblem(delivery.url, development(env));
-  const secrets = error ? [] : await signingSecrets(db, delivery, now);
+  const secrets = error ? [] : signingSecrets(delivery, now);
   if (!error && secrets.length === 0) error = "endpoint deleted";
   if (!error) {
     // A reply's text is stored encrypted: an unreadable one (its key not configured) is a failed try, retried.
@@ -252,6 +265,7 @@ export async function attemptDeliveries(env: WebhookEnv, db: Db, deliveryIds: re
   const outcomes = new Map<string, AttemptOutcome>(deliveryIds.map((id) => [id, { kind: "skipped" }]));
   if (deliveryIds.length === 0) return outcomes;
   const { claimed, deferred } = await claimDeliveries(db, [...new Set(deliveryIds)], now);
+  await withCallbackSecrets(controlDb(env), claimed);
   for (const id of deferred) outcomes.set(id, { kind: "deferred", delaySeconds: DEFER_SECONDS });
   const tries: { deliveryId: string; attempt: number; at: number; statusCode: number | null; latencyMs: number; error: string | null }[] = [];
   const updates: { id: string; status: DeliveryStatus; attempts: number; nextAttemptAt: number | null; lastStatusCode: number | null; lastError: string | null }[] = [];

@@ -8,14 +8,15 @@ import { EventOutbox } from "../../src/services/events";
 import { call, createTenant, expectProblem, okJson } from "../helpers/api";
 import { credit } from "../helpers/meter";
 import { mockNetwork } from "../helpers/network";
-import { db, insertQueuedMessage, number } from "../helpers/seed";
+import { insertQueuedMessage, number, shards } from "../helpers/seed";
 
 const network = mockNetwork();
 const HOUR = 3_600_000;
 
 const createRule = async (key: string, json: Record<string, unknown>) => okJson(await call("/v1/alerts", { method: "POST", key, json }), 201);
 const events = async (key: string) => (await okJson(await call("/v1/events?limit=100", { key }), 200)).data.filter((e: any) => e.type.startsWith("alert."));
-const evaluate = (now = Date.now()) => evaluateAlerts(db, env, new EventOutbox(), now);
+// The cron evaluates every shard's rules; so does this.
+const evaluate = (now = Date.now()) => Promise.all(shards().map((db) => evaluateAlerts(db, env, new EventOutbox(), now)));
 const runCron = (at = Date.now()) => worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: at }), env, createExecutionContext());
 
 /** `count` messages to `country`, accepted `at`, in `status` (written as the API writes them; the rollup follows). */

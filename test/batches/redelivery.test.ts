@@ -10,7 +10,7 @@ import { approvedTemplate, createTemplate, review } from "../helpers/catalog";
 import { batchMessages, createBatch, expanded, getBatch, waitForBatch } from "../helpers/batches";
 import { account, fundedLiveTenant, ledger, meterOf } from "../helpers/meter";
 import { drive } from "../helpers/queues";
-import { db, number } from "../helpers/seed";
+import { dbHolding, number } from "../helpers/seed";
 
 const runCron = (scheduledTime: number) =>
   worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime }), env, createExecutionContext());
@@ -23,7 +23,7 @@ async function heldBatch(key: string, recipients: number) {
     recipients: Array.from({ length: recipients }, () => ({ to: number() })),
     send_at: new Date(Date.now() + 3_600_000).toISOString(),
   });
-  await db.run(sql`UPDATE batches SET status = 'expanding' WHERE id = ${batch.id}`);
+  await (await dbHolding("batches", batch.id)).run(sql`UPDATE batches SET status = 'expanding' WHERE id = ${batch.id}`);
   return batch;
 }
 
@@ -47,7 +47,7 @@ describe("batch steps under redelivery", () => {
     const batch = await heldBatch(key, 3);
     const at = Date.now();
     // The first attempt got as far as the meter: its chunk is admitted and charged, nothing is in D1.
-    const rows = await db.all<{ idx: number; to: string }>(sql`SELECT idx, "to" FROM batch_items WHERE batch_id = ${batch.id} ORDER BY idx`);
+    const rows = await (await dbHolding("batches", batch.id)).all<{ idx: number; to: string }>(sql`SELECT idx, "to" FROM batch_items WHERE batch_id = ${batch.id} ORDER BY idx`);
     await meterOf(tenantId).admitBatch({
       tenantId,
       type: "notification",
@@ -78,7 +78,7 @@ describe("batch steps under redelivery", () => {
   it("restarts a batch whose chain of jobs broke, from where it stood", async () => {
     const { key } = await createTenant();
     const batch = await heldBatch(key, 3);
-    await db.run(sql`UPDATE batches SET updated_at = ${Date.now() - BATCH_STALLED_AFTER_MS - 1000} WHERE id = ${batch.id}`);
+    await (await dbHolding("batches", batch.id)).run(sql`UPDATE batches SET updated_at = ${Date.now() - BATCH_STALLED_AFTER_MS - 1000} WHERE id = ${batch.id}`);
     await runCron(Date.now());
     const done = await waitForBatch(key, batch.id, expanded);
     expect(done.accepted).toBe(3);

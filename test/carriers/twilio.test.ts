@@ -11,7 +11,7 @@ const TOKEN = "twilio-token";
 const MESSAGES_URL = `https://api.twilio.com/2010-04-01/Accounts/${SID}/Messages.json`;
 const twilio = (timeoutMs = 2_000) =>
   createTwilio({ accountSid: SID, authToken: TOKEN, statusCallback: "https://gw.example/webhooks/twilio/status", messagingServiceSid: "MG123", timeoutMs });
-const sms: OutboundSms = { messageId: "msg_1", to: "+14155550123", from: "+14155550100", body: "Your code is 123456", segments: 1, encoding: "GSM-7" };
+const sms: OutboundSms = { messageId: "msg_1", reference: "msg_1.SHARD_2", to: "+14155550123", from: "+14155550100", body: "Your code is 123456", segments: 1, encoding: "GSM-7" };
 
 /** Twilio's documented error body. */
 const twilioError = (status: number, code: number, message: string) =>
@@ -33,7 +33,7 @@ describe("Twilio adapter: submit", () => {
       To: sms.to,
       From: sms.from,
       Body: sms.body,
-      StatusCallback: "https://gw.example/webhooks/twilio/status?message_id=msg_1",
+      StatusCallback: "https://gw.example/webhooks/twilio/status?message_id=msg_1.SHARD_2",
     });
   });
 

@@ -8,13 +8,13 @@ import { mockNetwork } from "../helpers/network";
 const network = mockNetwork();
 const SMS_URL = "https://rest.nexmo.com/sms/json";
 const vonage = (timeoutMs = 2_000) => createVonage({ apiKey: "key1", apiSecret: "secret1", statusCallback: "https://gw.example/webhooks/vonage/status", timeoutMs });
-const sms: OutboundSms = { messageId: "msg_1", to: "+447911123456", from: "Acme", body: "Hello", segments: 1, encoding: "GSM-7" };
+const sms: OutboundSms = { messageId: "msg_1", reference: "msg_1.SHARD_2", to: "+447911123456", from: "Acme", body: "Hello", segments: 1, encoding: "GSM-7" };
 
 /** The SMS API's documented answer: always 200, one entry per part. */
 const answer = (...messages: Record<string, string>[]) => HttpResponse.json({ "message-count": String(messages.length), messages });
 
 describe("Vonage adapter: submit", () => {
-  it("posts the message with its credentials, receipt callback and our id as client-ref", async () => {
+  it("posts the message with its credentials, receipt callback and our id and shard as client-ref", async () => {
     let body: Record<string, unknown> | undefined;
     network.use(
       http.post(SMS_URL, async ({ request }) => {
@@ -30,7 +30,7 @@ describe("Vonage adapter: submit", () => {
       to: "447911123456",
       text: "Hello",
       type: "text",
-      "client-ref": "msg_1",
+      "client-ref": "msg_1.SHARD_2",
       "status-report-req": 1,
       callback: "https://gw.example/webhooks/vonage/status",
     });

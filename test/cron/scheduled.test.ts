@@ -8,7 +8,7 @@ import { call, createTenant, expectProblem, getMessage, okJson, sendMessage } fr
 import { createBatch, getBatch, waitForBatch } from "../helpers/batches";
 import { approvedTemplate } from "../helpers/catalog";
 import { account, fundedLiveTenant, ledger } from "../helpers/meter";
-import { db, insertQueuedMessage, number, waitForStatus } from "../helpers/seed";
+import { insertQueuedMessage, number, scopeOf, waitForStatus } from "../helpers/seed";
 
 const runCron = (scheduledTime: number) =>
   worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime }), env, createExecutionContext());
@@ -71,7 +71,8 @@ describe("scheduled messages", () => {
     const due = Date.now() - 1000;
     const ids = [];
     for (let i = 0; i < 30; i += 1) ids.push((await insertQueuedMessage(tenantId, number(), due, "simulator", { status: "scheduled", sendAt: due })).id);
-    const [a, b, c] = await Promise.all([dispatchDue(db, env.SEND_QUEUE, Date.now()), dispatchDue(db, env.SEND_QUEUE, Date.now()), dispatchDue(db, env.SEND_QUEUE, Date.now() + 1)]);
+    const { db, env: scoped } = await scopeOf(tenantId);
+    const [a, b, c] = await Promise.all([dispatchDue(db, scoped.SEND_QUEUE, Date.now()), dispatchDue(db, scoped.SEND_QUEUE, Date.now()), dispatchDue(db, scoped.SEND_QUEUE, Date.now() + 1)]);
     expect(a! + b! + c!).toBe(30);
     const events = await db.all<{ message_id: string; n: number }>(sql`
       SELECT message_id, COUNT(*) AS n FROM message_events WHERE status = 'queued'
@@ -86,12 +87,13 @@ describe("scheduled messages", () => {
     const rows = [];
     for (let i = 0; i < 25; i += 1) rows.push(await insertQueuedMessage(tenantId, number(), base, "simulator", { status: "scheduled", sendAt: base + i * 1000 }));
     const now = Date.now();
-    expect(await dispatchDue(db, env.SEND_QUEUE, now, 10)).toBe(10);
+    const { db, env: scoped } = await scopeOf(tenantId);
+    expect(await dispatchDue(db, scoped.SEND_QUEUE, now, 10)).toBe(10);
     const first = await db.all<{ id: string }>(sql`SELECT id FROM messages WHERE status != 'scheduled' AND tenant_id = ${tenantId}`);
     expect(first.map((r) => r.id).sort()).toEqual(rows.slice(0, 10).map((r) => r.id).sort());
-    expect(await dispatchDue(db, env.SEND_QUEUE, now, 10)).toBe(10);
-    expect(await dispatchDue(db, env.SEND_QUEUE, now, 10)).toBe(5);
-    expect(await dispatchDue(db, env.SEND_QUEUE, now, 10)).toBe(0);
+    expect(await dispatchDue(db, scoped.SEND_QUEUE, now, 10)).toBe(10);
+    expect(await dispatchDue(db, scoped.SEND_QUEUE, now, 10)).toBe(5);
+    expect(await dispatchDue(db, scoped.SEND_QUEUE, now, 10)).toBe(0);
   });
 
   it("starts a scheduled batch at its time", async () => {

@@ -5,7 +5,7 @@ import { STUCK_AFTER_MS, sweepStuck } from "../../src/cron/sweep-stuck";
 import worker from "../../src/index";
 import { acceptMessage } from "../../src/services/sending";
 import { createTenant, getMessage } from "../helpers/api";
-import { db, insertQueuedMessage, number, waitForStatus } from "../helpers/seed";
+import { d1Of, dbOf, insertQueuedMessage, number, scopeOf, waitForStatus } from "../helpers/seed";
 
 describe("stuck-message sweeper", () => {
   it("re-enqueues a message left queued (its enqueue was lost), which then gets delivered", async () => {
@@ -27,8 +27,8 @@ describe("stuck-message sweeper", () => {
     const queueDown = { send: () => Promise.reject(new Error("queue unavailable")) } as unknown as Queue;
     const result = await acceptMessage(
       { ...env, SEND_QUEUE: queueDown },
-      db,
-      { tenantId, keyId, mode: "test", metered: true, sandbox: true },
+      await dbOf(tenantId),
+      { tenantId, shard: (await scopeOf(tenantId)).shard, keyId, mode: "test", metered: true, sandbox: true },
       { to: number("5555"), body: "hi", type: "notification" },
       { render: JSON.stringify },
     );
@@ -46,9 +46,10 @@ describe("stuck-message sweeper", () => {
     const now = Date.now();
     await insertQueuedMessage(tenantId, number("0003"), now - STUCK_AFTER_MS - 1);
     await insertQueuedMessage(tenantId, number("0003"), now - STUCK_AFTER_MS - 1);
-    const counts = await Promise.all([sweepStuck(db, env.SEND_QUEUE, now), sweepStuck(db, env.SEND_QUEUE, now)]);
+    const { db, env: scoped } = await scopeOf(tenantId);
+    const counts = await Promise.all([sweepStuck(db, scoped.SEND_QUEUE, now), sweepStuck(db, scoped.SEND_QUEUE, now)]);
     expect(counts[0]! + counts[1]!).toBe(2);
-    expect(await sweepStuck(db, env.SEND_QUEUE, now + 1000)).toBe(0);
+    expect(await sweepStuck(db, scoped.SEND_QUEUE, now + 1000)).toBe(0);
   });
 
   it("runs every job even when one fails, and reports the failure", async () => {
@@ -58,7 +59,8 @@ describe("stuck-message sweeper", () => {
     await insertQueuedMessage(tenantId, number("5555"), now - 1000, "simulator", { status: "scheduled", sendAt: now - 1000, body: "doomed" });
     const stuck = await insertQueuedMessage(tenantId, number("5555"), now - STUCK_AFTER_MS - 60_000);
     // The database refuses to dispatch the scheduled message: the first job fails.
-    await env.DB.exec(
+    const d1 = await d1Of(tenantId);
+    await d1.exec(
       "CREATE TRIGGER refuse_dispatch BEFORE UPDATE ON messages WHEN NEW.body = 'doomed' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
     );
     try {
@@ -67,7 +69,7 @@ describe("stuck-message sweeper", () => {
       ).rejects.toThrow(/disk full/);
       await waitForStatus(key, stuck.id, "delivered");
     } finally {
-      await env.DB.exec("DROP TRIGGER refuse_dispatch");
+      await d1.exec("DROP TRIGGER refuse_dispatch");
     }
   });
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { messages } from "../../src/db/schema";
 import { log, redact } from "../../src/lib/log";
 import { createTenant } from "../helpers/api";
-import { db, insertQueuedMessage, number } from "../helpers/seed";
+import { dbOf, insertQueuedMessage, number } from "../helpers/seed";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -12,7 +12,7 @@ describe("logs keep bound SQL parameters out", () => {
     const { tenantId } = await createTenant();
     const row = await insertQueuedMessage(tenantId, to);
     // The same id again: the insert fails, and drizzle's error carries every bound value.
-    const error = await db
+    const error = await (await dbOf(tenantId))
       .insert(messages)
       .values({ ...row, body: "Your secret code is 864209" })
       .then(() => null, (e: unknown) => e);

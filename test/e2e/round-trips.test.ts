@@ -21,8 +21,9 @@ async function counting<T>(work: () => Promise<T>): Promise<{ result: T; calls: 
 async function waitUntilDelivered(where: string, bind: string, expected: number) {
   await vi.waitFor(
     async () => {
-      const row = await env.DB.prepare(`SELECT count(*) AS n FROM messages WHERE ${where} AND status = 'delivered'`).bind(bind).first<{ n: number }>();
-      if (row!.n !== expected) throw new Error(`${row!.n} of ${expected} delivered`);
+      const rows = await Promise.all([env.SHARD_1, env.SHARD_2].map((d1) => d1.prepare(`SELECT count(*) AS n FROM messages WHERE ${where} AND status = 'delivered'`).bind(bind).first<{ n: number }>()));
+      const n = rows.reduce((sum, row) => sum + row!.n, 0);
+      if (n !== expected) throw new Error(`${n} of ${expected} delivered`);
     },
     { timeout: 60_000, interval: 100 },
   );

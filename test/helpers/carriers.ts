@@ -7,7 +7,7 @@ import type { CarrierAdapter } from "../../src/carriers/types";
 import { deliver } from "../../src/services/delivery";
 import { signWebhook } from "../../src/lib/standard-webhooks";
 import { ADMIN, call, createTenant, okJson } from "./api";
-import { db, insertQueuedMessage, number } from "./seed";
+import { control, dbOf, insertQueuedMessage, number, shardOf } from "./seed";
 
 export const TWILIO_MESSAGES = `https://api.twilio.com/2010-04-01/Accounts/${env.TWILIO_ACCOUNT_SID}/Messages.json`;
 export const VONAGE_SMS = "https://rest.nexmo.com/sms/json";
@@ -58,7 +58,8 @@ export async function sentVia(carrier: string, ids: [string, ...string[]]) {
   const { key, tenantId } = await createTenant();
   const row = await insertQueuedMessage(tenantId, number("5555"), Date.now(), carrier);
   const adapter: CarrierAdapter = { name: carrier, submit: async () => ({ ok: true, carrierMessageIds: ids }) };
-  const outcome = await deliver(db, row.id, { order: () => [carrier], adapter: () => adapter, openBody: async (m) => m.body });
+  const plan = { shard: await shardOf(tenantId), control, order: () => [carrier], adapter: () => adapter, openBody: async (m: { body: string }) => m.body };
+  const outcome = await deliver(await dbOf(tenantId), row.id, plan);
   expect(outcome.kind).toBe("sent");
   return { key, tenantId, id: row.id };
 }

@@ -4,7 +4,7 @@ import { expect, vi } from "vitest";
 import { carrierReceipts } from "../../src/db/schema";
 import { signWebhook } from "../../src/lib/standard-webhooks";
 import { call, okJson } from "./api";
-import { db } from "./seed";
+import { shards } from "./seed";
 
 export const SIMULATOR_STATUS_PATH = "/webhooks/simulator/status";
 
@@ -48,7 +48,9 @@ export async function receiptResult(response: Response, expected: "applied" | "i
   const [id] = ack.receipt_ids;
   await vi.waitFor(
     async () => {
-      const row = await db.query.carrierReceipts.findFirst({ where: eq(carrierReceipts.id, id!) });
+      // A receipt that names no shard is looked for on every one (held on each until one has its message).
+      const rows = await Promise.all(shards().map((db) => db.query.carrierReceipts.findFirst({ where: eq(carrierReceipts.id, id!) })));
+      const row = rows.find((r) => r && r.result !== "held") ?? rows.find((r) => r);
       if (row?.result !== expected) throw new Error(`receipt ${id} is ${row?.result ?? "not stored yet"}, waiting for ${expected}`);
     },
     { timeout: 10_000, interval: 20 },

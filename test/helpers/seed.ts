@@ -1,12 +1,47 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { vi } from "vitest";
-import { createDb } from "../../src/db/client";
-import { messageEvents, messages, simulatorSubmissions, type MessageRow } from "../../src/db/schema";
+import { createDb, type Db } from "../../src/db/client";
+import { everyShard, shardDb, shardScope, type ShardScope } from "../../src/db/shards";
+import { messageEvents, messages, simulatorSubmissions, tenants, type MessageRow } from "../../src/db/schema";
 import { newId } from "../../src/lib/ids";
 import { getMessage } from "./api";
 
-export const db = createDb(env.DB);
+/** The control database: tenants, keys, prices, routes, numbers, the simulator's records. */
+export const control = createDb(env.DB);
+
+/** The shard a tenant was placed on, as the gateway records it. */
+export async function shardOf(tenantId: string): Promise<string> {
+  const row = await control.query.tenants.findFirst({ columns: { shard: true }, where: eq(tenants.id, tenantId) });
+  if (!row) throw new Error(`no tenant ${tenantId}`);
+  return row.shard;
+}
+
+/** The database that holds a tenant's data (its shard). */
+export async function dbOf(tenantId: string): Promise<Db> {
+  return shardDb(env, await shardOf(tenantId));
+}
+
+/** A tenant's shard as its work sees it: the database, and queues that stamp the shard on every job. */
+export async function scopeOf(tenantId: string): Promise<ShardScope> {
+  return shardScope(env, await shardOf(tenantId));
+}
+
+/** The database of the shard holding the row of `table` with this id (a message, a batch). */
+export async function dbHolding(table: "messages" | "batches", id: string): Promise<Db> {
+  for (const scope of everyShard(env)) {
+    if (await scope.db.$client.prepare(`SELECT 1 FROM ${table} WHERE id = ?`).bind(id).first()) return scope.db;
+  }
+  throw new Error(`no shard holds ${table} ${id}`);
+}
+
+/** The raw D1 binding of a tenant's shard, for faults injected in the database itself (triggers). */
+export async function d1Of(tenantId: string): Promise<D1Database> {
+  return (await dbOf(tenantId)).$client;
+}
+
+/** Every shard's handle, for reads that must see them all. */
+export const shards = () => everyShard(env).map((scope) => scope.db);
 
 // US area codes where every exchange from 200 to 999 makes a valid number, whatever the line digits (checked).
 const AREA_CODES = ["415", "628", "650", "510", "408", "212", "646", "917"];
@@ -67,6 +102,7 @@ export async function insertQueuedMessage(
     updatedAt,
     ...fields,
   };
+  const db = await dbOf(tenantId);
   await db.batch([
     db.insert(messages).values(row),
     db.insert(messageEvents).values({ messageId: row.id, seq: 1, status: row.status, at: updatedAt, detail: null, receiptId: null }),
@@ -75,7 +111,7 @@ export async function insertQueuedMessage(
 }
 
 export async function simulatorSubmissionsTo(to: string) {
-  return db.select().from(simulatorSubmissions).where(eq(simulatorSubmissions.to, to));
+  return control.select().from(simulatorSubmissions).where(eq(simulatorSubmissions.to, to));
 }
 
 /** Waits until the message reaches `status` through the real queues and receipts. */

@@ -20,7 +20,7 @@ import { fundedLiveTenant, ledger, meterOf, send, setMeterClock } from "../helpe
 import { mockNetwork } from "../helpers/network";
 import { drive, sendJob } from "../helpers/queues";
 import { postReceipt, receiptFor, receiptResult } from "../helpers/receipts";
-import { db, insertQueuedMessage, number, simulatorSubmissionsTo, waitForStatus } from "../helpers/seed";
+import { d1Of, dbHolding, dbOf, insertQueuedMessage, number, simulatorSubmissionsTo, waitForStatus } from "../helpers/seed";
 
 const network = mockNetwork();
 
@@ -43,7 +43,7 @@ const runCron = (at: number) => worker.scheduled(createScheduledController({ cro
 /** The message's status changes as its events record them, and the tenant events made for it, by status. */
 async function history(key: string, id: string) {
   const message = await getMessage(key, id);
-  const tenantEvents = await db.select({ data: events.data }).from(events).where(like(events.source, `${id}:%`));
+  const tenantEvents = await (await dbHolding("messages", id)).select({ data: events.data }).from(events).where(like(events.source, `${id}:%`));
   return {
     message,
     steps: message.events.map((e: { status: string }) => e.status) as string[],
@@ -135,6 +135,7 @@ describe("the send consumer", () => {
 
   it("claim committed, then the Worker died: never sent blindly; the reconciler fails it (no carrier has it) and refunds it once", async () => {
     const { key, tenantId } = await fundedLiveTenant(10_000);
+    const db = await dbOf(tenantId);
     const accepted = await okJson(await send(key, { to: number("5555"), body: "hello", send_at: new Date(Date.now() + 3_600_000).toISOString() }), 202);
     // Due now: dispatched by the cron into the send queue, whose consumer dies right after its claim.
     await db.update(messages).set({ sendAt: Date.now() - 1 }).where(eq(messages.id, accepted.id));
@@ -239,6 +240,7 @@ describe("receipts", () => {
 
   it("a receipt whose write fails leaves part and message as they were, together; the redelivery moves both", async () => {
     const { key, tenantId } = await createTenant();
+    const db = await dbOf(tenantId);
     const row = await insertQueuedMessage(tenantId, number("5555"));
     let failures = 0;
     const stop = observeD1((c) => {
@@ -266,6 +268,7 @@ describe("receipts", () => {
 describe("a receipt delivered twice by the queue", () => {
   it("in one consumer batch, applies once, with one event and one stored row", async () => {
     const { key, tenantId } = await createTenant();
+    const db = await dbOf(tenantId);
     const row = await insertQueuedMessage(tenantId, number("5555"));
     await drive(QUEUES.send, [sendJob(row.id)]);
     const sent = await getMessage(key, row.id);
@@ -285,13 +288,14 @@ describe("a receipt racing its submit", () => {
     const row = await insertQueuedMessage(tenantId, number("5555"), Date.now(), "simulator", { status: "sent", carrierMessageId: "sim_race_1", parts: 1 });
     // The submit's record lands right after the receipt's look read no part for its id (a real D1, written
     // from the side, as another consumer would).
+    const shard = await d1Of(tenantId);
     const racing = {
-      ...env.DB,
-      prepare: env.DB.prepare.bind(env.DB),
+      ...shard,
+      prepare: shard.prepare.bind(shard),
       batch: async (statements: D1PreparedStatement[]) => {
-        const results = await env.DB.batch(statements);
+        const results = await shard.batch(statements);
         if (results.length === 3 && JSON.stringify(results[1]?.results) === "[]") {
-          await env.DB.prepare("INSERT OR IGNORE INTO message_parts (carrier, carrier_key, message_id, part, status, updated_at) VALUES ('simulator', 'sim_race_1', ?, 1, 'sent', ?)")
+          await shard.prepare("INSERT OR IGNORE INTO message_parts (carrier, carrier_key, message_id, part, status, updated_at) VALUES ('simulator', 'sim_race_1', ?, 1, 'sent', ?)")
             .bind(row.id, Date.now())
             .run();
         }
@@ -353,6 +357,7 @@ describe("batch expansion", () => {
     const recipients = [number("5555"), number("5555")].map((to) => ({ to }));
     arm("batch_expansion", "after");
     const batch = await createBatch(key, { type: "notification", body: "hi", recipients });
+    const db = await dbHolding("batches", batch.id);
     await vi.waitFor(async () => expect(await db.select().from(messages).where(eq(messages.batchId, batch.id))).toHaveLength(2), { timeout: 10_000 });
     await runCron(Date.now() + STUCK_AFTER_MS + 60_000);
     const done = await waitForBatch(key, batch.id, (b) => b.counts.delivered === 2, { timeout: 20_000 });

@@ -152,10 +152,15 @@ const { results: tables } = await env.DB.prepare(
 /** Everything a refused request must leave as it was: every table's size and newest update, and the meter. */
 async function stateOf(tenantId: string) {
   const results = tables;
-  const reads = results.map((t) => env.DB.prepare(`SELECT COUNT(*) AS n${t.dated ? ", MAX(updated_at) AS at" : ""} FROM "${t.name}"`));
-  const rows = await env.DB.batch(reads);
+  // Every database: the control one and each shard.
+  const databases = { DB: env.DB, SHARD_1: env.SHARD_1, SHARD_2: env.SHARD_2 };
+  const state: Record<string, unknown> = {};
+  for (const [name, d1] of Object.entries(databases)) {
+    const rows = await d1.batch(results.map((t) => d1.prepare(`SELECT COUNT(*) AS n${t.dated ? ", MAX(updated_at) AS at" : ""} FROM "${t.name}"`)));
+    for (const [i, t] of results.entries()) state[`${name}.${t.name}`] = rows[i]!.results[0];
+  }
   const account = await meterOf(tenantId).account();
-  return { tables: Object.fromEntries(results.map((t, i) => [t.name, rows[i]!.results[0]])), balance: account.balance, today: account.today };
+  return { tables: state, balance: account.balance, today: account.today };
 }
 
 describe("fuzzing every operation of the OpenAPI document", async () => {

@@ -8,7 +8,7 @@ import { putRoute, TWILIO_MESSAGES, twilioAccepts, twilioFails, ukNumber, VONAGE
 import { account, fundedLiveTenant, ledger, send, waitForRefund } from "../helpers/meter";
 import { mockNetwork } from "../helpers/network";
 import { drive, sendJob } from "../helpers/queues";
-import { db, insertQueuedMessage } from "../helpers/seed";
+import { control as db, insertQueuedMessage } from "../helpers/seed";
 
 const network = mockNetwork();
 

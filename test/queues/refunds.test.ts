@@ -9,7 +9,7 @@ import { createTenant, getMessage, okJson } from "../helpers/api";
 import { account, fundedLiveTenant, ledger, meterOf, send, waitForRefund } from "../helpers/meter";
 import { drive, sendJob } from "../helpers/queues";
 import { postReceipt, receiptFor, receiptResult } from "../helpers/receipts";
-import { db, insertQueuedMessage, number, waitForStatus } from "../helpers/seed";
+import { dbOf, insertQueuedMessage, number, waitForStatus } from "../helpers/seed";
 
 const PRICE = 10_000;
 
@@ -28,6 +28,7 @@ async function chargedMessage(tenantId: string, to: string) {
 describe("refunds", () => {
   it("refunds a message the carrier rejected exactly once, across redeliveries, the dead-letter queue and the sweeper", async () => {
     const { tenantId, key } = await liveTenantWithCredit(PRICE);
+    const db = await dbOf(tenantId);
     const accepted = await okJson(await send(key, { to: number("0002"), body: "rejected at submit" }), 202);
     expect((await account(key)).balance).toBe(0);
 
@@ -64,6 +65,7 @@ describe("refunds", () => {
 
   it("lets the sweeper finish a refund that a crash left undone", async () => {
     const { tenantId, key } = await liveTenantWithCredit(PRICE);
+    const db = await dbOf(tenantId);
     const row = await chargedMessage(tenantId, number("5555"));
     // Failed, with nobody left to refund it.
     await transition(db, row.id, "failed", { fields: { errorCode: "no_route", errorMessage: "gone" } });
@@ -78,6 +80,7 @@ describe("refunds", () => {
 
   it("never refunds a message that reached the carrier, whatever receipts and redeliveries follow", async () => {
     const { tenantId, key } = await liveTenantWithCredit(PRICE);
+    const db = await dbOf(tenantId);
     const accepted = await okJson(await send(key, { to: number("0001"), body: "handset off" }), 202);
     const undelivered = await waitForStatus(key, accepted.id, "undelivered");
 

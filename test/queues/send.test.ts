@@ -3,7 +3,7 @@ import { QUEUES } from "../../src/queues";
 import { createTenant, getMessage } from "../helpers/api";
 import { drive, sendJob } from "../helpers/queues";
 import { deliver } from "../../src/services/delivery";
-import { db, insertQueuedMessage, number, simulatorSubmissionsTo, waitForStatus } from "../helpers/seed";
+import { control, dbOf, insertQueuedMessage, number, shardOf, simulatorSubmissionsTo, waitForStatus } from "../helpers/seed";
 
 describe("send consumer", () => {
   it("submits a redelivered job only once, even when both copies run at the same time", async () => {
@@ -62,8 +62,8 @@ describe("send consumer", () => {
     const { key, tenantId } = await createTenant();
     const row = await insertQueuedMessage(tenantId, number("5555"));
     // A route left naming a carrier this deploy has no adapter (or no credentials) for.
-    const plan = { order: () => ["nowhere"], adapter: () => null, openBody: async (m: { body: string }) => m.body };
-    expect(await deliver(db, row.id, plan)).toMatchObject({ kind: "failed" });
+    const plan = { shard: await shardOf(tenantId), control, order: () => ["nowhere"], adapter: () => null, openBody: async (m: { body: string }) => m.body };
+    expect(await deliver(await dbOf(tenantId), row.id, plan)).toMatchObject({ kind: "failed" });
     const message = await getMessage(key, row.id);
     expect(message.status).toBe("failed");
     expect(message.error.code).toBe("no_route");

@@ -9,9 +9,9 @@ import { ADMIN, call, createTenant, expectProblem, okJson, sendMessage } from ".
 import { createBatch, expanded, waitForBatch } from "../helpers/batches";
 import { account, fundedLiveTenant, send } from "../helpers/meter";
 import { postSigned } from "../helpers/receipts";
-import { db, insertQueuedMessage, number, simulatorSubmissionsTo, waitForStatus } from "../helpers/seed";
+import { dbHolding, dbOf, insertQueuedMessage, number, simulatorSubmissionsTo, waitForStatus } from "../helpers/seed";
 
-const stored = async (id: string) => (await db.select({ body: messages.body }).from(messages).where(eq(messages.id, id)))[0]!.body;
+const stored = async (id: string) => (await (await dbHolding("messages", id)).select({ body: messages.body }).from(messages).where(eq(messages.id, id)))[0]!.body;
 
 describe("message bodies and inbound texts are encrypted at rest", () => {
   it("a send is stored encrypted, read back as written by its tenant, and handed to the carrier in clear", async () => {
@@ -32,7 +32,7 @@ describe("message bodies and inbound texts are encrypted at rest", () => {
     const { key } = await createTenant();
     const batch = await createBatch(key, { type: "notification", body: "Statement ready", recipients: [{ to: number() }, { to: number() }] });
     await waitForBatch(key, batch.id, expanded);
-    const rows = await db.select({ body: messages.body }).from(messages).where(eq(messages.batchId, batch.id));
+    const rows = await (await dbHolding("batches", batch.id)).select({ body: messages.body }).from(messages).where(eq(messages.batchId, batch.id));
     expect(rows.map((r) => r.body.startsWith("enc:v1:"))).toEqual([true, true]);
     const listed = await okJson(await call(`/v1/batches/${batch.id}/messages`, { key }), 200);
     expect(listed.data.map((m: { body: string }) => m.body)).toEqual(["Statement ready", "Statement ready"]);
@@ -40,6 +40,7 @@ describe("message bodies and inbound texts are encrypted at rest", () => {
 
   it("an inbound reply's text, payload and event are stored encrypted, and read and delivered in clear", async () => {
     const { key, tenantId } = await createTenant();
+    const db = await dbOf(tenantId);
     const own = number("0100");
     await okJson(await call(`/v1/admin/tenants/${tenantId}/numbers`, { method: "POST", headers: ADMIN, json: { number: own } }), 201);
     await okJson(await postSigned("/webhooks/simulator/inbound", { from: number(), to: own, text: "my account is 4421", received_at: new Date().toISOString() }), 200);
@@ -54,6 +55,7 @@ describe("message bodies and inbound texts are encrypted at rest", () => {
 
   it("rows stored before encryption are read as they were", async () => {
     const { key, tenantId } = await createTenant();
+    const db = await dbOf(tenantId);
     const row = await insertQueuedMessage(tenantId, number());
     await db.update(messages).set({ body: "written in clear long ago" }).where(eq(messages.id, row.id));
     expect((await okJson(await call(`/v1/messages/${row.id}`, { key }), 200)).body).toBe("written in clear long ago");

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
 import { CarrierBreakers } from "../../src/services/carrier-health";
 import { ADMIN, call, createTenant, expectProblem, okJson } from "../helpers/api";
-import { db, insertQueuedMessage, number } from "../helpers/seed";
+import { control, insertQueuedMessage, number } from "../helpers/seed";
 
 describe("GET /health", () => {
   it("reports the database and the age of the send backlog", async () => {
@@ -34,7 +34,7 @@ describe("GET /v1/admin/health", () => {
   it("shows carrier circuits, dead letters and the oldest message in each in-flight status", async () => {
     const { tenantId } = await createTenant();
     const now = Date.now();
-    const breakers = await CarrierBreakers.load(db);
+    const breakers = await CarrierBreakers.load(control);
     for (let i = 0; i < 5; i++) breakers.failed("twilio", now);
     await breakers.flush(now);
     const queued = await insertQueuedMessage(tenantId, number(), now - 600_000);

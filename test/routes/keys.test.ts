@@ -14,7 +14,7 @@ describe("operator API", () => {
     expect(created).toMatchObject({ name: "Acme" });
     expect(created.id).toMatch(/^ten_/);
     const detail = await okJson(await call(`/v1/admin/tenants/${created.id}`, { headers: ADMIN }), 200);
-    expect(detail).toEqual({ ...created, metered: true, sandbox: true, balance: 0, currency: "USD", limits: DEFAULT_LIMITS });
+    expect(detail).toEqual({ ...created, shard: expect.stringMatching(/^SHARD_[12]$/), retention_days: 90, metered: true, sandbox: true, balance: 0, currency: "USD", limits: DEFAULT_LIMITS });
   });
 
   it("answers 404 for an unknown tenant and 422 for a nameless one", async () => {

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { ADMIN, call, createTenant, expectProblem, okJson } from "../helpers/api";
 import { account, credit, fundedLiveTenant, ledger, send, setLimits, setMeterClock, setPrice, dryRun } from "../helpers/meter";
-import { number } from "../helpers/seed";
+import { d1Of, number } from "../helpers/seed";
 
 // A fixed instant, noon UTC, for meters whose clock a test stops.
 const NOON = Date.UTC(2030, 5, 1, 12, 0, 0);
@@ -381,9 +381,10 @@ describe("a send whose outbox write fails", () => {
     await setLimits(tenantId, { daily_quota: 1 });
     await setMeterClock(tenantId, NOON);
     const to = number();
-    // A real D1 failure, not a mock: this file's database refuses this one message (its body is stored
+    // A real D1 failure, not a mock: the tenant's shard refuses this one message (its body is stored
     // encrypted, so the trigger knows it by its number).
-    await env.DB.exec(`CREATE TRIGGER refuse_doomed BEFORE INSERT ON messages WHEN NEW."to" = '${to}' BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    const d1 = await d1Of(tenantId);
+    await d1.exec(`CREATE TRIGGER refuse_doomed BEFORE INSERT ON messages WHEN NEW."to" = '${to}' BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
     vi.spyOn(console, "error").mockImplementation(() => {});
     const body = { to, body: "doomed", type: "otp" };
     await expectProblem(await send(key, body, { headers: { "Idempotency-Key": "doomed-1" } }), 500, "internal_error");
@@ -394,7 +395,7 @@ describe("a send whose outbox write fails", () => {
     expect((await okJson(await call("/v1/messages", { key }), 200)).data).toEqual([]);
 
     // Once the database takes it, the retry with the same key goes through: quota, cap and key were freed.
-    await env.DB.exec("DROP TRIGGER refuse_doomed");
+    await d1.exec("DROP TRIGGER refuse_doomed");
     const retried = await send(key, body, { headers: { "Idempotency-Key": "doomed-1" } });
     expect(retried.status).toBe(202);
     expect(retried.headers.get("idempotent-replayed")).toBeNull();

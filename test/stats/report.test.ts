@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { inArray, sql } from "drizzle-orm";
+import type { Db } from "../../src/db/client";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { messages, type MessageRow } from "../../src/db/schema";
 import { insertJsonRows } from "../../src/db/json-rows";
@@ -8,7 +9,7 @@ import { newId } from "../../src/lib/ids";
 import { transition } from "../../src/services/transitions";
 import { ADMIN, call, createTenant, expectProblem, getMessage, okJson, sendMessage } from "../helpers/api";
 import { setLimits, setMeterClock } from "../helpers/meter";
-import { db, number } from "../helpers/seed";
+import { dbOf, number, shardOf, shards } from "../helpers/seed";
 
 // A generated data set: three tenants in both key modes, every status, several countries, carriers,
 // templates and batches, spread over six days, moved through their lifecycles the ways the gateway moves
@@ -72,34 +73,38 @@ function generated(tenantId: string, mode: "test" | "live", i: number): MessageR
 }
 
 /** Walks a message through a random lifecycle with the real transition(), at chosen times. */
+/** Each tenant's shard (the three tenants are spread over both), filled in once they exist. */
+const shardOfTenant = new Map<string, Db>();
+const dbOfRow = (row: MessageRow) => shardOfTenant.get(row.tenantId)!;
+
 async function live(row: MessageRow) {
   const at = (ms: number) => latencyStart(row.createdAt, row.sendAt) + ms;
   const roll = rand();
   if (row.status === "scheduled") {
     if (roll < 0.3) return; // still waiting
-    await transition(db, row.id, "queued", { now: at(0) });
+    await transition(dbOfRow(row), row.id, "queued", { now: at(0) });
   }
   if (roll < 0.4 && rand() < 0.3) return; // left queued
-  await transition(db, row.id, "sending", { now: at(50), countAttempt: true });
+  await transition(dbOfRow(row), row.id, "sending", { now: at(50), countAttempt: true });
   if (rand() < 0.15) {
     // a transient error: back to the queue, then failover to another carrier
-    await transition(db, row.id, "queued", { now: at(100) });
-    await transition(db, row.id, "sending", { now: at(1100), fields: { carrier: pick(CARRIERS) } });
+    await transition(dbOfRow(row), row.id, "queued", { now: at(100) });
+    await transition(dbOfRow(row), row.id, "sending", { now: at(1100), fields: { carrier: pick(CARRIERS) } });
   }
   const outcome = rand();
   if (outcome < 0.1) {
-    await transition(db, row.id, "failed", { now: at(1200), fields: { errorCode: "invalid_number" } });
+    await transition(dbOfRow(row), row.id, "failed", { now: at(1200), fields: { errorCode: "invalid_number" } });
     return;
   }
   const latency = Math.floor(Math.exp(rand() * Math.log(5 * DAY_MS)));
-  await transition(db, row.id, "sent", { now: at(1300), fields: { carrierMessageId: `c_${row.id}`, submittedAt: at(1300) } });
+  await transition(dbOfRow(row), row.id, "sent", { now: at(1300), fields: { carrierMessageId: `c_${row.id}`, submittedAt: at(1300) } });
   if (outcome < 0.2) return; // awaiting its receipt
   if (outcome < 0.3) {
-    await transition(db, row.id, "expired", { now: at(72 * HOUR_MS) });
-    if (rand() < 0.5) await transition(db, row.id, "delivered", { now: at(Math.max(latency, 73 * HOUR_MS)) });
+    await transition(dbOfRow(row), row.id, "expired", { now: at(72 * HOUR_MS) });
+    if (rand() < 0.5) await transition(dbOfRow(row), row.id, "delivered", { now: at(Math.max(latency, 73 * HOUR_MS)) });
     return;
   }
-  await transition(db, row.id, outcome < 0.4 ? "undelivered" : "delivered", { now: at(latency) });
+  await transition(dbOfRow(row), row.id, outcome < 0.4 ? "undelivered" : "delivered", { now: at(latency) });
 }
 
 interface Scanned {
@@ -108,7 +113,7 @@ interface Scanned {
 }
 
 async function scan(where: (row: MessageRow) => boolean): Promise<Scanned[]> {
-  const rows = (await db.select().from(messages)).filter(where);
+  const rows = (await Promise.all(shards().map((db) => db.select().from(messages)))).flat().filter(where);
   return rows.map((row) => ({
     row,
     cell: {
@@ -178,13 +183,20 @@ beforeAll(async () => {
   for (const { tenantId } of tenants) for (const mode of ["test", "live"] as const) for (let n = 0; n < 120; n++) rows.push(generated(tenantId, mode, i++));
   // Half written the way batch expansion writes (one JSON bulk insert), half one by one as the API does.
   const [bulk, single] = [rows.slice(0, rows.length / 2), rows.slice(rows.length / 2)];
-  for (let at = 0; at < bulk.length; at += 50) await db.run(insertJsonRows(messages, bulk.slice(at, at + 50)));
-  for (let at = 0; at < single.length; at += 20) await db.batch(single.slice(at, at + 20).map((row) => db.insert(messages).values(row)) as [any]);
+  for (const { tenantId } of tenants) shardOfTenant.set(tenantId, await dbOf(tenantId));
+  expect(new Set(await Promise.all(tenants.map(({ tenantId }) => shardOf(tenantId)))).size).toBe(2);
+  for (const [tenantId, db] of shardOfTenant) {
+    const own = (list: MessageRow[]) => list.filter((row) => row.tenantId === tenantId);
+    for (let at = 0; at < own(bulk).length; at += 50) await db.run(insertJsonRows(messages, own(bulk).slice(at, at + 50)));
+    for (let at = 0; at < own(single).length; at += 20) await db.batch(own(single).slice(at, at + 20).map((row) => db.insert(messages).values(row)) as [any]);
+  }
   for (const row of rows) await live(row);
-  // A bulk cancel (as a canceled batch's step does) and refunds of charged, failed messages.
-  const waiting = (await db.select().from(messages).where(inArray(messages.status, ["scheduled", "queued"]))).slice(0, 25).map((m) => m.id);
-  await db.run(sql`UPDATE messages SET status = 'canceled', version = version + 1, updated_at = updated_at + 5 WHERE id IN ${waiting} AND status IN ('scheduled', 'queued')`);
-  await db.run(sql`UPDATE messages SET refunded_at = updated_at WHERE status IN ('failed', 'canceled') AND price > 0`);
+  // A bulk cancel (as a canceled batch's step does) and refunds of charged, failed messages, on every shard.
+  for (const db of shards()) {
+    const waiting = (await db.select().from(messages).where(inArray(messages.status, ["scheduled", "queued"]))).slice(0, 10).map((m) => m.id);
+    if (waiting.length > 0) await db.run(sql`UPDATE messages SET status = 'canceled', version = version + 1, updated_at = updated_at + 5 WHERE id IN ${waiting} AND status IN ('scheduled', 'queued')`);
+    await db.run(sql`UPDATE messages SET refunded_at = updated_at WHERE status IN ('failed', 'canceled') AND price > 0`);
+  }
   // And a few messages through the real API and queues, delivered by the simulator just now.
   const sent = [];
   for (let n = 0; n < 4; n++) sent.push(await sendMessage(tenants[0]!.key, { to: number(), body: "stats" }));
@@ -248,7 +260,7 @@ describe("GET /v1/stats", () => {
     const start = Date.UTC(2026, 9, 30, 12);
     const rows = Array.from({ length: 96 }, (_, i) => ({ ...generated(tenant.tenantId, "test", 5000 + i), createdAt: start + i * HOUR_MS + 1000, updatedAt: start + i * HOUR_MS + 1000 }));
     for (const row of rows) row.id = newId("message", row.createdAt);
-    await db.run(insertJsonRows(messages, rows));
+    await (await dbOf(tenant.tenantId)).run(insertJsonRows(messages, rows));
     const query = "from=2026-10-30T00:00:00Z&to=2026-11-03T12:00:00Z&granularity=day&tz=America/New_York";
     const report = await okJson(await call(`/v1/stats?${query}`, { key: tenant.key }), 200);
     expectReportEqualsScan(report, await scan((r) => r.tenantId === tenant.tenantId));

@@ -5,13 +5,20 @@ import { describe, expect, it } from "vitest";
 import { attemptDeliveries, dueWebhookWork, POSTS_PER_TENANT } from "../../src/services/webhooks";
 import { call, createTenant, okJson } from "../helpers/api";
 import { mockNetwork } from "../helpers/network";
-import { db } from "../helpers/seed";
+import { dbOf, shardOf } from "../helpers/seed";
 
 const network = mockNetwork();
 
-/** A tenant with an endpoint and `count` events waiting to be delivered to it, due an hour ago. */
-async function tenantWithBacklog(host: string, count: number) {
-  const { tenantId, key } = await createTenant();
+/**
+ * A tenant with an endpoint and `count` events waiting to be delivered to it, due an hour ago. Fairness is
+ * per consumer batch, and a batch's deliveries are one shard's: `nextTo` places the tenant beside another.
+ */
+async function tenantWithBacklog(host: string, count: number, nextTo?: { shard: string }) {
+  let tenant = await createTenant();
+  // Placement alternates between the shards, so a few creations find one on the same shard.
+  while (nextTo && (await shardOf(tenant.tenantId)) !== nextTo.shard) tenant = await createTenant();
+  const { tenantId, key } = tenant;
+  const db = await dbOf(tenantId);
   const endpoint = await okJson(await call("/v1/webhooks", { method: "POST", key, json: { url: `https://${host}/hook`, events: ["message.inbound"] } }), 201);
   const due = Date.now() - 3_600_000;
   const rows = Array.from({ length: count }, (_, i) => ({ event: `evt_${host}_${i}`, delivery: `dlv_${host}_${i}` }));
@@ -20,13 +27,13 @@ async function tenantWithBacklog(host: string, count: number) {
   await db.run(sql`INSERT INTO webhook_deliveries (id, event_id, tenant_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
     SELECT j.value ->> '$.delivery', j.value ->> '$.event', ${tenantId}, ${endpoint.id}, ${`https://${host}/hook`}, 'pending', 0, ${due}, ${due}, ${due}
     FROM json_each(${JSON.stringify(rows)}) AS j`);
-  return rows.map((r) => r.delivery);
+  return { ids: rows.map((r) => r.delivery), shard: await shardOf(tenantId), db };
 }
 
 describe("webhook deliveries are fair across tenants", () => {
   it("one tenant's failing backlog takes at most its share of a batch's posts; the rest wait, their tries not counted", async () => {
-    const noisy = await tenantWithBacklog("noisy.example.com", 40);
-    const quiet = await tenantWithBacklog("quiet.example.com", 2);
+    const { ids: noisy, db, ...placed } = await tenantWithBacklog("noisy.example.com", 40);
+    const { ids: quiet } = await tenantWithBacklog("quiet.example.com", 2, placed);
     const posts: string[] = [];
     network.use(
       http.post("https://noisy.example.com/hook", () => {
@@ -51,8 +58,8 @@ describe("webhook deliveries are fair across tenants", () => {
   });
 
   it("the cron's catch-up takes a bounded share of each tenant's overdue deliveries", async () => {
-    const noisy = await tenantWithBacklog("backlog.example.com", 150);
-    const quiet = await tenantWithBacklog("small.example.com", 3);
+    const { ids: noisy, db, ...placed } = await tenantWithBacklog("backlog.example.com", 150);
+    const { ids: quiet } = await tenantWithBacklog("small.example.com", 3, placed);
     const work = await dueWebhookWork(db, Date.now(), 120);
     const picked = new Set(work.deliveries);
     expect(quiet.every((id) => picked.has(id))).toBe(true);

@@ -13,7 +13,7 @@ import { ADMIN, call, createTenant, expectProblem, okJson, sendMessage } from ".
 import { createBatch, waitForBatch } from "../helpers/batches";
 import { mockNetwork } from "../helpers/network";
 import { postSigned } from "../helpers/receipts";
-import { db, number, waitForStatus } from "../helpers/seed";
+import { dbOf, shards, number, waitForStatus } from "../helpers/seed";
 
 const network = mockNetwork();
 
@@ -53,7 +53,8 @@ async function addEndpoint(key: string, url: string, events = ["message.status",
 async function afterFirstTry(endpointId: string) {
   return vi.waitFor(
     async () => {
-      const [row] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpointId));
+      const rows = await Promise.all(shards().map((db) => db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpointId))));
+      const [row] = rows.flat();
       expect(row?.attempts).toBe(1);
       return row!;
     },
@@ -125,7 +126,8 @@ describe("deliveries", () => {
   });
 
   it("retries a failing endpoint on the schedule, then records the delivery failed; the list shows every try", async () => {
-    const { key } = await createTenant();
+    const { key, tenantId } = await createTenant();
+    const db = await dbOf(tenantId);
     const endpoint = await addEndpoint(key, "https://hooks.example.com/down", ["message.status"]);
     const got = receiver("https://hooks.example.com/down", () => 503);
     const message = await sendMessage(key, { to: number(), body: "hello" });
@@ -255,7 +257,8 @@ describe("GET /v1/events", () => {
   });
 
   it("catches up an event whose webhook enqueue was lost: the cron fans it out", async () => {
-    const { key } = await createTenant();
+    const { key, tenantId } = await createTenant();
+    const db = await dbOf(tenantId);
     await addEndpoint(key, "https://hooks.example.com/late", ["message.status"]);
     const got = receiver("https://hooks.example.com/late");
     const scheduled = await okJson(
@@ -273,7 +276,8 @@ describe("GET /v1/events", () => {
     expect(got[0]!.json).toEqual(pending.data[0]);
   });
   it("restarts a try whose queued job was lost, once it is overdue", async () => {
-    const { key } = await createTenant();
+    const { key, tenantId } = await createTenant();
+    const db = await dbOf(tenantId);
     const endpoint = await addEndpoint(key, "https://hooks.example.com/lost", ["message.status"]);
     const got = receiver("https://hooks.example.com/lost", (n) => (n === 1 ? 500 : 204));
     const message = await sendMessage(key, { to: number("0002"), body: "rejected" });
@@ -295,7 +299,8 @@ describe("GET /v1/events", () => {
 
 describe("delivery failures", () => {
   it("records a redirect and a network error as failed tries, and never follows the redirect", async () => {
-    const { key } = await createTenant();
+    const { key, tenantId } = await createTenant();
+    const db = await dbOf(tenantId);
     const endpoint = await addEndpoint(key, "https://hooks.example.com/moved", ["message.status"]);
     const internal = receiver("https://10.0.0.5/hook");
     let tries = 0;
@@ -319,6 +324,7 @@ describe("delivery failures", () => {
 
   it("refuses at delivery time a URL that is no longer allowed, and stops a deleted endpoint's deliveries", async () => {
     const { key, tenantId } = await createTenant();
+    const db = await dbOf(tenantId);
     const endpoint = await addEndpoint(key, "https://hooks.example.com/gone", ["message.status"]);
     // As if stored under a laxer rule (development) and served where it is refused.
     await db.update(webhookEndpoints).set({ url: "http://127.0.0.1:9/hook" }).where(eq(webhookEndpoints.id, endpoint.id));

@@ -3,7 +3,7 @@ import { DEFAULT_QUIET_HOURS, QuietHours } from "../../domain/quiet-hours";
 import { jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { meterFor } from "../../meter/client";
 import { quietHoursOf } from "../../services/scheduling";
-import { updateTenant } from "../../services/tenants";
+import { DEFAULT_RETENTION_DAYS, updateTenant } from "../../services/tenants";
 import { Account, presentAccount } from "./schemas";
 
 const get = tenantRoute({
@@ -38,13 +38,13 @@ const putQuietHours = tenantRoute({
 
 export const account = createRouter()
   .openapi(get, async (c) => {
-    const { tenantId, metered } = c.var.auth;
+    const { tenantId, metered, retentionDays = DEFAULT_RETENTION_DAYS } = c.var.auth;
     const state = await meterFor(c.env, tenantId).account();
-    return c.json(presentAccount(tenantId, metered, c.env.BILLING_CURRENCY, state), 200);
+    return c.json(presentAccount(tenantId, metered, retentionDays, c.env.BILLING_CURRENCY, state), 200);
   })
   .openapi(getQuietHours, async (c) => c.json(quietHoursOf(c.var.auth.quietHours), 200))
   .openapi(putQuietHours, async (c) => {
     const quietHours = c.req.valid("json");
-    await updateTenant(c.var.db, c.var.auth.tenantId, { quietHours });
+    await updateTenant(c.var.control, c.var.auth.tenantId, { quietHours });
     return c.json(quietHours, 200);
   });

@@ -2,6 +2,12 @@ import { z } from "@hono/zod-openapi";
 import { Limits } from "../../domain/limits";
 import type { AccountState } from "../../meter/tenant-meter";
 
+/** How long final messages are kept; the operator sets it (PATCH /v1/admin/tenants/{id}). */
+export const retentionDays = z.number().int().min(1).max(400).openapi({
+  description: "Days a final message (with its events, parts, receipts and webhook deliveries) is kept after its last change; then the cron deletes it. The statistics keep their counts.",
+  example: 90,
+});
+
 const money = (description: string) => z.number().int().openapi({ description: `${description}, in micro-units of \`currency\`.` });
 
 export const Account = z
@@ -11,6 +17,7 @@ export const Account = z
     currency: z.string().openapi({ example: "USD" }),
     metered: z.boolean().openapi({ description: "False only for tenants an operator exempted from metering." }),
     limits: Limits,
+    retention_days: retentionDays,
     usage: z.object({
       today: z.object({
         date: z.string().openapi({ example: "2026-11-25", description: "The UTC day." }),
@@ -24,7 +31,7 @@ export const Account = z
   })
   .openapi("Account");
 
-export function presentAccount(tenantId: string, metered: boolean, currency: string, state: AccountState): z.infer<typeof Account> {
+export function presentAccount(tenantId: string, metered: boolean, retentionDays: number, currency: string, state: AccountState): z.infer<typeof Account> {
   const { today } = state;
   return {
     tenant_id: tenantId,
@@ -32,6 +39,7 @@ export function presentAccount(tenantId: string, metered: boolean, currency: str
     currency,
     metered,
     limits: state.limits,
+    retention_days: retentionDays,
     usage: {
       today: {
         date: today.day,

@@ -1,3 +1,4 @@
+import { everyShard } from "../../db/shards";
 import { z } from "@hono/zod-openapi";
 import { ROUTABLE_CARRIERS } from "../../carriers/registry";
 import { createRouter } from "../../lib/create-router";
@@ -37,7 +38,7 @@ const get = adminRoute({
 
 export const adminHealth = createRouter().openapi(get, async (c) => {
   const now = Date.now();
-  const state = await operatorHealth(c.var.db, now);
+  const state = await operatorHealth(c.var.control, everyShard(c.env).map((scope) => scope.db), now);
   const rows = new Map(state.carriers.map((row) => [row.carrier, row]));
   const stuck = (m: StuckMessage | null) =>
     m && { id: m.id, tenant_id: m.tenantId, status: m.status, since: new Date(m.since).toISOString(), age_s: Math.max(0, Math.round((now - m.since) / 1000)) };

@@ -54,7 +54,7 @@ const updateTenantRoute = adminRoute({
   method: "patch",
   path: "/tenants/{id}",
   tags,
-  summary: "Change a tenant's name, limits and per-recipient caps, or exempt it from metering",
+  summary: "Change a tenant's name, limits, per-recipient caps and retention, or exempt it from metering",
   description: "`limits` may name any subset, down to one window of one message type; the rest is kept.",
   request: { params: TenantIdParam, body: jsonBody(UpdateTenantBody) },
   responses: { 200: jsonResponse(TenantDetail, "The tenant as changed.") }
@@ -139,16 +139,17 @@ const revokeKeyRoute = adminRoute({
 
 export const admin = createRouter()
   .openapi(createTenantRoute, async (c) => {
-    return c.json(presentTenant(await createTenant(c.var.db, c.req.valid("json").name)), 201);
+    return c.json(presentTenant(await createTenant(c.env, c.var.control, c.req.valid("json").name)), 201);
   })
   .openapi(getTenantRoute, async (c) => {
-    const tenant = await getTenant(c.var.db, c.req.valid("param").id);
+    const tenant = await getTenant(c.var.control, c.req.valid("param").id);
     const account = await meterFor(c.env, tenant.id).account();
     return c.json(presentTenantDetail(tenant, account, c.env.BILLING_CURRENCY), 200);
   })
   .openapi(updateTenantRoute, async (c) => {
-    const { name, metered, sandbox, limits } = c.req.valid("json");
-    const tenant = await updateTenant(c.var.db, c.req.valid("param").id, {
+    const { name, metered, sandbox, limits, retention_days } = c.req.valid("json");
+    const tenant = await updateTenant(c.var.control, c.req.valid("param").id, {
+      ...(retention_days !== undefined && { retentionDays: retention_days }),
       ...(name !== undefined && { name }),
       ...(metered !== undefined && { metered }),
       ...(sandbox !== undefined && { sandbox }),
@@ -158,41 +159,41 @@ export const admin = createRouter()
     return c.json(presentTenantDetail(tenant, await meter.account(), c.env.BILLING_CURRENCY), 200);
   })
   .openapi(creditRoute, async (c) => {
-    const tenant = await getTenant(c.var.db, c.req.valid("param").id);
+    const tenant = await getTenant(c.var.control, c.req.valid("param").id);
     const { amount, note } = c.req.valid("json");
     const { entry, replayed } = await creditTenant(c.env, tenant.id, amount, note ?? null, c.req.valid("header")["idempotency-key"]);
     return replayed ? c.json(presentLedgerEntry(entry), 200) : c.json(presentLedgerEntry(entry), 201);
   })
   .openapi(ledgerRoute, async (c) => {
-    const tenant = await getTenant(c.var.db, c.req.valid("param").id);
+    const tenant = await getTenant(c.var.control, c.req.valid("param").id);
     const { limit, cursor } = c.req.valid("query");
     const { data, next_cursor } = await ledgerPage(c.env, tenant.id, limit, cursor);
     return c.json({ data: data.map(presentLedgerEntry), next_cursor }, 200);
   })
   .openapi(assignNumberRoute, async (c) => {
-    const tenant = await getTenant(c.var.db, c.req.valid("param").id);
+    const tenant = await getTenant(c.var.control, c.req.valid("param").id);
     const { number, country } = c.req.valid("json");
-    const { row, created } = await assignNumber(c.var.db, tenant.id, e164Of(number, country, "body.number"));
+    const { row, created } = await assignNumber(c.var.control, tenant.id, e164Of(number, country, "body.number"));
     const body = { number: row.number, tenant_id: row.tenantId, created_at: new Date(row.createdAt).toISOString() };
     return created ? c.json(body, 201) : c.json(body, 200);
   })
   .openapi(listPricesRoute, async (c) => {
-    const rows = await listPrices(c.var.db);
+    const rows = await listPrices(c.var.control);
     return c.json(
       { data: rows.map((row) => presentPrice(row, c.env.BILLING_CURRENCY)), fallback_unit_price: FALLBACK_UNIT_PRICE },
       200,
     );
   })
   .openapi(putPriceRoute, async (c) => {
-    const row = await putPrice(c.var.db, c.req.valid("param").country, c.req.valid("json").unit_price);
+    const row = await putPrice(c.var.control, c.req.valid("param").country, c.req.valid("json").unit_price);
     return c.json(presentPrice(row, c.env.BILLING_CURRENCY), 200);
   })
   .openapi(createKeyRoute, async (c) => {
-    const tenant = await getTenant(c.var.db, c.req.valid("param").id);
+    const tenant = await getTenant(c.var.control, c.req.valid("param").id);
     const { mode, scopes = null } = c.req.valid("json");
-    return c.json(presentCreatedKey(await createApiKey(c.var.db, tenant.id, mode, scopes)), 201);
+    return c.json(presentCreatedKey(await createApiKey(c.var.control, tenant.id, mode, scopes)), 201);
   })
   .openapi(revokeKeyRoute, async (c) => {
     const { id, key_id } = c.req.valid("param");
-    return c.json(presentKey(await revokeApiKey(c.var.db, { tenantId: id }, key_id)), 200);
+    return c.json(presentKey(await revokeApiKey(c.var.control, { tenantId: id }, key_id)), 200);
   });

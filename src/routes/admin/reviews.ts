@@ -2,6 +2,8 @@ import { z } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
 import { adminRoute, IdParam, jsonBody, jsonResponse } from "../../lib/openapi";
 import { timePage } from "../../lib/pagination";
+import { mergedPage, onShardHolding } from "../../db/shards";
+import { ApiError } from "../../lib/errors";
 import { getPolicy, PLATFORM_SCOPE, putPolicy } from "../../services/content-policies";
 import { reviewSender, senderReviewQueue } from "../../services/senders";
 import { reviewQueue, reviewTemplate } from "../../services/templates";
@@ -70,36 +72,41 @@ const putRules = adminRoute({
   },
 });
 
+/** Review queues are oldest submission first, across every shard. */
+const oldestFirst = (a: { updatedAt: number; id: string }, b: { updatedAt: number; id: string }) =>
+  a.updatedAt - b.updatedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const isNotFound = (error: unknown) => error instanceof ApiError && error.code === "not_found";
+
 const forReview = <T extends { tenantId: string }, P>(row: T, present: (row: T) => P) => ({ ...present(row), tenant_id: row.tenantId });
 
 export const reviews = createRouter()
   .openapi(templateRoutes.queue, async (c) => {
     const { status, limit, cursor } = c.req.valid("query");
-    const { data, next_cursor } = timePage(await reviewQueue(c.var.db, { status, limit, cursor }), limit);
+    const { data, next_cursor } = timePage(await mergedPage(c.env, limit, (db) => reviewQueue(db, { status, limit, cursor }), oldestFirst), limit);
     return c.json({ data: data.map((row) => forReview(row, presentTemplate)), next_cursor }, 200);
   })
   .openapi(templateRoutes.approve, async (c) => {
-    return c.json(forReview(await reviewTemplate(c.var.db, c.req.valid("param").id, { approve: true }), presentTemplate), 200);
+    return c.json(forReview(await onShardHolding(c.env, (db) => reviewTemplate(db, c.req.valid("param").id, { approve: true }), isNotFound), presentTemplate), 200);
   })
   .openapi(templateRoutes.reject, async (c) => {
     const decision = { approve: false as const, reason: c.req.valid("json").reason };
-    return c.json(forReview(await reviewTemplate(c.var.db, c.req.valid("param").id, decision), presentTemplate), 200);
+    return c.json(forReview(await onShardHolding(c.env, (db) => reviewTemplate(db, c.req.valid("param").id, decision), isNotFound), presentTemplate), 200);
   })
   .openapi(senderRoutes.queue, async (c) => {
     const { status, limit, cursor } = c.req.valid("query");
-    const { data, next_cursor } = timePage(await senderReviewQueue(c.var.db, { status, limit, cursor }), limit);
+    const { data, next_cursor } = timePage(await mergedPage(c.env, limit, (db) => senderReviewQueue(db, { status, limit, cursor }), oldestFirst), limit);
     return c.json({ data: data.map((row) => forReview(row, (r) => presentSender(r, null))), next_cursor }, 200);
   })
   .openapi(senderRoutes.approve, async (c) => {
-    return c.json(forReview(await reviewSender(c.var.db, c.req.valid("param").id, { approve: true }), (r) => presentSender(r, null)), 200);
+    return c.json(forReview(await onShardHolding(c.env, (db) => reviewSender(db, c.req.valid("param").id, { approve: true }), isNotFound), (r) => presentSender(r, null)), 200);
   })
   .openapi(senderRoutes.reject, async (c) => {
     const decision = { approve: false as const, reason: c.req.valid("json").reason };
-    return c.json(forReview(await reviewSender(c.var.db, c.req.valid("param").id, decision), (r) => presentSender(r, null)), 200);
+    return c.json(forReview(await onShardHolding(c.env, (db) => reviewSender(db, c.req.valid("param").id, decision), isNotFound), (r) => presentSender(r, null)), 200);
   })
-  .openapi(getRules, async (c) => c.json({ rules: (await getPolicy(c.var.db, PLATFORM_SCOPE)).rules }, 200))
+  .openapi(getRules, async (c) => c.json({ rules: (await getPolicy(c.var.control, PLATFORM_SCOPE)).rules }, 200))
   .openapi(putRules, async (c) => {
-    const policy = await putPolicy(c.var.db, PLATFORM_SCOPE, {
+    const policy = await putPolicy(c.var.control, PLATFORM_SCOPE, {
       rules: c.req.valid("json").rules,
       allowedDomains: [],
       enforceAllowedDomains: false,

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { PriceRow, TenantRow } from "../../db/schema";
 import { countryCode } from "../../lib/openapi";
 import { Limits, LimitsPatch } from "../../domain/limits";
+import { retentionDays } from "../account/schemas";
 import type { AccountState, LedgerEntry as MeterLedgerEntry } from "../../meter/tenant-meter";
 
 export const CreateTenantBody = z.object({ name: z.string().trim().min(1).max(200) }).strict().openapi("CreateTenantRequest");
@@ -19,6 +20,8 @@ export function presentTenant(row: TenantRow): z.infer<typeof Tenant> {
 }
 
 export const TenantDetail = Tenant.extend({
+  shard: z.string().openapi({ description: "The database that holds the tenant's data, chosen when it was created.", example: "SHARD_1" }),
+  retention_days: retentionDays,
   metered: z.boolean(),
   sandbox: z.boolean().openapi({ description: "Live keys may send only to the allow list (at most 10 numbers)." }),
   balance: z.number().int().openapi({ description: "Micro-units of `currency`." }),
@@ -27,7 +30,7 @@ export const TenantDetail = Tenant.extend({
 }).openapi("TenantDetail");
 
 export function presentTenantDetail(row: TenantRow, account: AccountState, currency: string): z.infer<typeof TenantDetail> {
-  return { ...presentTenant(row), metered: row.metered, sandbox: row.sandbox, balance: account.balance, currency, limits: account.limits };
+  return { ...presentTenant(row), shard: row.shard, retention_days: row.retentionDays, metered: row.metered, sandbox: row.sandbox, balance: account.balance, currency, limits: account.limits };
 }
 
 export const UpdateTenantBody = z
@@ -36,6 +39,7 @@ export const UpdateTenantBody = z
     metered: z.boolean().optional().openapi({ description: "False exempts the tenant from all metering and charges." }),
     sandbox: z.boolean().optional().openapi({ description: "False lifts the sandbox: live keys may then send to any number." }),
     limits: LimitsPatch.optional(),
+    retention_days: retentionDays.optional(),
   })
   .strict()
   .openapi("UpdateTenantRequest");

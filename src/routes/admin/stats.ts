@@ -1,6 +1,8 @@
 import { createRouter } from "../../lib/create-router";
 import { adminRoute, jsonResponse } from "../../lib/openapi";
 import { statsReport } from "../../services/stats";
+import { everyShard } from "../../db/shards";
+import { tenantDb } from "../../services/tenants";
 import { StatsReport } from "../../domain/stats";
 import { AdminStatsQuerySchema, toStatsQuery } from "../stats/schemas";
 
@@ -16,6 +18,8 @@ const get = adminRoute({
 
 export const adminStats = createRouter().openapi(get, async (c) => {
   const query = c.req.valid("query");
-  const report = await statsReport(c.var.db, { tenantId: query.tenant_id, mode: query.mode }, toStatsQuery(query));
+  // One tenant's report reads its shard; the service's reads every shard at once and adds them up.
+  const databases = query.tenant_id ? [await tenantDb(c.env, c.var.control, query.tenant_id)] : everyShard(c.env).map((scope) => scope.db);
+  const report = await statsReport(databases, { tenantId: query.tenant_id, mode: query.mode }, toStatsQuery(query));
   return c.json({ ...report, currency: c.env.BILLING_CURRENCY }, 200);
 });

@@ -26,5 +26,5 @@ const put = tenantRoute({
 });
 
 export const contentRules = createRouter()
-  .openapi(get, async (c) => c.json(presentPolicy(await getPolicy(c.var.db, c.var.auth.tenantId)), 200))
-  .openapi(put, async (c) => c.json(presentPolicy(await putPolicy(c.var.db, c.var.auth.tenantId, fromPolicyBody(c.req.valid("json")))), 200));
+  .openapi(get, async (c) => c.json(presentPolicy(await getPolicy(c.var.control, c.var.auth.tenantId)), 200))
+  .openapi(put, async (c) => c.json(presentPolicy(await putPolicy(c.var.control, c.var.auth.tenantId, fromPolicyBody(c.req.valid("json")))), 200));

@@ -88,9 +88,9 @@ export const inbound = createRouter()
     const opened = await Promise.all(data.map((row) => openInbound(c.env.DATA_ENCRYPTION_KEY, row)));
     return c.json({ data: opened.map(present), next_cursor }, 200);
   })
-  .openapi(getKeywords, async (c) => c.json(await keywordSettings(c.var.db, c.var.auth.tenantId), 200))
+  .openapi(getKeywords, async (c) => c.json(await keywordSettings(c.var.control, c.var.auth.tenantId), 200))
   .openapi(putKeywords, async (c) => {
     const keywords = c.req.valid("json");
-    await updateTenant(c.var.db, c.var.auth.tenantId, { keywords });
+    await updateTenant(c.var.control, c.var.auth.tenantId, { keywords });
     return c.json(keywords, 200);
   });

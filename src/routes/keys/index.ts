@@ -40,7 +40,7 @@ const remove = tenantRoute({
 
 export const keys = createRouter()
   .openapi(list, async (c) => {
-    const rows = await listApiKeys(c.var.db, c.var.auth);
+    const rows = await listApiKeys(c.var.control, c.var.auth);
     return c.json({ data: rows.map(presentKey) }, 200);
   })
   .openapi(create, async (c) => {
@@ -55,9 +55,9 @@ export const keys = createRouter()
         extra: { scope: scopes?.find((scope) => !c.var.auth.scopes?.includes(scope)) ?? "keys:write" },
       });
     }
-    return c.json(presentCreatedKey(await createApiKey(c.var.db, c.var.auth.tenantId, mode, scopes)), 201);
+    return c.json(presentCreatedKey(await createApiKey(c.var.control, c.var.auth.tenantId, mode, scopes)), 201);
   })
   .openapi(remove, async (c) => {
-    const row = await revokeApiKey(c.var.db, c.var.auth, c.req.valid("param").id);
+    const row = await revokeApiKey(c.var.control, c.var.auth, c.req.valid("param").id);
     return c.json(presentKey(row), 200);
   });

@@ -57,26 +57,26 @@ const remove = tenantRoute({
 });
 
 export const sendersRouter = createRouter()
-  .openapi(create, async (c) => c.json(presentSender(await createSender(c.var.db, c.var.auth.tenantId, c.req.valid("json")), null), 201))
+  .openapi(create, async (c) => c.json(presentSender(await createSender(c.var.db, c.var.control, c.var.auth.tenantId, c.req.valid("json")), null), 201))
   .openapi(list, async (c) => {
     const query = c.req.valid("query");
     const [rows, defaultId] = await Promise.all([
       listSenders(c.var.db, c.var.auth.tenantId, query),
-      defaultSenderId(c.var.db, c.var.auth.tenantId),
+      defaultSenderId(c.var.control, c.var.auth.tenantId),
     ]);
     const { data, next_cursor } = page(rows, query.limit);
     return c.json({ data: data.map((row) => presentSender(row, defaultId)), next_cursor }, 200);
   })
   .openapi(get, async (c) => {
     const { tenantId } = c.var.auth;
-    const [row, defaultId] = await Promise.all([getSender(c.var.db, tenantId, c.req.valid("param").id), defaultSenderId(c.var.db, tenantId)]);
+    const [row, defaultId] = await Promise.all([getSender(c.var.db, tenantId, c.req.valid("param").id), defaultSenderId(c.var.control, tenantId)]);
     return c.json(presentSender(row, defaultId), 200);
   })
   .openapi(makeDefault, async (c) => {
-    const row = await setDefaultSender(c.var.db, c.var.auth.tenantId, c.req.valid("param").id);
+    const row = await setDefaultSender(c.var.db, c.var.control, c.var.auth.tenantId, c.req.valid("param").id);
     return c.json(presentSender(row, row.id), 200);
   })
   .openapi(remove, async (c) => {
-    await deleteSender(c.var.db, c.var.auth.tenantId, c.req.valid("param").id);
+    await deleteSender(c.var.db, c.var.control, c.var.auth.tenantId, c.req.valid("param").id);
     return c.body(null, 204);
   });

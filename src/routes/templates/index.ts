@@ -59,7 +59,7 @@ const remove = tenantRoute({
 });
 
 export const templatesRouter = createRouter()
-  .openapi(create, async (c) => c.json(presentTemplate(await createTemplate(c.var.db, c.var.auth.tenantId, c.req.valid("json"))), 201))
+  .openapi(create, async (c) => c.json(presentTemplate(await createTemplate(c.var.db, c.var.control, c.var.auth.tenantId, c.req.valid("json"))), 201))
   .openapi(list, async (c) => {
     const query = c.req.valid("query");
     const { data, next_cursor } = page(await listTemplates(c.var.db, c.var.auth.tenantId, query), query.limit);
@@ -67,7 +67,7 @@ export const templatesRouter = createRouter()
   })
   .openapi(get, async (c) => c.json(presentTemplate(await getTemplate(c.var.db, c.var.auth.tenantId, c.req.valid("param").id)), 200))
   .openapi(update, async (c) => {
-    const template = await updateTemplate(c.var.db, c.var.auth.tenantId, c.req.valid("param").id, c.req.valid("json"));
+    const template = await updateTemplate(c.var.db, c.var.control, c.var.auth.tenantId, c.req.valid("param").id, c.req.valid("json"));
     return c.json(presentTemplate(template), 200);
   })
   .openapi(remove, async (c) => {

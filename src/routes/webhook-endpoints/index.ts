@@ -116,7 +116,7 @@ export const webhookEndpoints = createRouter()
     return c.json({ ...presentEndpoint(row), secret: row.secret }, 201);
   })
   .openapi(list, async (c) => c.json({ data: (await listEndpoints(c.var.db, c.var.auth)).map((row) => presentEndpoint(row)) }, 200))
-  .openapi(callback, async (c) => c.json({ secret: await callbackSecret(c.var.db, c.var.auth.tenantId) }, 200))
+  .openapi(callback, async (c) => c.json({ secret: await callbackSecret(c.var.control, c.var.auth.tenantId) }, 200))
   .openapi(get, async (c) => c.json(presentEndpoint(await getEndpoint(c.var.db, c.var.auth, c.req.valid("param").id)), 200))
   .openapi(remove, async (c) => {
     await deleteEndpoint(c.var.db, c.var.auth, c.req.valid("param").id);

@@ -146,7 +146,6 @@ export const webhooks = createRouter()
     const reply = c.req.valid("json");
     const { result, action } = await receiveInbound(
       c.env,
-      c.var.db,
       { carrier: SIMULATOR, webhookId: c.req.header("webhook-id")! },
       { from: reply.from, to: reply.to, text: reply.text, receivedAt: Date.parse(reply.received_at), payload: await c.req.text() },
     );
@@ -184,7 +183,7 @@ export const webhooks = createRouter()
   })
   .openapi(twilioInbound, async (c) => {
     const sms = required(parseTwilioInbound(c.var.webhookFields), missing(c.var.webhookFields, ["From", "To", "Body", "MessageSid"]));
-    await receiveInbound(c.env, c.var.db, { carrier: TWILIO, webhookId: sms.carrierMessageId }, { ...sms, receivedAt: Date.now(), payload: await c.req.text() });
+    await receiveInbound(c.env, { carrier: TWILIO, webhookId: sms.carrierMessageId }, { ...sms, receivedAt: Date.now(), payload: await c.req.text() });
     return c.body(EMPTY_TWIML, 200, { "content-type": "text/xml" });
   })
   .openapi(vonageStatus, async (c) => {
@@ -195,7 +194,6 @@ export const webhooks = createRouter()
     const sms = required(parseVonageInbound(c.var.webhookFields), missing(c.var.webhookFields, ["msisdn", "to", "text", "messageId"]));
     const { result, action } = await receiveInbound(
       c.env,
-      c.var.db,
       { carrier: VONAGE, webhookId: sms.carrierMessageId },
       { ...sms, receivedAt: Date.now(), payload: await c.req.text() },
     );

@@ -1,0 +1,123 @@
+import { eq, sql } from "drizzle-orm";
+import { encodeTime } from "ulidx";
+import type { Db } from "../db/client";
+import { tenants } from "../db/schema";
+import { runBatch } from "../db/statements";
+import { FINAL_STATUSES } from "../domain/message-status";
+import { ID_PREFIXES } from "../lib/ids";
+import { log } from "../lib/log";
+
+/** Messages deleted per chunk: one read and one D1 batch of deletes (about ten rows hang on each message). */
+export const PURGE_CHUNK = 500;
+/** Chunks per shard per cron run: a backlog drains over several minutes, never in one long invocation. */
+export const PURGE_CHUNKS_PER_RUN = 8;
+
+const DAY_MS = 86_400_000;
+
+/** The smallest id of a kind made at `at`: every id made earlier sorts before it (ids are ULIDs). */
+const firstIdAt = (prefix: string, at: number) => `${prefix}_${encodeTime(at, 10)}0000000000000000`;
+
+interface TenantCutoff {
+  id: string;
+  /** Things last changed before this are past retention. */
+  cutoff: number;
+  /** Message ids below this were made before the cutoff. */
+  messagesBefore: string;
+  inboundBefore: string;
+}
+
+/** The shard's tenants with their retention cutoffs, from the control database. */
+async function cutoffs(control: Db, shard: string, now: number): Promise<TenantCutoff[]> {
+  const rows = await control.select({ id: tenants.id, days: tenants.retentionDays }).from(tenants).where(eq(tenants.shard, shard));
+  return rows.map(({ id, days }) => {
+    const cutoff = now - days * DAY_MS;
+    return { id, cutoff, messagesBefore: firstIdAt(ID_PREFIXES.message, cutoff), inboundBefore: firstIdAt(ID_PREFIXES.inbound, cutoff) };
+  });
+}
+
+const finalStatuses = sql.raw(FINAL_STATUSES.map((status) => `'${status}'`).join(", "));
+
+/** Up to PURGE_CHUNK final messages past their tenant's retention, by the (tenant_id, id) index. */
+function expiredMessages(tenantsJson: string) {
+  return sql`SELECT m.id FROM json_each(${tenantsJson}) AS t
+    CROSS JOIN messages m ON m.tenant_id = t.value ->> '$.id' AND m.id < t.value ->> '$.messagesBefore'
+    WHERE m.status IN (${finalStatuses}) AND m.updated_at < t.value ->> '$.cutoff'
+    LIMIT ${PURGE_CHUNK}`;
+}
+
+/** Replies past retention, with their `message.inbound` events. */
+function expiredInbound(tenantsJson: string) {
+  return sql`SELECT i.id FROM json_each(${tenantsJson}) AS t
+    CROSS JOIN inbound_messages i ON i.tenant_id = t.value ->> '$.id' AND i.mode IN ('test', 'live') AND i.id < t.value ->> '$.inboundBefore'
+    LIMIT ${PURGE_CHUNK}`;
+}
+
+/** Finished batches past retention whose messages are all gone: their recipient lists and rejects go with them. */
+function expiredBatches(tenantsJson: string) {
+  return sql`SELECT b.id FROM json_each(${tenantsJson}) AS t
+    CROSS JOIN batches b ON b.tenant_id = t.value ->> '$.id'
+    WHERE b.status IN ('completed', 'canceled') AND b.updated_at < t.value ->> '$.cutoff'
+      AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.batch_id = b.id)
+    LIMIT 50`;
+}
+
+/** Events about these sources (`<id>:<version>` for a message's, `inbound:<id>`, `batch:<id>`), by the unique source index. */
+const eventsOf = (idsJson: string, prefix: string) =>
+  sql`SELECT e.id FROM json_each(${idsJson}) AS j CROSS JOIN events e
+    ON e.source >= ${prefix} || j.value || ':' AND e.source < ${prefix} || j.value || ';'
+    UNION ALL SELECT e.id FROM json_each(${idsJson}) AS j CROSS JOIN events e ON e.source = ${prefix} || j.value`;
+
+/** Deletes events and their webhook deliveries and tries. */
+function deleteEvents(eventIds: ReturnType<typeof eventsOf>) {
+  return [
+    sql`DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT d.id FROM webhook_deliveries d WHERE d.event_id IN (${eventIds}))`,
+    sql`DELETE FROM webhook_deliveries WHERE event_id IN (${eventIds})`,
+    sql`DELETE FROM events WHERE id IN (${eventIds})`,
+  ];
+}
+
+/** One chunk: what is past retention (one read), then everything hung on it deleted in one D1 batch (one transaction). */
+async function purgeChunk(db: Db, tenantsJson: string): Promise<{ messages: number; inbound: number; batches: number }> {
+  const [messageRows, inboundRows, batchRows] = (await runBatch(db, [expiredMessages(tenantsJson), expiredInbound(tenantsJson), expiredBatches(tenantsJson)])) as { id: string }[][];
+  const messageIds = JSON.stringify(messageRows!.map((row) => row.id));
+  const inboundIds = JSON.stringify(inboundRows!.map((row) => row.id));
+  const batchIds = JSON.stringify(batchRows!.map((row) => row.id));
+  if (messageRows!.length + inboundRows!.length + batchRows!.length === 0) return { messages: 0, inbound: 0, batches: 0 };
+  const ids = (json: string) => sql`SELECT value FROM json_each(${json})`;
+  await runBatch(db, [
+    ...deleteEvents(eventsOf(messageIds, "")),
+    sql`DELETE FROM message_events WHERE message_id IN (${ids(messageIds)})`,
+    sql`DELETE FROM message_parts WHERE message_id IN (${ids(messageIds)})`,
+    sql`DELETE FROM carrier_receipts WHERE message_id IN (${ids(messageIds)})`,
+    sql`DELETE FROM messages WHERE id IN (${ids(messageIds)})`,
+    ...deleteEvents(eventsOf(inboundIds, "inbound:")),
+    sql`DELETE FROM inbound_messages WHERE id IN (${ids(inboundIds)})`,
+    ...deleteEvents(eventsOf(batchIds, "batch:")),
+    sql`DELETE FROM batch_items WHERE batch_id IN (${ids(batchIds)})`,
+    sql`DELETE FROM batch_rejects WHERE batch_id IN (${ids(batchIds)})`,
+    sql`DELETE FROM batches WHERE id IN (${ids(batchIds)})`,
+  ]);
+  return { messages: messageRows!.length, inbound: inboundRows!.length, batches: batchRows!.length };
+}
+
+/**
+ * Retention, for one shard: deletes final messages whose last change is older than their tenant's
+ * retention (with their events, parts, receipts, webhook deliveries and tries), replies and finished
+ * batches likewise, PURGE_CHUNK at a time and at most PURGE_CHUNKS_PER_RUN chunks a run. The stats
+ * rollup keeps its counts (no trigger takes a deleted message out). Returns the messages deleted.
+ */
+export async function purgeExpired(db: Db, control: Db, shard: string, now: number, chunks = PURGE_CHUNKS_PER_RUN): Promise<number> {
+  const tenantCutoffs = await cutoffs(control, shard, now);
+  if (tenantCutoffs.length === 0) return 0;
+  const tenantsJson = JSON.stringify(tenantCutoffs);
+  const total = { messages: 0, inbound: 0, batches: 0 };
+  for (let chunk = 0; chunk < chunks; chunk += 1) {
+    const done = await purgeChunk(db, tenantsJson);
+    total.messages += done.messages;
+    total.inbound += done.inbound;
+    total.batches += done.batches;
+    if (done.messages < PURGE_CHUNK && done.inbound < PURGE_CHUNK && done.batches < 50) break;
+  }
+  if (total.messages + total.inbound + total.batches > 0) log.info("retention_purged", { shard, ...total });
+  return total.messages;
+}
