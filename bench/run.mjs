@@ -36,17 +36,23 @@ if (process.env.BENCH_ONLY === "hostile") {
 /** Messages seeded `sent` via Twilio, one per receipt of the two first-delivery runs (1 and 50 connections). */
 const RECEIPT_MESSAGES = 2 * REQUESTS;
 
-// Messages a carrier accepted, as the send consumer leaves them, for the receipts to settle.
+// Messages a carrier accepted, as the send consumer leaves them, for the receipts to settle: a tenant on
+// SHARD_1 (its row in the control database says so, and anchors its shard's foreign keys there); and a
+// busy tenant's stats rollup on SHARD_2.
+const receiptsTenant = (shard) => `INSERT INTO tenants (id, name, metered, sandbox, shard, created_at) VALUES ('ten_bench_receipts', 'bench receipts', 1, 0, '${shard}', 0);`;
+const statsTenant = (shard) => `INSERT INTO tenants (id, name, metered, sandbox, shard, created_at) VALUES ('ten_bench_stats', 'bench stats', 1, 0, '${shard}', 0);`;
 const { base, stop, vars } = await startGateway({
-  seedSql: `INSERT INTO tenants (id, name, metered, sandbox, created_at) VALUES ('ten_bench_receipts', 'bench receipts', 1, 0, 0);
+  seedSql: {
+    DB: receiptsTenant("SHARD_1") + statsTenant("SHARD_2"),
+    SHARD_1: `${receiptsTenant("SHARD_1")}
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${RECEIPT_MESSAGES})
 INSERT INTO messages (id, tenant_id, mode, "to", country, type, body, status, encoding, segments, carrier, carrier_message_id,
   attempts, version, parts, submitted_at, created_at, updated_at)
 SELECT printf('msg_bench%06d', i), 'ten_bench_receipts', 'live', '+14155550123', 'US', 'notification', 'hi', 'sent', 'GSM-7', 1,
   'twilio', printf('SMbench%026d', i), 1, 3, 1, 0, 0, 0 FROM n;
 INSERT INTO message_parts (carrier, carrier_key, message_id, part, status, updated_at)
-SELECT 'twilio', lower(carrier_message_id), id, 1, 'sent', 0 FROM messages WHERE tenant_id = 'ten_bench_receipts';
-INSERT INTO tenants (id, name, metered, sandbox, created_at) VALUES ('ten_bench_stats', 'bench stats', 1, 0, 0);
+SELECT 'twilio', lower(carrier_message_id), id, 1, 'sent', 0 FROM messages WHERE tenant_id = 'ten_bench_receipts';`,
+    SHARD_2: `${statsTenant("SHARD_2")}
 WITH RECURSIVE h(hour) AS (SELECT CAST(strftime('%s', 'now') AS INTEGER) / 3600 - 90 * 24
     UNION ALL SELECT hour + 1 FROM h WHERE hour < CAST(strftime('%s', 'now') AS INTEGER) / 3600),
   c(country) AS (VALUES ('US'), ('GB'), ('CN'), ('IN'), ('DE')),
@@ -56,6 +62,7 @@ WITH RECURSIVE h(hour) AS (SELECT CAST(strftime('%s', 'now') AS INTEGER) / 3600 
 INSERT INTO message_stats (tenant_id, mode, hour, country, type, carrier, template_id, batch_id, status, latency_bucket, messages, segments, cost, sent)
 SELECT 'ten_bench_stats', 'test', hour, country, 'notification', carrier, '', '', status, bucket, 10, 12, 0, CASE WHEN status = 'failed' THEN 0 ELSE 10 END
 FROM h, c, k, s;`,
+  },
 });
 const token = vars.ADMIN_TOKEN;
 process.on("SIGINT", () => process.exit(130));
@@ -123,12 +130,14 @@ try {
   // Twilio status callbacks, signed as Twilio signs them; each run takes the next unused messages.
   const twilioToken = vars.TWILIO_AUTH_TOKEN;
   const statusUrl = `${base}/webhooks/twilio/status`;
+  // Each callback URL names its message and shard, as the gateway's StatusCallback does.
   const callback = (i) => {
+    const path = `/webhooks/twilio/status?message_id=${`msg_bench${String(i).padStart(6, "0")}`}.SHARD_1`;
     const fields = { AccountSid: "ACbench", MessageSid: `SMbench${String(i).padStart(26, "0")}`, MessageStatus: "delivered", ApiVersion: "2010-04-01" };
     const signature = createHmac("sha1", twilioToken)
-      .update(statusUrl + Object.keys(fields).sort().map((k) => k + fields[k]).join(""))
+      .update(base + path + Object.keys(fields).sort().map((k) => k + fields[k]).join(""))
       .digest("base64");
-    return { body: new URLSearchParams(fields).toString(), signature };
+    return { path, body: new URLSearchParams(fields).toString(), signature };
   };
   const callbacks = Array.from({ length: RECEIPT_MESSAGES }, (_, i) => callback(i + 1));
   let nextCallback = 0;
@@ -142,8 +151,8 @@ try {
       requests: [
         {
           setupRequest: (request) => {
-            const { body, signature } = callbacks[from + (nextCallback++ % count)];
-            return { ...request, body, headers: { ...request.headers, "x-twilio-signature": signature } };
+            const { path, body, signature } = callbacks[from + (nextCallback++ % count)];
+            return { ...request, path, body, headers: { ...request.headers, "x-twilio-signature": signature } };
           },
         },
       ],

@@ -1,10 +1,10 @@
 // `npm run dev`: the whole gateway on http://127.0.0.1:8787 with local D1, Queues and cron.
 // Creates .dev.vars from the example, applies migrations, starts `wrangler dev`, then makes sure a
 // local dev tenant with a test key exists and prints a curl command that sends a message.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { devVars, root, waitForHealth, wrangler } from "./local-server.mjs";
+import { devVars, migrateAll, root, waitForHealth, wrangler } from "./local-server.mjs";
 
 const DEV_NUMBER = "+14155550100";
 
@@ -39,8 +39,8 @@ async function ensureDevTenant(adminToken) {
 }
 
 const { ADMIN_TOKEN } = devVars();
-const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local"], { cwd: root, stdio: "inherit", env: { ...process.env, CI: "true" } });
-if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+// The control database and every shard (wrangler.toml's [[d1_databases]]) get every migration.
+if (!migrateAll([], { stdio: "inherit" })) process.exit(1);
 
 const child = spawn(wrangler, ["dev", "--ip", HOST, "--port", String(PORT), ...process.argv.slice(2)], {
   cwd: root,

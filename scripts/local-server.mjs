@@ -35,6 +35,24 @@ export function devVars() {
   return vars;
 }
 
+/** The D1 bindings of wrangler.toml: the control database (DB) and the shards. Each gets every migration. */
+export function d1Bindings() {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  return [...toml.matchAll(/\[\[d1_databases\]\]\s*\nbinding\s*=\s*"([A-Z0-9_]+)"/g)].map((m) => m[1]);
+}
+
+/**
+ * Applies migrations to every D1 database (`extra` e.g. `--persist-to <dir>`), locally unless `remote`;
+ * true if all applied.
+ */
+export function migrateAll(extra = [], options = {}) {
+  const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
+  const where = options.remote ? "--remote" : "--local";
+  return d1Bindings().every(
+    (binding) => spawnSync(wrangler, ["d1", "migrations", "apply", binding, where, ...extra], { cwd: root, env, stdio: options.stdio ?? "ignore" }).status === 0,
+  );
+}
+
 /** Polls `path` (the log says "Ready" before the Worker answers) until it answers or the child dies. */
 export async function waitForHealth(base, child, timeoutMs = 60_000, path = "/health") {
   const deadline = Date.now() + timeoutMs;
@@ -80,8 +98,9 @@ export function startWranglerDev(args, cleanup = () => {}) {
 }
 
 /**
- * A throwaway gateway for a bench or a browser test: its own port and database (migrated, optionally
- * seeded with SQL), `wrangler dev` in its own process group, so `stop()` stops it and nothing else.
+ * A throwaway gateway for a bench or a browser test: its own port and databases (migrated, optionally
+ * seeded with SQL per binding: `{ DB: "…", SHARD_1: "…" }`), `wrangler dev` in its own process group, so
+ * `stop()` stops it and nothing else.
  * `vars` are the secrets it runs with (.dev.vars, made from the example on a fresh clone).
  */
 export async function startGateway({ seedSql, logLevel = "warn", workerVars = {} } = {}) {
@@ -94,11 +113,11 @@ export async function startGateway({ seedSql, logLevel = "warn", workerVars = {}
   const run = (args, what) => {
     if (spawnSync(wrangler, args, { cwd: root, env, stdio: "ignore" }).status !== 0) throw new Error(`${what} failed`);
   };
-  run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], "applying migrations");
-  if (seedSql) {
-    const seedFile = join(persist, "seed.sql");
-    writeFileSync(seedFile, seedSql);
-    run(["d1", "execute", "DB", "--local", "--persist-to", persist, "--file", seedFile], "seeding");
+  if (!migrateAll(["--persist-to", persist])) throw new Error("applying migrations failed");
+  for (const [binding, sql] of Object.entries(seedSql ?? {})) {
+    const seedFile = join(persist, `seed-${binding}.sql`);
+    writeFileSync(seedFile, sql);
+    run(["d1", "execute", binding, "--local", "--persist-to", persist, "--file", seedFile], `seeding ${binding}`);
   }
   // `workerVars` override wrangler.toml's [vars] for this run (e.g. LOG_LEVEL).
   const overrides = Object.entries(workerVars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);

@@ -89,9 +89,14 @@ export function shardScope(env: Env, shard: string): ShardScope {
   return { shard, db: shardDb(env, shard), env: shardEnv(env, shard) };
 }
 
-/** Every shard's scope, in `SHARDS` order: operator views and cron jobs run over all of them. */
+/**
+ * Every database that may hold tenants' data, for operator views, cron jobs and receipts that name no shard:
+ * the shards in `SHARDS` order, then the control database, where tenants from before sharding stay (on a
+ * fresh deployment its tenant tables are empty, and each read of them costs an index probe).
+ */
 export function everyShard(env: Env): ShardScope[] {
-  return shardNames(env).map((shard) => shardScope(env, shard));
+  const names = shardNames(env);
+  return [...names, ...(names.includes(CONTROL) ? [] : [CONTROL])].map((shard) => shardScope(env, shard));
 }
 
 /** Runs `read` on every shard at once (each is its own database) and returns the results in shard order. */
@@ -101,10 +106,10 @@ export async function acrossShards<T>(env: Env, read: (scope: ShardScope) => Pro
 
 /**
  * A carrier's client reference for one of our messages: the message id and its shard, so a receipt finds
- * its database with no lookup. Tenants on the control database keep the bare id.
+ * its database with no lookup. (Messages sent before sharding gave the bare id.)
  */
 export function clientReference(shard: string, messageId: string): string {
-  return shard === CONTROL ? messageId : `${messageId}.${shard}`;
+  return `${messageId}.${shard}`;
 }
 
 /** A reference back from a carrier: the message id, and its shard when the reference names one. */

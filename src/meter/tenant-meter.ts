@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { isShard, shardBinding } from "../db/shards";
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -25,6 +26,10 @@ import { refill, secondsUntilAvailable, take, type Bucket } from "../domain/toke
 import { nextUtcMidnight, utcDay } from "../domain/utc-day";
 import { newId } from "../lib/ids";
 import { METER_SCHEMA } from "./schema";
+
+/** Blocks kept after an erasure are keyed by a hash with this prefix (never a number: E.164 starts with +). */
+const ERASED_PREFIX = "h:";
+const ERASED_END = "h;";
 
 /** Idempotency keys are remembered this long. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -284,11 +289,16 @@ export class TenantMeter extends DurableObject<Env> {
         .toArray()
         .map((row) => row.message_id),
     );
+    // A recipient is blocked in clear, or as the hash its block was kept as when the number was erased.
+    const erased = this.erasedForms(JSON.parse(recipients) as string[]);
     const blocked = new Map(
       this.sql
-        .exec<{ number: string; source: BlockSource }>(`SELECT number, source FROM blocklist WHERE number IN (SELECT value FROM json_each(?))`, recipients)
+        .exec<{ number: string; source: BlockSource }>(
+          `SELECT number, source FROM blocklist WHERE number IN (SELECT value FROM json_each(?))`,
+          JSON.stringify([...(JSON.parse(recipients) as string[]), ...erased.keys()]),
+        )
         .toArray()
-        .map((row) => [row.number, { source: row.source }]),
+        .map((row) => [erased.get(row.number) ?? row.number, { source: row.source }]),
     );
     const allowed = new Set(
       this.sql
@@ -505,12 +515,51 @@ export class TenantMeter extends DurableObject<Env> {
     );
   }
 
-  /** Removes a number from the block list (only if it got there by `onlySource`, when given). */
+  /** Removes a number from the block list, in clear or kept as its hash after an erasure (only if it got there by `onlySource`, when given). */
   unblock(number: string, onlySource?: BlockSource): boolean {
+    const forms = JSON.stringify([number, this.erasedToken(number)]);
     const removed = onlySource
-      ? this.sql.exec(`DELETE FROM blocklist WHERE number = ? AND source = ? RETURNING number`, number, onlySource)
-      : this.sql.exec(`DELETE FROM blocklist WHERE number = ? RETURNING number`, number);
+      ? this.sql.exec(`DELETE FROM blocklist WHERE number IN (SELECT value FROM json_each(?)) AND source = ? RETURNING number`, forms, onlySource)
+      : this.sql.exec(`DELETE FROM blocklist WHERE number IN (SELECT value FROM json_each(?)) RETURNING number`, forms);
     return removed.toArray().length > 0;
+  }
+
+  /**
+   * Erasure of a number: its block (an opt-out, or the tenant's own) is kept as a salted hash, so it still
+   * blocks but no longer names the number; its allow-list entry and its per-recipient send history go.
+   * Idempotent: a second erasure finds nothing left to change.
+   */
+  erase(number: string): { block_kept_as_hash: boolean; allowlist_removed: boolean; send_history_removed: number } {
+    return this.ctx.storage.transactionSync(() => {
+      const blocked = this.sql.exec<BlockEntry>(`DELETE FROM blocklist WHERE number = ? RETURNING *`, number).toArray()[0];
+      if (blocked) {
+        this.sql.exec(
+          `INSERT OR IGNORE INTO blocklist (number, source, reason, created_at) VALUES (?, ?, NULL, ?)`,
+          this.erasedToken(number),
+          blocked.source,
+          blocked.created_at,
+        );
+      }
+      const allowed = this.sql.exec(`DELETE FROM allowlist WHERE number = ? RETURNING number`, number).toArray().length > 0;
+      const sends = this.sql.exec(`DELETE FROM recipient_sends WHERE recipient = ? RETURNING message_id`, number).toArray().length;
+      return { block_kept_as_hash: blocked !== undefined, allowlist_removed: allowed, send_history_removed: sends };
+    });
+  }
+
+  /** The block-list key of an erased number: an HMAC under this tenant's own salt, made on first use. */
+  private erasedToken(number: string): string {
+    let salt = this.sql.exec<{ value: string }>(`SELECT value FROM settings WHERE name = 'erasure_salt'`).toArray()[0]?.value;
+    if (!salt) {
+      salt = [...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("");
+      this.sql.exec(`INSERT INTO settings (name, value) VALUES ('erasure_salt', ?)`, salt);
+    }
+    return `${ERASED_PREFIX}${createHmac("sha256", salt).update(number).digest("hex")}`;
+  }
+
+  /** Each number's hashed key, when any block was kept as a hash (one index probe otherwise). */
+  private erasedForms(numbers: readonly string[]): Map<string, string> {
+    const any = this.sql.exec(`SELECT 1 FROM blocklist WHERE number >= ? AND number < ? LIMIT 1`, ERASED_PREFIX, ERASED_END).toArray().length > 0;
+    return any ? new Map(numbers.map((number) => [this.erasedToken(number), number])) : new Map();
   }
 
   blockEntry(number: string): BlockEntry | null {
@@ -667,7 +716,13 @@ export class TenantMeter extends DurableObject<Env> {
             .reverse();
     return {
       limits,
-      blocked: this.sql.exec<{ source: BlockSource }>(`SELECT source FROM blocklist WHERE number = ?`, request.recipient).toArray()[0] ?? null,
+      blocked:
+        this.sql
+          .exec<{ source: BlockSource }>(
+            `SELECT source FROM blocklist WHERE number IN (SELECT value FROM json_each(?))`,
+            JSON.stringify([request.recipient, ...this.erasedForms([request.recipient]).keys()]),
+          )
+          .toArray()[0] ?? null,
       allowlisted: this.sql.exec(`SELECT 1 FROM allowlist WHERE number = ?`, request.recipient).toArray().length > 0,
       requests: refill(this.bucket("requests"), requestRule(limits), now),
       messages: refill(this.bucket("messages"), messageRule(limits), now),

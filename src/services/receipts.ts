@@ -13,7 +13,7 @@ import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { SUBMIT_UNCONFIRMED } from "../domain/message-status";
 import { EventOutbox, eventIdSql, fanOutAt, messageEventData, toFanOut } from "./events";
-import { isShard, readReference, shardNames, shardScope } from "../db/shards";
+import { everyShard, isShard, readReference, shardScope } from "../db/shards";
 
 /** SMSCs write the same id in hex in one place and decimal in another. */
 export const acrossBases = (carrier: string) => carrier === SMPP;
@@ -336,7 +336,7 @@ export async function applyReceiptsAcrossShards(env: Env, receipts: readonly Car
   };
   await Promise.all([...named].map(([shard, rows]) => applyOn(shard, rows, true)));
   if (unnamed.length === 0) return;
-  const shards = shardNames(env);
+  const shards = everyShard(env).map((scope) => scope.shard);
   const found = await Promise.all(shards.map((shard) => applyOn(shard, unnamed, false)));
   const nowhere = unnamed.filter((receipt) => found.every((results) => results.get(receipt.id) === "held"));
   if (nowhere.length > 0) await Promise.all(shards.map((shard) => applyOn(shard, nowhere, true)));

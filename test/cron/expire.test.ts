@@ -41,6 +41,6 @@ describe("expiry of messages with no final receipt", () => {
     await runCron(now + 8 * 86_400_000);
     // SMPP's receipt names no shard: it was held on every one, and each gives up on it.
     const rows = (await Promise.all(shards().map((db) => db.select().from(carrierReceipts).where(eq(carrierReceipts.carrierKey, "ffff01"))))).flat();
-    expect(rows.map((row) => row.result)).toEqual(["ignored", "ignored"]);
+    expect(rows.map((row) => row.result)).toEqual(shards().map(() => "ignored"));
   });
 });

@@ -8,6 +8,10 @@ import { assignNumber } from "../../services/inbound";
 import { e164Of } from "../../services/recipients";
 import { FALLBACK_UNIT_PRICE, listPrices, putPrice } from "../../services/prices";
 import { createTenant, getTenant, updateTenant } from "../../services/tenants";
+import { eraseEverywhere } from "../../services/erasure";
+import { isShard, shardDb } from "../../db/shards";
+import { tenants } from "../../db/schema";
+import { CountryQuery, NumberParam, OperatorErasure } from "../recipients/schemas";
 import { ApiKey, CreatedApiKey, CreateKeyBody, KeyIdParam, presentCreatedKey, presentKey } from "../keys/schemas";
 import {
   AssignNumberBody,
@@ -137,6 +141,17 @@ const revokeKeyRoute = adminRoute({
   responses: { 200: jsonResponse(ApiKey, "The revoked key.") }
 });
 
+const eraseRoute = adminRoute({
+  method: "post",
+  path: "/recipients/{number}/erase",
+  tags,
+  summary: "Erase a number's personal data from every tenant",
+  description: "`POST /v1/recipients/{number}/erase` for every tenant and both key modes, over every shard. Idempotent.",
+  request: { params: NumberParam, query: CountryQuery },
+  errors: ["invalid_number"],
+  responses: { 200: jsonResponse(OperatorErasure, "What was erased, summed over the tenants.") },
+});
+
 export const admin = createRouter()
   .openapi(createTenantRoute, async (c) => {
     return c.json(presentTenant(await createTenant(c.env, c.var.control, c.req.valid("json").name)), 201);
@@ -192,6 +207,12 @@ export const admin = createRouter()
     const tenant = await getTenant(c.var.control, c.req.valid("param").id);
     const { mode, scopes = null } = c.req.valid("json");
     return c.json(presentCreatedKey(await createApiKey(c.var.control, tenant.id, mode, scopes)), 201);
+  })
+  .openapi(eraseRoute, async (c) => {
+    const number = e164Of(c.req.valid("param").number, c.req.valid("query").country, "path.number");
+    const rows = await c.var.control.select({ id: tenants.id, shard: tenants.shard }).from(tenants);
+    const placed = rows.filter((row) => isShard(c.env, row.shard)).map((row) => ({ id: row.id, db: shardDb(c.env, row.shard) }));
+    return c.json(await eraseEverywhere(c.env, placed, number), 200);
   })
   .openapi(revokeKeyRoute, async (c) => {
     const { id, key_id } = c.req.valid("param");

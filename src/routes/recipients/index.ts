@@ -14,6 +14,7 @@ import {
   unblockNumber,
 } from "../../services/recipients";
 import { csvImportRows, jsonRows } from "../../services/imports";
+import { eraseRecipient } from "../../services/erasure";
 import {
   AllowBody,
   AllowedNumber,
@@ -24,6 +25,7 @@ import {
   BlocklistImportJson,
   BlockListQuery,
   CountryQuery,
+  Erasure,
   ImportReport,
   NumberParam,
   presentAllowed,
@@ -120,6 +122,21 @@ const listAllowed = tenantRoute({
   responses: { 200: jsonResponse(AllowList, "A page of the allow list.") }
 });
 
+const erase = tenantRoute({
+  method: "post",
+  path: "/recipients/{number}/erase",
+  ...route("Erasure"),
+  summary: "Erase a number's personal data (GDPR Art. 17, PIPL Art. 47)",
+  description:
+    "Erases the number from your records of this key's mode: the number and body of its messages, its replies, its contact, " +
+    "its place in batch lists, and what events and receipts said of them. Statuses, prices and times stay, for your books. " +
+    "A block (an opt-out, or yours) is kept as a salted hash, so a number that said STOP is still never texted. " +
+    "Answers what changed; running it again changes nothing.",
+  request: { params: NumberParam, query: CountryQuery },
+  errors: ["invalid_number"],
+  responses: { 200: jsonResponse(Erasure, "What was erased (all zero when nothing was left).") },
+});
+
 export const recipients = createRouter()
   .openapi(block, async (c) => {
     const number = e164Of(c.req.valid("param").number, c.req.valid("query").country, "path.number");
@@ -160,4 +177,8 @@ export const recipients = createRouter()
     const { limit, cursor } = c.req.valid("query");
     const { data, next } = await allowlistPage(c.env, c.var.auth.tenantId, limit, after(cursor));
     return c.json(page(data.map(presentAllowed), next), 200);
+  })
+  .openapi(erase, async (c) => {
+    const number = e164Of(c.req.valid("param").number, c.req.valid("query").country, "path.number");
+    return c.json(await eraseRecipient(c.env, c.var.db, c.var.auth.tenantId, [c.var.auth.mode], number), 200);
   });

@@ -42,3 +42,34 @@ export const ImportReport = z
 
 export const presentBlocked = (e: BlockEntry) => ({ number: e.number, source: e.source, reason: e.reason, created_at: iso(e.created_at) });
 export const presentAllowed = (e: AllowEntry) => ({ number: e.number, note: e.note, created_at: iso(e.created_at) });
+
+const erasedCounts = z
+  .object({
+    messages: z.number().int().openapi({ description: "Messages to the number: its number and body now read `[erased]`." }),
+    inbound: z.number().int().openapi({ description: "Replies from the number: sender, text and payload erased." }),
+    contacts: z.number().int().openapi({ description: "Its contact, deleted (and so out of every group)." }),
+    batch_recipients: z.number().int().openapi({ description: "Its entries in batch recipient lists and rejects." }),
+    events: z.number().int().openapi({ description: "Events about those messages and replies, their data replaced by `{\"erased\": true}`." }),
+    receipts: z.number().int().openapi({ description: "Carrier receipts of those messages, their raw payload erased." }),
+  })
+  .openapi("ErasedCounts");
+
+export const Erasure = z
+  .object({
+    number: z.string(),
+    erased: erasedCounts,
+    block_kept_as_hash: z.boolean().openapi({
+      description: "The number was blocked (opted out, or by you): the block is kept as a salted hash, so it still blocks, and no longer names the number.",
+    }),
+    allowlist_removed: z.boolean(),
+  })
+  .openapi("Erasure");
+
+export const OperatorErasure = z
+  .object({
+    number: z.string(),
+    tenants: z.number().int().openapi({ description: "Tenants that had something of the number." }),
+    erased: erasedCounts,
+    blocks_kept_as_hash: z.number().int(),
+  })
+  .openapi("OperatorErasure");

@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { ADMIN, call, createTenant, expectProblem, okJson, sendMessage } from "../helpers/api";
+import { createBatch, expanded, waitForBatch } from "../helpers/batches";
+import { send } from "../helpers/meter";
+import { postSigned } from "../helpers/receipts";
+import { d1Of, number, waitForStatus } from "../helpers/seed";
+
+const enc = encodeURIComponent;
+const erase = (key: string, numberE164: string) => call(`/v1/recipients/${enc(numberE164)}/erase`, { method: "POST", key });
+
+/** A tenant with a number of its own, and a handset that has texted it and been texted. */
+async function tenantWithHistory(handset: string) {
+  const tenant = await createTenant();
+  const own = number("0100");
+  await okJson(await call(`/v1/admin/tenants/${tenant.tenantId}/numbers`, { method: "POST", headers: ADMIN, json: { number: own } }), 201);
+  const sent = await sendMessage(tenant.key, { to: handset, body: "Your appointment is at 3pm" });
+  await waitForStatus(tenant.key, sent.id, "delivered");
+  await okJson(await call("/v1/contacts/import", { method: "POST", key: tenant.key, json: [{ phone: handset, name: "Ada" }] }), 200);
+  const batch = await createBatch(tenant.key, { type: "notification", body: "Reminder", recipients: [{ to: handset }, { to: number() }] });
+  await waitForBatch(tenant.key, batch.id, expanded);
+  await okJson(await postSigned("/webhooks/simulator/inbound", { from: handset, to: own, text: "STOP", received_at: new Date().toISOString() }), 200);
+  return { ...tenant, own, sent, batch };
+}
+
+/** Every place the number could still be written on the tenant's shard. */
+async function mentions(tenantId: string, handset: string) {
+  const d1 = await d1Of(tenantId);
+  const rows = await d1
+    .prepare(
+      `SELECT (SELECT COUNT(*) FROM messages WHERE tenant_id = ?1 AND "to" = ?2)
+        + (SELECT COUNT(*) FROM inbound_messages WHERE tenant_id = ?1 AND "from" = ?2)
+        + (SELECT COUNT(*) FROM contacts WHERE tenant_id = ?1 AND phone = ?2)
+        + (SELECT COUNT(*) FROM batch_items WHERE "to" = ?2)
+        + (SELECT COUNT(*) FROM carrier_receipts WHERE instr(raw, ?2) > 0)
+        + (SELECT COUNT(*) FROM events WHERE tenant_id = ?1 AND instr(data, ?2) > 0) AS n`,
+    )
+    .bind(tenantId, handset)
+    .first<{ n: number }>();
+  return rows!.n;
+}
+
+describe("POST /v1/recipients/{number}/erase", () => {
+  it("erases the number from messages, replies, contacts, batches, events and receipts, keeps the opt-out as a hash, and is idempotent", async () => {
+    const handset = number();
+    const tenant = await tenantWithHistory(handset);
+    expect(await mentions(tenant.tenantId, handset)).toBeGreaterThan(0);
+
+    const first = await okJson(await erase(tenant.key, handset), 200);
+    expect(first).toMatchObject({
+      number: handset,
+      erased: { messages: 2, inbound: 1, contacts: 1, batch_recipients: 1 },
+      block_kept_as_hash: true,
+    });
+    expect(first.erased.events).toBeGreaterThan(0);
+    expect(await mentions(tenant.tenantId, handset)).toBe(0);
+
+    // The message is still there for the tenant's books, without the person.
+    const message = await okJson(await call(`/v1/messages/${tenant.sent.id}`, { key: tenant.key }), 200);
+    expect(message).toMatchObject({ status: "delivered", to: "[erased]", body: "[erased]" });
+    // The block list no longer names it, and a send to it is still refused: the opt-out holds.
+    const list = await okJson(await call("/v1/blocklist?limit=100", { key: tenant.key }), 200);
+    expect(JSON.stringify(list)).not.toContain(handset);
+    await expectProblem(await send(tenant.key, { to: handset, body: "again?" }), 422, "recipient_opted_out");
+
+    const again = await okJson(await erase(tenant.key, handset), 200);
+    expect(again).toEqual({
+      number: handset,
+      erased: { messages: 0, inbound: 0, contacts: 0, batch_recipients: 0, events: 0, receipts: 0 },
+      block_kept_as_hash: false,
+      allowlist_removed: false,
+    });
+    await expectProblem(await send(tenant.key, { to: handset, body: "still no" }), 422, "recipient_opted_out");
+  });
+
+  it("lets START opt a number back in after its erasure", async () => {
+    const handset = number();
+    const tenant = await tenantWithHistory(handset);
+    await okJson(await erase(tenant.key, handset), 200);
+    await okJson(await postSigned("/webhooks/simulator/inbound", { from: handset, to: tenant.own, text: "START", received_at: new Date().toISOString() }), 200);
+    const accepted = await okJson(await send(tenant.key, { to: handset, body: "welcome back" }), 202);
+    expect(accepted.to).toBe(handset);
+  });
+
+  it("touches only the caller's records: another tenant keeps its own", async () => {
+    const handset = number();
+    const a = await tenantWithHistory(handset);
+    const b = await tenantWithHistory(handset);
+    await okJson(await erase(a.key, handset), 200);
+    expect(await mentions(a.tenantId, handset)).toBe(0);
+    expect(await mentions(b.tenantId, handset)).toBeGreaterThan(0);
+    expect((await okJson(await call(`/v1/messages/${b.sent.id}`, { key: b.key }), 200)).to).toBe(handset);
+  });
+
+  it("refuses a number that is not one, changing nothing", async () => {
+    const { key } = await createTenant();
+    const problem = await expectProblem(await erase(key, "not-a-number"), 422, "invalid_number");
+    expect(problem.errors?.[0]?.path).toBe("path.number");
+  });
+});
+
+describe("POST /v1/admin/recipients/{number}/erase", () => {
+  it("erases the number from every tenant on every shard", async () => {
+    const handset = number();
+    const tenants = [await tenantWithHistory(handset), await tenantWithHistory(handset)];
+    const result = await okJson(await call(`/v1/admin/recipients/${enc(handset)}/erase`, { method: "POST", headers: ADMIN }), 200);
+    expect(result).toMatchObject({ number: handset, tenants: 2, erased: { messages: 4, inbound: 2, contacts: 2 }, blocks_kept_as_hash: 2 });
+    for (const tenant of tenants) expect(await mentions(tenant.tenantId, handset)).toBe(0);
+    const again = await okJson(await call(`/v1/admin/recipients/${enc(handset)}/erase`, { method: "POST", headers: ADMIN }), 200);
+    expect(again).toMatchObject({ tenants: 0, erased: { messages: 0 } });
+  });
+
+  it("is the operator's only", async () => {
+    const { key } = await createTenant();
+    await expectProblem(await call(`/v1/admin/recipients/${enc(number())}/erase`, { method: "POST", key }), 401, "unauthorized");
+  });
+});
