@@ -19,6 +19,7 @@
 import { createHmac } from "node:crypto";
 import { cpus, totalmem } from "node:os";
 import { hostileBench } from "./hostile.mjs";
+import { scaleBench } from "./scale.mjs";
 import { BENCH_LIMITS, load, MAX_SECONDS, post, REQUESTS } from "./load.mjs";
 import { startGateway } from "../scripts/local-server.mjs";
 import { startBaseline } from "./baseline.mjs";
@@ -31,6 +32,10 @@ const ONLY_STATS = process.env.BENCH_ONLY === "stats";
 const ONLY_THROUGHPUT = process.env.BENCH_ONLY === "throughput";
 if (process.env.BENCH_ONLY === "hostile") {
   await hostileBench();
+  process.exit(0);
+}
+if (process.env.BENCH_ONLY === "scale") {
+  await scaleBench();
   process.exit(0);
 }
 /** Messages seeded `sent` via Twilio, one per receipt of the two first-delivery runs (1 and 50 connections). */

@@ -103,12 +103,13 @@ export function startWranglerDev(args, cleanup = () => {}) {
  * `stop()` stops it and nothing else.
  * `vars` are the secrets it runs with (.dev.vars, made from the example on a fresh clone).
  */
-export async function startGateway({ seedSql, logLevel = "warn", workerVars = {} } = {}) {
+export async function startGateway({ seedSql, logLevel = "warn", workerVars = {}, persistDir, keepPersist = false } = {}) {
   // Before wrangler starts: it reads its secrets (ADMIN_TOKEN among them) from .dev.vars only at start.
   const vars = devVars();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const persist = mkdtempSync(join(tmpdir(), "sms-gateway-"));
+  // `persistDir` restarts on a gateway's databases kept (`keepPersist`) from an earlier start.
+  const persist = persistDir ?? mkdtempSync(join(tmpdir(), "sms-gateway-"));
   const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
   const run = (args, what) => {
     if (spawnSync(wrangler, args, { cwd: root, env, stdio: "ignore" }).status !== 0) throw new Error(`${what} failed`);
@@ -121,14 +122,14 @@ export async function startGateway({ seedSql, logLevel = "warn", workerVars = {}
   }
   // `workerVars` override wrangler.toml's [vars] for this run (e.g. LOG_LEVEL).
   const overrides = Object.entries(workerVars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
-  const { child, stop } = startWranglerDev(["--port", String(port), "--persist-to", persist, "--log-level", logLevel, ...overrides], () =>
-    rmSync(persist, { recursive: true, force: true }),
-  );
+  const { child, stop } = startWranglerDev(["--port", String(port), "--persist-to", persist, "--log-level", logLevel, ...overrides], () => {
+    if (!keepPersist) rmSync(persist, { recursive: true, force: true });
+  });
   try {
     await waitForHealth(base, child);
   } catch (error) {
     stop();
     throw error;
   }
-  return { base, child, stop, vars };
+  return { base, child, stop, vars, persist };
 }

@@ -8,15 +8,15 @@ export type D1Call = { method: "batch" | "run" | "all" | "first" | "raw" | "exec
 export type D1Observer = (call: D1Call) => void;
 
 let observer: D1Observer | null = null;
-/** Round trips counted in this isolate since counting started; null while it is off. */
-let counted: number | null = null;
+/** Round trips (and the statements they carried) counted in this isolate since counting started; null while it is off. */
+let counted: { calls: number; statements: number } | null = null;
 
 /** Starts (or restarts) counting this isolate's D1 round trips. */
 export function startCountingD1(): void {
-  counted = 0;
+  counted = { calls: 0, statements: 0 };
 }
 
-export function countedD1Calls(): number | null {
+export function countedD1Calls(): { calls: number; statements: number } | null {
   return counted;
 }
 
@@ -48,7 +48,10 @@ export function watchD1(d1: D1Database): D1Database {
   const watcher = observer;
   if (!watcher && counted === null) return d1;
   const report: D1Observer = (call) => {
-    if (counted !== null) counted += 1;
+    if (counted !== null) {
+      counted.calls += 1;
+      counted.statements += call.sql.length;
+    }
     watcher?.(call);
   };
   return {

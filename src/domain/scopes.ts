@@ -47,6 +47,7 @@ const RESOURCES: Record<string, string> = {
   numbers: "numbers",
   blocklist: "recipients",
   allowlist: "recipients",
+  recipients: "recipients",
   inbound: "inbound",
   keywords: "inbound",
   contacts: "contacts",

@@ -307,7 +307,8 @@ export async function applyReceipts(
     pending = retry;
   }
   const held = [...results.values()].filter((r) => r === "held").length;
-  if (held > 0) log.info("receipts_held", { count: held });
+  // A search (not storing) finds most receipts on some other shard: only stored holds are news.
+  if (held > 0 && options.store) log.info("receipts_held", { count: held });
   return results;
 }
 

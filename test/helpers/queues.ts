@@ -16,7 +16,7 @@ async function shardHolding(table: "messages" | "batches", id: string): Promise<
  * A job as its producer would have enqueued it: producers' queue bindings stamp the shard of the message or
  * batch (src/db/shards.ts), so a test's job for a message gets its shard here unless it names one.
  */
-async function stamped(body: unknown): Promise<unknown> {
+export async function stamped(body: unknown): Promise<unknown> {
   const job = body as { kind?: string; shard?: string; message_id?: string; message_ids?: string[]; batch_id?: string };
   if (job.shard || typeof job !== "object" || job === null) return body;
   const shard =

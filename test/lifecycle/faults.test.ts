@@ -18,7 +18,7 @@ import { createBatch, waitForBatch } from "../helpers/batches";
 import { postTwilio, postVonage, putRoute, TWILIO_MESSAGES, ukNumber } from "../helpers/carriers";
 import { fundedLiveTenant, ledger, meterOf, send, setMeterClock } from "../helpers/meter";
 import { mockNetwork } from "../helpers/network";
-import { drive, sendJob } from "../helpers/queues";
+import { drive, sendJob, stamped } from "../helpers/queues";
 import { postReceipt, receiptFor, receiptResult } from "../helpers/receipts";
 import { d1Of, dbHolding, dbOf, insertQueuedMessage, number, simulatorSubmissionsTo, waitForStatus } from "../helpers/seed";
 
@@ -53,7 +53,8 @@ async function history(key: string, id: string) {
 
 /** Runs the send consumer on one batch with a changed environment (a queue that is down, say). */
 async function driveWith(changed: Partial<Env>, queue: string, bodies: unknown[]) {
-  const batch = createMessageBatch(queue, bodies.map((body, i) => ({ id: `job-${crypto.randomUUID()}-${i}`, timestamp: new Date(), attempts: 1, body })));
+  const jobs = await Promise.all(bodies.map(stamped));
+  const batch = createMessageBatch(queue, jobs.map((body, i) => ({ id: `job-${crypto.randomUUID()}-${i}`, timestamp: new Date(), attempts: 1, body })));
   const ctx = createExecutionContext();
   await worker.queue(batch, { ...env, ...changed }, ctx);
   return getQueueResult(batch, ctx);

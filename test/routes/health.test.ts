@@ -66,13 +66,14 @@ describe("/v1/admin/d1-calls", () => {
   it("counts this isolate's D1 round trips from when counting starts, for the operator only", async () => {
     const { key, tenantId } = await createTenant();
     await expectProblem(await call("/v1/admin/d1-calls", { method: "POST", key }), 401, "unauthorized");
-    expect(await okJson(await call("/v1/admin/d1-calls", { method: "POST", headers: ADMIN }), 200)).toEqual({ counting: true, count: 0 });
+    expect(await okJson(await call("/v1/admin/d1-calls", { method: "POST", headers: ADMIN }), 200)).toEqual({ counting: true, count: 0, statements: 0 });
     // A single D1 round trip the gateway makes on its own: a message inserted for the tenant, read back once.
     const row = await insertQueuedMessage(tenantId, number());
     await okJson(await call(`/v1/messages/${row.id}`, { key }), 200);
-    const { counting, count } = await okJson(await call("/v1/admin/d1-calls", { headers: ADMIN }), 200);
+    const { counting, count, statements } = await okJson(await call("/v1/admin/d1-calls", { headers: ADMIN }), 200);
     expect(counting).toBe(true);
     expect(count).toBeGreaterThanOrEqual(1);
     expect(count).toBeLessThanOrEqual(3);
+    expect(statements).toBeGreaterThanOrEqual(count);
   });
 });

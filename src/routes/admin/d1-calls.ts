@@ -7,6 +7,7 @@ const D1Calls = z
   .object({
     counting: z.boolean(),
     count: z.number().int().openapi({ description: "D1 round trips (batch, run, all, first, raw) this isolate made since counting started." }),
+    statements: z.number().int().openapi({ description: "The SQL statements those round trips carried (a batch carries several)." }),
   })
   .openapi("D1Calls", { description: "Per isolate: on `wrangler dev`, the whole gateway; on Cloudflare, one of many isolates." });
 
@@ -31,9 +32,9 @@ const read = adminRoute({
 export const adminD1Calls = createRouter()
   .openapi(start, (c) => {
     startCountingD1();
-    return c.json({ counting: true, count: 0 }, 200);
+    return c.json({ counting: true, count: 0, statements: 0 }, 200);
   })
   .openapi(read, (c) => {
-    const count = countedD1Calls();
-    return c.json({ counting: count !== null, count: count ?? 0 }, 200);
+    const counted = countedD1Calls();
+    return c.json({ counting: counted !== null, count: counted?.calls ?? 0, statements: counted?.statements ?? 0 }, 200);
   });
