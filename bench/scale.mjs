@@ -1,6 +1,6 @@
 // `BENCH_ONLY=scale npm run bench`, issue 17's figures for docs/SCALING.md:
 // - bytes a message takes on its shard, with its events, parts, receipt and webhook deliveries and tries: a
-//   batch of SCALE_MESSAGES to a tenant with a webhook endpoint (a sink in this process), delivered through
+//   batch of SCALE_MESSAGES to a tenant with a webhook endpoint (a sink in this process), and to one without, delivered through
 //   the simulator, every status event posted. The gateway is stopped before and after (so SQLite folds its WAL
 //   into the database file) and the shard's file is measured both times;
 // - D1 round trips and statements a message on that path (GET /v1/admin/d1-calls);
@@ -8,7 +8,8 @@
 //   with a clock two days ahead (/cdn-cgi/local/scheduled?time=), in bounded chunks, timed until none is left.
 // Its own `wrangler dev` on 127.0.0.1, its own throwaway databases, stopped by process group.
 import { createServer } from "node:http";
-import { readdirSync, rmSync, statSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { startGateway } from "../scripts/local-server.mjs";
 import { BENCH_LIMITS, post } from "./load.mjs";
@@ -16,13 +17,26 @@ import { BENCH_LIMITS, post } from "./load.mjs";
 const MESSAGES = Number(process.env.SCALE_MESSAGES ?? 5_000);
 const DAY = 86_400_000;
 
-/** Every SQLite file of the local D1 databases, by size (bytes), once wrangler has stopped. */
+/**
+ * The bytes each local D1 database uses, once wrangler has stopped: its WAL folded in (a checkpoint), then the
+ * pages in use (all pages less the free list), so neither an unfolded WAL nor pages freed by deletes count.
+ */
 function databaseFiles(persist) {
   const dir = join(persist, "v3", "d1", "miniflare-D1DatabaseObject");
+  const used = (file) => {
+    const db = new DatabaseSync(file);
+    try {
+      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      const pragma = (name) => Object.values(db.prepare(`PRAGMA ${name}`).get())[0];
+      return (pragma("page_count") - pragma("freelist_count")) * pragma("page_size");
+    } finally {
+      db.close();
+    }
+  };
   return Object.fromEntries(
     readdirSync(dir)
       .filter((name) => name.endsWith(".sqlite"))
-      .map((name) => [name, statSync(join(dir, name)).size]),
+      .map((name) => [name, used(join(dir, name))]),
   );
 }
 
@@ -37,6 +51,12 @@ async function waitFor(what, check, timeoutMs = 600_000) {
 }
 
 export async function scaleBench() {
+  // With a webhook endpoint (two status events delivered a message) and without (the send path alone).
+  await measure({ webhooks: true });
+  await measure({ webhooks: false });
+}
+
+async function measure({ webhooks }) {
   // The webhook sink: answers 204 to every delivery and counts them.
   let posts = 0;
   const sink = createServer((request, response) => {
@@ -57,9 +77,12 @@ export async function scaleBench() {
   const shard = (await (await fetch(`${gateway.base}/v1/admin/tenants/${tenantId}`, { headers: { authorization: `Bearer ${token}` } })).json()).shard;
   await post(gateway.base, `/v1/admin/tenants/${tenantId}`, token, { limits: BENCH_LIMITS }, "PATCH");
   const key = (await post(gateway.base, `/v1/admin/tenants/${tenantId}/keys`, token, { mode: "test" })).key;
-  await post(gateway.base, "/v1/webhooks", key, { url: sinkUrl, events: ["message.status"] });
-  await post(gateway.base, "/v1/messages", key, { to: "+14155550100", body: "warm-up" });
-  await waitFor("warm-up delivered", async () => posts >= 2, 60_000);
+  if (webhooks) await post(gateway.base, "/v1/webhooks", key, { url: sinkUrl, events: ["message.status"] });
+  const warm = await post(gateway.base, "/v1/messages", key, { to: "+14155550100", body: "warm-up" });
+  await waitFor("warm-up delivered", async () => {
+    const state = await (await fetch(`${gateway.base}/v1/messages/${warm.id}`, { headers: { authorization: `Bearer ${key}` } })).json();
+    return state.status === "delivered" && (!webhooks || posts >= 2);
+  }, 60_000);
   gateway.stop();
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const before = databaseFiles(persist);
@@ -67,7 +90,9 @@ export async function scaleBench() {
   // 2. MESSAGES through a batch, delivered, every status event posted to the sink; round trips counted.
   gateway = await startGateway({ persistDir: persist, keepPersist: true, workerVars: { ENVIRONMENT: "development" } });
   await post(gateway.base, "/v1/admin/d1-calls", token, {});
-  const recipients = Array.from({ length: MESSAGES }, (_, i) => ({ to: `+1415${String(2000000 + i).padStart(7, "0")}` }));
+  // Distinct US numbers ending 5555 (the simulator delivers those): 8 area codes × 800 exchanges.
+  const areas = ["415", "628", "650", "510", "408", "212", "646", "917"];
+  const recipients = Array.from({ length: MESSAGES }, (_, i) => ({ to: `+1${areas[i % 8]}${200 + Math.floor(i / 8)}5555` }));
   const postsBefore = posts;
   const started = Date.now();
   const batch = await post(gateway.base, "/v1/batches", key, { type: "notification", body: "Your parcel A-1042 ships today. Track it in the app.", recipients });
@@ -75,7 +100,7 @@ export async function scaleBench() {
     const state = await (await fetch(`${gateway.base}/v1/batches/${batch.id}`, { headers: { authorization: `Bearer ${key}` } })).json();
     return state.counts?.delivered === MESSAGES;
   });
-  await waitFor("webhooks posted", async () => posts - postsBefore >= 2 * MESSAGES);
+  if (webhooks) await waitFor("webhooks posted", async () => posts - postsBefore >= 2 * MESSAGES);
   const seconds = (Date.now() - started) / 1000;
   const calls = await (await fetch(`${gateway.base}/v1/admin/d1-calls`, { headers: { authorization: `Bearer ${token}` } })).json();
   gateway.stop();
@@ -96,16 +121,19 @@ export async function scaleBench() {
     runs += 1;
   }
   gateway.stop();
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const purged = databaseFiles(persist);
   sink.close();
 
   const grown = Object.entries(after).map(([file, size]) => ({ file, bytes: size - (before[file] ?? 0) })).sort((a, b) => b.bytes - a.bytes);
   const shardGrowth = grown[0];
-  console.log(`\nScale (issue 17): ${MESSAGES} messages to a tenant on ${shard}, webhook endpoint on message.status`);
-  console.log(`  batch to delivered and every event posted: ${seconds.toFixed(1)} s`);
-  console.log("  database files grown (bytes; the largest is the tenant's shard):");
+  console.log(`\nScale (issue 17): ${MESSAGES} messages to a tenant on ${shard}, ${webhooks ? "with a webhook endpoint on message.status" : "no webhook endpoint"}`);
+  console.log(`  batch to delivered${webhooks ? " and every event posted" : ""}: ${seconds.toFixed(1)} s`);
+  console.log("  bytes in use grown, per database (the largest is the tenant's shard; the control database holds the simulator's log):");
   for (const { file, bytes } of grown) console.log(`    ${file.slice(0, 12)}…  +${bytes}`);
   console.log(`  bytes a message on the shard: ${(shardGrowth.bytes / MESSAGES).toFixed(0)}`);
   console.log(`  D1 round trips: ${calls.count} (${(calls.count / MESSAGES).toFixed(4)} a message); statements: ${calls.statements} (${(calls.statements / MESSAGES).toFixed(3)} a message)`);
+  console.log(`  after retention, pages in use on the shard: ${purged[shardGrowth.file] - before[shardGrowth.file] >= 0 ? "+" : ""}${purged[shardGrowth.file] - before[shardGrowth.file]} bytes against the start (freed pages are reused, not returned)`);
   console.log(`  retention: ${MESSAGES} messages deleted in ${runs} cron runs, ${(cronMs / 1000).toFixed(2)} s of cron time: ${(MESSAGES / (cronMs / 1000)).toFixed(0)} messages a second`);
   rmSync(persist, { recursive: true, force: true });
 }

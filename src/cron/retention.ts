@@ -5,12 +5,15 @@ import { tenants } from "../db/schema";
 import { runBatch } from "../db/statements";
 import { FINAL_STATUSES } from "../domain/message-status";
 import { ID_PREFIXES } from "../lib/ids";
+import { chunks as splitInto } from "../lib/chunks";
 import { log } from "../lib/log";
 
 /** Messages deleted per chunk: one read and one D1 batch of deletes (about ten rows hang on each message). */
 export const PURGE_CHUNK = 500;
 /** Chunks per shard per cron run: a backlog drains over several minutes, never in one long invocation. */
 export const PURGE_CHUNKS_PER_RUN = 8;
+/** Tenants a chunk's read covers: their cutoffs travel as one JSON parameter, which stays small. */
+const TENANTS_PER_READ = 500;
 
 const DAY_MS = 86_400_000;
 
@@ -109,14 +112,22 @@ async function purgeChunk(db: Db, tenantsJson: string): Promise<{ messages: numb
 export async function purgeExpired(db: Db, control: Db, shard: string, now: number, chunks = PURGE_CHUNKS_PER_RUN): Promise<number> {
   const tenantCutoffs = await cutoffs(control, shard, now);
   if (tenantCutoffs.length === 0) return 0;
-  const tenantsJson = JSON.stringify(tenantCutoffs);
+  // The shard's tenants TENANTS_PER_READ at a time, starting each minute at another group, so one tenant's
+  // backlog cannot keep the chunks of a run from the others for good.
+  const groups = splitInto(tenantCutoffs, TENANTS_PER_READ);
+  const first = Math.floor(now / 60_000) % groups.length;
   const total = { messages: 0, inbound: 0, batches: 0 };
-  for (let chunk = 0; chunk < chunks; chunk += 1) {
-    const done = await purgeChunk(db, tenantsJson);
-    total.messages += done.messages;
-    total.inbound += done.inbound;
-    total.batches += done.batches;
-    if (done.messages < PURGE_CHUNK && done.inbound < PURGE_CHUNK && done.batches < 50) break;
+  let left = chunks;
+  for (let g = 0; g < groups.length && left > 0; g += 1) {
+    const tenantsJson = JSON.stringify(groups[(first + g) % groups.length]);
+    while (left > 0) {
+      left -= 1;
+      const done = await purgeChunk(db, tenantsJson);
+      total.messages += done.messages;
+      total.inbound += done.inbound;
+      total.batches += done.batches;
+      if (done.messages < PURGE_CHUNK && done.inbound < PURGE_CHUNK && done.batches < 50) break;
+    }
   }
   if (total.messages + total.inbound + total.batches > 0) log.info("retention_purged", { shard, ...total });
   return total.messages;

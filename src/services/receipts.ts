@@ -325,8 +325,9 @@ export async function applyReceiptsAcrossShards(env: Env, receipts: readonly Car
   for (const receipt of receipts) {
     const { messageId, shard } = receipt.reference ? readReference(receipt.reference) : { messageId: null, shard: null };
     const row = { ...receipt, reference: messageId };
-    if (shard && isShard(env, shard)) named.set(shard, [...(named.get(shard) ?? []), row]);
-    else unnamed.push(row);
+    if (!shard || !isShard(env, shard)) unnamed.push(row);
+    else if (named.has(shard)) named.get(shard)!.push(row);
+    else named.set(shard, [row]);
   }
   const applyOn = async (shard: string, rows: readonly CarrierReceiptRow[], store: boolean) => {
     const scope = shardScope(env, shard);
