@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { runBatch } from "../db/statements";
 import { KEY_MODES, type KeyMode } from "../domain/api-key";
+import { checkpoint } from "../lib/faults";
 import { meterFor } from "../meter/client";
 
 /** What an erased field reads as: the record stays (its status, price and times are the tenant's books), the person is gone. */
@@ -19,6 +20,8 @@ export interface ErasureCounts {
 
 export interface ErasureResult {
   number: string;
+  /** False when the number had more records than one request erases: call again to finish. */
+  complete: boolean;
   erased: ErasureCounts;
   /** The number's block (an opt-out or the tenant's own), kept as a salted hash so it still blocks. */
   block_kept_as_hash: boolean;
@@ -27,37 +30,54 @@ export interface ErasureResult {
 
 const none = (): ErasureCounts => ({ messages: 0, inbound: 0, contacts: 0, batch_recipients: 0, events: 0, receipts: 0 });
 
+/** Records of one kind a pass changes at most: a pass is one D1 batch, far inside D1's 30 s a query. */
+export const ERASE_PASS = 1_000;
+/** Passes one request makes; a number with more records is finished by calling again (`complete: false`). */
+export const ERASE_PASSES = 20;
+
 /**
- * Erases a number from one tenant's records on its shard, in one D1 batch (one transaction): the number and
- * body of its messages, their status events' data and their receipts' raw payloads (which name it); its
- * replies' sender, text and payload, and their events; its contact (out of every group); its place in batch
- * recipient lists. Everything is found by the tenant's own indexes. Running it again changes nothing.
+ * One pass over a number in one tenant's records on its shard, one D1 batch (one transaction): the number and
+ * body of up to ERASE_PASS of its messages, their status events' data and their receipts' raw payloads (which
+ * name it); as many of its replies' sender, text and payload, and their events; its contact (out of every
+ * group); its place in batch recipient lists. Everything is found by the tenant's own indexes, the messages in
+ * id order, so each statement of the pass takes the same ones.
  */
-async function eraseOnShard(db: Db, tenantId: string, modes: readonly KeyMode[], number: string): Promise<ErasureCounts> {
+async function erasePass(db: Db, tenantId: string, modes: readonly KeyMode[], number: string): Promise<ErasureCounts> {
   const inModes = sql`(SELECT value FROM json_each(${JSON.stringify(modes)}))`;
-  const mine = sql`tenant_id = ${tenantId} AND "to" = ${number} AND mode IN ${inModes}`;
+  const someMessages = sql`SELECT id FROM messages WHERE tenant_id = ${tenantId} AND "to" = ${number} AND mode IN ${inModes} ORDER BY id LIMIT ${ERASE_PASS}`;
+  const someReplies = sql`SELECT id FROM inbound_messages WHERE tenant_id = ${tenantId} AND mode IN ${inModes} AND "from" = ${number} ORDER BY id LIMIT ${ERASE_PASS}`;
+  const theirBatches = sql`SELECT id FROM batches WHERE tenant_id = ${tenantId} AND mode IN ${inModes}`;
   const stub = JSON.stringify({ erased: true });
   const results = await runBatch(db, [
     // Events first, while their messages and replies can still be found by the number.
     sql`UPDATE events SET data = ${stub} WHERE id IN (
-        SELECT e.id FROM messages m CROSS JOIN events e ON e.source >= m.id || ':' AND e.source < m.id || ';' WHERE m.tenant_id = ${tenantId} AND m."to" = ${number} AND m.mode IN ${inModes}
+        SELECT e.id FROM (${someMessages}) AS m CROSS JOIN events e ON e.source >= m.id || ':' AND e.source < m.id || ';'
         UNION ALL
-        SELECT e.id FROM inbound_messages i CROSS JOIN events e ON e.source = 'inbound:' || i.id
-          WHERE i.tenant_id = ${tenantId} AND i.mode IN ${inModes} AND i."from" = ${number})
+        SELECT e.id FROM (${someReplies}) AS i CROSS JOIN events e ON e.source = 'inbound:' || i.id)
       AND data <> ${stub} RETURNING id`,
-    sql`UPDATE carrier_receipts SET raw = ${ERASED} WHERE message_id IN (SELECT id FROM messages WHERE ${mine}) AND raw <> ${ERASED} RETURNING id`,
-    sql`UPDATE messages SET "to" = ${ERASED}, body = ${ERASED} WHERE ${mine} RETURNING id`,
-    sql`UPDATE inbound_messages SET "from" = ${ERASED}, text = ${ERASED}, payload = NULL
-      WHERE tenant_id = ${tenantId} AND mode IN ${inModes} AND "from" = ${number} RETURNING id`,
+    sql`UPDATE carrier_receipts SET raw = ${ERASED} WHERE message_id IN (${someMessages}) AND raw <> ${ERASED} RETURNING id`,
+    sql`UPDATE messages SET "to" = ${ERASED}, body = ${ERASED} WHERE id IN (${someMessages}) RETURNING id`,
+    sql`UPDATE inbound_messages SET "from" = ${ERASED}, text = ${ERASED}, payload = NULL WHERE id IN (${someReplies}) RETURNING id`,
     sql`DELETE FROM group_members WHERE contact_id IN (SELECT id FROM contacts WHERE tenant_id = ${tenantId} AND phone = ${number})`,
     sql`DELETE FROM contacts WHERE tenant_id = ${tenantId} AND phone = ${number} RETURNING id`,
-    sql`UPDATE batch_items SET "to" = ${ERASED}, params = NULL
-      WHERE batch_id IN (SELECT id FROM batches WHERE tenant_id = ${tenantId} AND mode IN ${inModes}) AND "to" = ${number} RETURNING batch_id`,
-    sql`UPDATE batch_rejects SET "to" = ${ERASED}
-      WHERE batch_id IN (SELECT id FROM batches WHERE tenant_id = ${tenantId} AND mode IN ${inModes}) AND "to" = ${number} RETURNING batch_id`,
+    sql`UPDATE batch_items SET "to" = ${ERASED}, params = NULL WHERE rowid IN (
+        SELECT rowid FROM batch_items WHERE batch_id IN (${theirBatches}) AND "to" = ${number} LIMIT ${ERASE_PASS}) RETURNING batch_id`,
+    sql`UPDATE batch_rejects SET "to" = ${ERASED} WHERE rowid IN (
+        SELECT rowid FROM batch_rejects WHERE batch_id IN (${theirBatches}) AND "to" = ${number} LIMIT ${ERASE_PASS}) RETURNING batch_id`,
   ]);
   const [events, receipts, messages, inbound, , contacts, items, rejects] = results.map((rows) => rows.length);
   return { messages: messages!, inbound: inbound!, contacts: contacts!, batch_recipients: items! + rejects!, events: events!, receipts: receipts! };
+}
+
+/** Passes until a pass finds less than a full pass of every kind, or ERASE_PASSES have run. */
+async function eraseOnShard(db: Db, tenantId: string, modes: readonly KeyMode[], number: string): Promise<{ erased: ErasureCounts; complete: boolean }> {
+  const erased = none();
+  for (let pass = 0; pass < ERASE_PASSES; pass += 1) {
+    const counts = await erasePass(db, tenantId, modes, number);
+    for (const kind of Object.keys(erased) as (keyof ErasureCounts)[]) erased[kind] += counts[kind];
+    if (counts.messages < ERASE_PASS && counts.inbound < ERASE_PASS && counts.batch_recipients < ERASE_PASS) return { erased, complete: true };
+  }
+  return { erased, complete: false };
 }
 
 /**
@@ -66,9 +86,11 @@ async function eraseOnShard(db: Db, tenantId: string, modes: readonly KeyMode[],
  * hash, the allow-list entry and per-recipient send history gone). Idempotent.
  */
 export async function eraseRecipient(env: Pick<Env, "METER">, db: Db, tenantId: string, modes: readonly KeyMode[], number: string): Promise<ErasureResult> {
-  const erased = await eraseOnShard(db, tenantId, modes, number);
+  checkpoint("erasure");
+  const { erased, complete } = await eraseOnShard(db, tenantId, modes, number);
+  checkpoint("erasure", "after");
   const meter = await meterFor(env, tenantId).erase(number);
-  return { number, erased, block_kept_as_hash: meter.block_kept_as_hash, allowlist_removed: meter.allowlist_removed };
+  return { number, complete, erased, block_kept_as_hash: meter.block_kept_as_hash, allowlist_removed: meter.allowlist_removed };
 }
 
 /** The operator's erasure: every tenant's, in turns of a few at once (each is a shard batch and a meter call). */
@@ -76,10 +98,11 @@ export async function eraseEverywhere(
   env: Pick<Env, "METER">,
   tenants: readonly { id: string; db: Db }[],
   number: string,
-): Promise<{ number: string; tenants: number; erased: ErasureCounts; blocks_kept_as_hash: number }> {
+): Promise<{ number: string; complete: boolean; tenants: number; erased: ErasureCounts; blocks_kept_as_hash: number }> {
   const total = none();
   let blocks = 0;
   let touched = 0;
+  let complete = true;
   const AT_ONCE = 10;
   for (let i = 0; i < tenants.length; i += AT_ONCE) {
     const results = await Promise.all(tenants.slice(i, i + AT_ONCE).map(({ id, db }) => eraseRecipient(env, db, id, KEY_MODES, number)));
@@ -87,8 +110,9 @@ export async function eraseEverywhere(
       const counts = Object.entries(result.erased) as [keyof ErasureCounts, number][];
       for (const [kind, n] of counts) total[kind] += n;
       if (result.block_kept_as_hash) blocks += 1;
+      complete &&= result.complete;
       if (counts.some(([, n]) => n > 0) || result.block_kept_as_hash || result.allowlist_removed) touched += 1;
     }
   }
-  return { number, tenants: touched, erased: total, blocks_kept_as_hash: blocks };
+  return { number, complete, tenants: touched, erased: total, blocks_kept_as_hash: blocks };
 }

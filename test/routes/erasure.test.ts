@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { injectFault, pendingFaults } from "../../src/lib/faults";
+import { ERASE_PASS, ERASE_PASSES } from "../../src/services/erasure";
 import { ADMIN, call, createTenant, expectProblem, okJson, sendMessage } from "../helpers/api";
 import { createBatch, expanded, waitForBatch } from "../helpers/batches";
 import { send } from "../helpers/meter";
@@ -48,6 +50,7 @@ describe("POST /v1/recipients/{number}/erase", () => {
     const first = await okJson(await erase(tenant.key, handset), 200);
     expect(first).toMatchObject({
       number: handset,
+      complete: true,
       erased: { messages: 2, inbound: 1, contacts: 1, batch_recipients: 1 },
       block_kept_as_hash: true,
     });
@@ -65,6 +68,7 @@ describe("POST /v1/recipients/{number}/erase", () => {
     const again = await okJson(await erase(tenant.key, handset), 200);
     expect(again).toEqual({
       number: handset,
+      complete: true,
       erased: { messages: 0, inbound: 0, contacts: 0, batch_recipients: 0, events: 0, receipts: 0 },
       block_kept_as_hash: false,
       allowlist_removed: false,
@@ -91,6 +95,47 @@ describe("POST /v1/recipients/{number}/erase", () => {
     expect((await okJson(await call(`/v1/messages/${b.sent.id}`, { key: b.key }), 200)).to).toBe(handset);
   });
 
+  it("erases a number with more records than one request takes over calls: each bounded, the answer says when it is done", async () => {
+    const { key, tenantId } = await createTenant();
+    const handset = number();
+    const total = ERASE_PASS * ERASE_PASSES + 3;
+    // Messages to the number, written as batch expansion writes them (the API would cap a day's sends to it).
+    await (await d1Of(tenantId))
+      .prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+         INSERT INTO messages (id, tenant_id, mode, "to", country, type, body, status, encoding, segments, carrier, attempts, version, created_at, updated_at)
+         SELECT printf('msg_00000000%018d', i), ?, 'test', ?, 'US', 'notification', 'x', 'delivered', 'GSM-7', 1, 'simulator', 1, 4, 0, 0 FROM n`,
+      )
+      .bind(total, tenantId, handset)
+      .run();
+    const first = await okJson(await erase(key, handset), 200);
+    expect(first).toMatchObject({ complete: false, erased: { messages: ERASE_PASS * ERASE_PASSES } });
+    const second = await okJson(await erase(key, handset), 200);
+    expect(second).toMatchObject({ complete: true, erased: { messages: 3 } });
+    expect(await mentions(tenantId, handset)).toBe(0);
+  });
+
+  it.each(["before", "after"] as const)("failing %s its D1 pass: a 500, and the retry finishes it, the opt-out kept as a hash", async (timing) => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const handset = number();
+    const tenant = await tenantWithHistory(handset);
+    const before = await mentions(tenant.tenantId, handset);
+    expect(before).toBeGreaterThan(0);
+    injectFault("erasure", timing);
+    await expectProblem(await erase(tenant.key, handset), 500, "internal_error");
+    expect(pendingFaults()).toEqual([]);
+    // Before its pass: nothing changed. After it: the records are erased, the meter not yet (its block still names the number).
+    expect(await mentions(tenant.tenantId, handset)).toBe(timing === "before" ? before : 0);
+    const blocked = await okJson(await call("/v1/blocklist?limit=100", { key: tenant.key }), 200);
+    expect(JSON.stringify(blocked)).toContain(handset);
+    const retried = await okJson(await erase(tenant.key, handset), 200);
+    expect(retried).toMatchObject({ complete: true, block_kept_as_hash: true });
+    expect(await mentions(tenant.tenantId, handset)).toBe(0);
+    const list = await okJson(await call("/v1/blocklist?limit=100", { key: tenant.key }), 200);
+    expect(JSON.stringify(list)).not.toContain(handset);
+    await expectProblem(await send(tenant.key, { to: handset, body: "still no" }), 422, "recipient_opted_out");
+  });
+
   it("refuses a number that is not one, changing nothing", async () => {
     const { key } = await createTenant();
     const problem = await expectProblem(await erase(key, "not-a-number"), 422, "invalid_number");
@@ -103,7 +148,7 @@ describe("POST /v1/admin/recipients/{number}/erase", () => {
     const handset = number();
     const tenants = [await tenantWithHistory(handset), await tenantWithHistory(handset)];
     const result = await okJson(await call(`/v1/admin/recipients/${enc(handset)}/erase`, { method: "POST", headers: ADMIN }), 200);
-    expect(result).toMatchObject({ number: handset, tenants: 2, erased: { messages: 4, inbound: 2, contacts: 2 }, blocks_kept_as_hash: 2 });
+    expect(result).toMatchObject({ number: handset, complete: true, tenants: 2, erased: { messages: 4, inbound: 2, contacts: 2 }, blocks_kept_as_hash: 2 });
     for (const tenant of tenants) expect(await mentions(tenant.tenantId, handset)).toBe(0);
     const again = await okJson(await call(`/v1/admin/recipients/${enc(handset)}/erase`, { method: "POST", headers: ADMIN }), 200);
     expect(again).toMatchObject({ tenants: 0, erased: { messages: 0 } });

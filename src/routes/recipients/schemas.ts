@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ERASE_PASS, ERASE_PASSES } from "../../services/erasure";
 import { BLOCK_SOURCES } from "../../domain/admission";
 import { countryCode } from "../../lib/openapi";
 import { listQuery } from "../../lib/pagination";
@@ -54,9 +55,14 @@ const erasedCounts = z
   })
   .openapi("ErasedCounts");
 
+const complete = z.boolean().openapi({
+  description: `False when the number had more records than one request erases (${ERASE_PASSES} passes of ${ERASE_PASS} of each kind): call again to finish.`,
+});
+
 export const Erasure = z
   .object({
     number: z.string(),
+    complete,
     erased: erasedCounts,
     block_kept_as_hash: z.boolean().openapi({
       description: "The number was blocked (opted out, or by you): the block is kept as a salted hash, so it still blocks, and no longer names the number.",
@@ -68,6 +74,7 @@ export const Erasure = z
 export const OperatorErasure = z
   .object({
     number: z.string(),
+    complete,
     tenants: z.number().int().openapi({ description: "Tenants that had something of the number." }),
     erased: erasedCounts,
     blocks_kept_as_hash: z.number().int(),
