@@ -93,7 +93,10 @@ export async function eraseRecipient(env: Pick<Env, "METER">, db: Db, tenantId: 
   return { number, complete, erased, block_kept_as_hash: meter.block_kept_as_hash, allowlist_removed: meter.allowlist_removed };
 }
 
-/** The operator's erasure: every tenant's, in turns of a few at once (each is a shard batch and a meter call). */
+/** Tenants one operator request erases from (their shards' passes and a meter call each); the rest on the next page. */
+export const ERASE_TENANTS_PER_REQUEST = 50;
+
+/** The operator's erasure over a page of tenants, a few at once (each is its shard's passes and a meter call). */
 export async function eraseEverywhere(
   env: Pick<Env, "METER">,
   tenants: readonly { id: string; db: Db }[],

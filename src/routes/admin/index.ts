@@ -1,14 +1,15 @@
 import { createRouter } from "../../lib/create-router";
 import { adminRoute, idempotencyHeader, jsonBody, jsonResponse } from "../../lib/openapi";
 import { createApiKey, revokeApiKey } from "../../services/api-keys";
-import { listQuery } from "../../lib/pagination";
 import { meterFor } from "../../meter/client";
 import { creditTenant, ledgerPage } from "../../services/billing";
 import { assignNumber } from "../../services/inbound";
 import { e164Of } from "../../services/recipients";
 import { FALLBACK_UNIT_PRICE, listPrices, putPrice } from "../../services/prices";
 import { createTenant, getTenant, updateTenant } from "../../services/tenants";
-import { eraseEverywhere } from "../../services/erasure";
+import { ERASE_TENANTS_PER_REQUEST, eraseEverywhere } from "../../services/erasure";
+import { asc, gt } from "drizzle-orm";
+import { decodeCursor, encodeCursor, invalidCursor, listQuery } from "../../lib/pagination";
 import { isShard, shardDb } from "../../db/shards";
 import { tenants } from "../../db/schema";
 import { CountryQuery, NumberParam, OperatorErasure } from "../recipients/schemas";
@@ -146,8 +147,10 @@ const eraseRoute = adminRoute({
   path: "/recipients/{number}/erase",
   tags,
   summary: "Erase a number's personal data from every tenant",
-  description: "`POST /v1/recipients/{number}/erase` for every tenant and both key modes, over every shard. Idempotent.",
-  request: { params: NumberParam, query: CountryQuery },
+  description:
+    "`POST /v1/recipients/{number}/erase` for every tenant and both key modes, over every shard, " +
+    `${ERASE_TENANTS_PER_REQUEST} tenants a request in id order: call again with \`cursor\` = \`next_cursor\` until it is null. Idempotent.`,
+  request: { params: NumberParam, query: CountryQuery.merge(listQuery.pick({ cursor: true })) },
   errors: ["invalid_number"],
   responses: { 200: jsonResponse(OperatorErasure, "What was erased, summed over the tenants.") },
 });
@@ -209,10 +212,21 @@ export const admin = createRouter()
     return c.json(presentCreatedKey(await createApiKey(c.var.control, tenant.id, mode, scopes)), 201);
   })
   .openapi(eraseRoute, async (c) => {
-    const number = e164Of(c.req.valid("param").number, c.req.valid("query").country, "path.number");
-    const rows = await c.var.control.select({ id: tenants.id, shard: tenants.shard }).from(tenants);
-    const placed = rows.filter((row) => isShard(c.env, row.shard)).map((row) => ({ id: row.id, db: shardDb(c.env, row.shard) }));
-    return c.json(await eraseEverywhere(c.env, placed, number), 200);
+    const { country, cursor } = c.req.valid("query");
+    const number = e164Of(c.req.valid("param").number, country, "path.number");
+    const after = cursor === undefined ? "" : decodeCursor(cursor);
+    if (after === null) throw invalidCursor();
+    // A bounded page of tenants a request: each costs its shard's passes and a meter call.
+    const rows = await c.var.control
+      .select({ id: tenants.id, shard: tenants.shard })
+      .from(tenants)
+      .where(gt(tenants.id, after))
+      .orderBy(asc(tenants.id))
+      .limit(ERASE_TENANTS_PER_REQUEST + 1);
+    const page = rows.slice(0, ERASE_TENANTS_PER_REQUEST);
+    const placed = page.filter((row) => isShard(c.env, row.shard)).map((row) => ({ id: row.id, db: shardDb(c.env, row.shard) }));
+    const next = rows.length > ERASE_TENANTS_PER_REQUEST ? encodeCursor(page.at(-1)!.id) : null;
+    return c.json({ ...(await eraseEverywhere(c.env, placed, number)), next_cursor: next }, 200);
   })
   .openapi(revokeKeyRoute, async (c) => {
     const { id, key_id } = c.req.valid("param");

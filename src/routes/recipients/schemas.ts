@@ -78,5 +78,6 @@ export const OperatorErasure = z
     tenants: z.number().int().openapi({ description: "Tenants that had something of the number." }),
     erased: erasedCounts,
     blocks_kept_as_hash: z.number().int(),
+    next_cursor: z.string().nullable().openapi({ description: "More tenants are left: call again with `cursor` set to this." }),
   })
   .openapi("OperatorErasure");
