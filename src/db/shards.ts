@@ -100,7 +100,7 @@ export function everyShard(env: Env): ShardScope[] {
 }
 
 /** Runs `read` on every shard at once (each is its own database) and returns the results in shard order. */
-export async function acrossShards<T>(env: Env, read: (scope: ShardScope) => Promise<T>): Promise<T[]> {
+async function acrossShards<T>(env: Env, read: (scope: ShardScope) => Promise<T>): Promise<T[]> {
   return Promise.all(everyShard(env).map(read));
 }
 

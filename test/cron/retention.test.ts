@@ -4,6 +4,8 @@ import { http, HttpResponse } from "msw";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { PURGE_CHUNK, purgeExpired } from "../../src/cron/retention";
+import { createDb } from "../../src/db/client";
+import { observeD1 } from "../../src/db/probe";
 import { ADMIN, call, createTenant, expectProblem, okJson, sendMessage } from "../helpers/api";
 import { mockNetwork } from "../helpers/network";
 import { postSigned } from "../helpers/receipts";
@@ -103,9 +105,19 @@ describe("retention", () => {
     const shard = await shardOf(tenantId);
     const remaining = async () => (await d1.prepare(`SELECT COUNT(*) AS n FROM messages WHERE tenant_id = ?`).bind(tenantId).first<{ n: number }>())!.n;
     // One chunk a run here: each run deletes at most PURGE_CHUNK messages.
-    const db = await dbOf(tenantId);
-    expect(await purgeExpired(db, control, shard, Date.now(), 1)).toBe(PURGE_CHUNK);
+    // Handles made while the D1 observer is on see each round trip.
+    const calls: number[] = [];
+    const stop = observeD1((call) => void calls.push(call.sql.length));
+    try {
+      const [db, watchedControl] = [await dbOf(tenantId), createDb(env.DB)];
+      expect(await purgeExpired(db, watchedControl, shard, Date.now(), 1)).toBe(PURGE_CHUNK);
+    } finally {
+      stop();
+    }
+    // 500 messages with everything hung on them: the tenants' cutoffs (control), one read, one batch of deletes.
+    expect(calls.length).toBe(3);
     expect(await remaining()).toBe(total - PURGE_CHUNK);
+    const db = await dbOf(tenantId);
     expect(await purgeExpired(db, control, shard, Date.now(), 1)).toBe(PURGE_CHUNK);
     expect(await purgeExpired(db, control, shard, Date.now(), 1)).toBe(37);
     expect(await purgeExpired(db, control, shard, Date.now(), 1)).toBe(0);
