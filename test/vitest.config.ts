@@ -37,7 +37,9 @@ export default defineConfig(async () => ({
           VONAGE_API_SECRET: "test_vonage_secret",
           VONAGE_SIGNATURE_SECRET: "test_vonage_signature_secret",
           ALIBABA_RECEIPT_TOKEN: "test_alibaba_receipt_token_0123456789",
-          ENVIRONMENT: "production",
+          // Not "development" (which lets webhooks go to localhost) and not "production" (whose live sends need a real
+          // carrier and a public callback base: test/routes/deployment.test.ts sets those itself).
+          ENVIRONMENT: "test",
           // Request lines would bury test output; test/routes/request-log.test.ts turns them on.
           LOG_LEVEL: "warn",
           SMPP_BRIDGE_SECRET: "whsec_dGVzdC1zbXBwLWJyaWRnZS1zZWNyZXQtMzItYnl0ZXMh",

@@ -35,6 +35,7 @@ export const ERRORS = {
   recipient_frequency_capped: { status: 429, title: "Too many messages to this recipient" },
   internal_error: { status: 500, title: "Internal server error" },
   dependency_unavailable: { status: 503, title: "A dependency is unavailable" },
+  live_sending_unconfigured: { status: 503, title: "Live sending is not configured" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

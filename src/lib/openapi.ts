@@ -28,9 +28,13 @@ export const Problem = z
     batch_status: z.string().optional().openapi({ description: "For `not_cancelable` on a batch: the batch's status." }),
     message_status: z.string().optional().openapi({ description: "For `not_cancelable` on a message: the message's status." }),
     checks: z
-      .record(z.string(), z.object({ status: z.string() }))
+      .record(z.string(), z.object({ status: z.string(), problems: z.array(z.string()).optional() }))
       .optional()
-      .openapi({ description: "For `dependency_unavailable` from `GET /health`: each dependency's state." }),
+      .openapi({ description: "From `GET /health` (`dependency_unavailable`, `live_sending_unconfigured`): each dependency's or setting's state." }),
+    problems: z
+      .array(z.string())
+      .optional()
+      .openapi({ description: "For `live_sending_unconfigured`: the settings that keep this deployment from sending live messages." }),
     scope: z.string().optional().openapi({ description: "For `insufficient_scope`: the scope the request needs." }),
     request_id: z.string(),
   })

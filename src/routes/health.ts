@@ -5,6 +5,7 @@ import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import { jsonResponse, publicRoute } from "../lib/openapi";
 import { readBacklog } from "../services/health";
+import { liveSendingProblems } from "../domain/deployment";
 
 const ageSeconds = (since: number | null, now: number) => (since === null ? null : Math.max(0, Math.round((now - since) / 1000)));
 
@@ -28,8 +29,11 @@ const get = publicRoute({
   path: "/",
   tags: ["Health"],
   summary: "Health, with dependencies (no authentication)",
-  description: "Reads D1 once (which proves it answers) and reports the backlogs waiting on the queues. 503 when D1 does not answer.",
-  errors: ["dependency_unavailable"],
+  description:
+    "Reads D1 once (which proves it answers) and reports the backlogs waiting on the queues. 503 when D1 does not answer, " +
+    "and in production (`live_sending_unconfigured`) while live sends are refused: the live carrier is the simulator, or " +
+    "`PUBLIC_BASE_URL` is not a public https URL carriers can post receipts to.",
+  errors: ["dependency_unavailable", "live_sending_unconfigured"],
   responses: { 200: jsonResponse(Health, "The gateway and its database are up.") }
 });
 
@@ -50,6 +54,12 @@ export const health = createRouter()
       log.error("health_database_failed", { request_id: c.var.requestId, error: String(error) });
       throw new ApiError("dependency_unavailable", "The database did not answer.", { extra: { checks: { database: { status: "failed" } } } });
     });
+    const problems = liveSendingProblems(c.env);
+    if (problems.length > 0) {
+      throw new ApiError("live_sending_unconfigured", `This deployment refuses live sends: ${problems.join("; ")}.`, {
+        extra: { problems, checks: { database: { status: "ok" }, configuration: { status: "failed", problems } } },
+      });
+    }
     const now = Date.now();
     return c.json(
       {

@@ -18,6 +18,7 @@ import type { AuthContext, Owner } from "../types";
 import { prepareRecipient } from "./batch-recipients";
 import { cancelStep } from "./batch-work";
 import { loadComposition } from "./composition";
+import { assertLiveSending } from "./sending";
 import { requireGroup } from "./contacts";
 import { parseSendAt } from "./scheduling";
 
@@ -55,12 +56,13 @@ function unknownReference(error: unknown, path: string): never {
  * metered (block list, caps, balance, quota), happens in the batch queue, chunk by chunk.
  */
 export async function createBatch(
-  env: Pick<Env, "DB" | "BATCH_QUEUE">,
+  env: Pick<Env, "DB" | "BATCH_QUEUE" | "ENVIRONMENT" | "LIVE_CARRIER" | "PUBLIC_BASE_URL">,
   db: Db,
   auth: AuthContext,
   input: BatchInput,
   idempotencyKey?: string,
 ): Promise<{ batch: BatchView; replayed: boolean }> {
+  assertLiveSending(env, auth.mode);
   const now = Date.now();
   const key = idempotencyKey === undefined ? null : `${auth.mode}:${idempotencyKey}`;
   const requestHash = key === null ? null : await fingerprint(input);

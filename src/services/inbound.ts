@@ -15,7 +15,7 @@ import { EventOutbox, recordTenantEvent } from "./events";
 import { acceptMessage } from "./sending";
 import { openInbound, sealEventData, sealInbound } from "./message-data";
 
-type InboundEnv = Pick<Env, "DB" | "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "WEBHOOK_QUEUE" | "DATA_ENCRYPTION_KEY">;
+type InboundEnv = Pick<Env, "DB" | "PUBLIC_BASE_URL" | "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "WEBHOOK_QUEUE" | "DATA_ENCRYPTION_KEY">;
 
 export type InboundResult = "recorded" | "duplicate" | "unknown_destination";
 

@@ -24,6 +24,7 @@ import type { MessageWithEvents } from "./messages";
 import { unitPrice } from "./prices";
 import { parseSendAt, quietHoursOf } from "./scheduling";
 import { webhookUrlProblem } from "../domain/webhook-url";
+import { liveSendingProblems, type DeploymentSettings } from "../domain/deployment";
 
 export interface SendInput extends ComposeInput {
   to: string;
@@ -35,7 +36,7 @@ export interface SendInput extends ComposeInput {
   callback_url?: string;
 }
 
-type SendEnv = Pick<Env, "DB" | "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "DATA_ENCRYPTION_KEY">;
+type SendEnv = Pick<Env, "DB" | "PUBLIC_BASE_URL" | "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "DATA_ENCRYPTION_KEY">;
 
 export type SendResult =
   | { kind: "accepted"; message: MessageWithEvents; headers: Record<string, string> }
@@ -80,6 +81,24 @@ function lengthError(segments: number, encoding: Encoding): ApiError | null {
   return null;
 }
 
+/** Live traffic needs a deployment that can carry it (src/domain/deployment.ts); test keys always can. */
+export function assertLiveSending(env: DeploymentSettings, mode: AuthContext["mode"]): void {
+  if (mode !== "live") return;
+  const problems = liveSendingProblems(env);
+  if (problems.length === 0) return;
+  throw new ApiError("live_sending_unconfigured", `This deployment cannot send live messages: ${problems.join("; ")}.`, { extra: { problems } });
+}
+
+function liveRefusal(env: DeploymentSettings, mode: AuthContext["mode"]): ApiError | null {
+  try {
+    assertLiveSending(env, mode);
+    return null;
+  } catch (error) {
+    if (error instanceof ApiError) return error;
+    throw error;
+  }
+}
+
 /** What the message reserves: the destination's price per segment, for live keys of metered tenants. */
 async function priceOf(control: Db, auth: AuthContext, country: string | null, segments: number): Promise<number> {
   return auth.mode === "live" && auth.metered ? (await unitPrice(control, country)) * segments : 0;
@@ -108,6 +127,7 @@ export async function acceptMessage(
     onMetered?: () => void;
   },
 ): Promise<SendResult> {
+  assertLiveSending(env, auth.mode);
   const now = Date.now();
   const requested = parseSendAt(input.send_at, now);
   const phone = parsePhone(input.to, input.country);
@@ -238,7 +258,7 @@ export async function previewMessage(
   const requested = parseSendAt(input.send_at, now);
   const phone = parsePhone(input.to, input.country);
   const country = phone.ok ? phone.country : null;
-  let refusal: ApiError | null = numberError(phone);
+  let refusal: ApiError | null = liveRefusal(env, auth.mode) ?? numberError(phone);
   let composed: Composed | null = null;
   let headers: Record<string, string> = {};
   try {

@@ -30,7 +30,7 @@ const create = tenantRoute({
     "limit. A recipient that cannot be sent to is rejected on its own (`rejects`, by index); the batch goes ahead. " +
     "Bodies up to 5 MiB.",
   request: { body: jsonBody(CreateBatchBody), headers: CreateBatchHeaders },
-  errors: ["idempotency_mismatch", "template_not_approved", "sender_not_approved"],
+  errors: ["idempotency_mismatch", "template_not_approved", "sender_not_approved", "live_sending_unconfigured"],
   responses: {
     202: jsonResponse(BatchDetail, "Recorded (or, for a retried Idempotency-Key, the batch it made); follow it with `GET /v1/batches/{id}`."),
   },

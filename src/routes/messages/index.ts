@@ -37,6 +37,7 @@ const create = tenantRoute({
     ...["insufficient_balance", "sandbox_recipient_not_allowed", "not_found", "idempotency_in_progress", "idempotency_mismatch"] as const,
     ...["invalid_number", "number_not_sms_capable", "body_too_long", "template_not_approved", "sender_not_approved"] as const,
     ...["content_blocked", "recipient_blocked", "recipient_opted_out", "quota_exceeded", "recipient_frequency_capped"] as const,
+    "live_sending_unconfigured",
   ],
   responses: {
     202: jsonResponse(MessageWithEvents, "Accepted for delivery (or the replayed answer to an earlier request).", RATE_LIMIT_HEADERS),
