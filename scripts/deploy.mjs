@@ -27,13 +27,28 @@ export const CARRIER_SECRETS = [
   "SMPP_BRIDGE_SECRET",
 ];
 
-/** What wrangler.toml declares: D1 databases (binding, name, id) and every queue name. */
+/** The environment deployed: wrangler.toml's `[env.production]` (its top level is local development). */
+export const ENV = "production";
+const ENV_HEADER = `[env.${ENV}]`;
+const D1_BLOCK = new RegExp(
+  `(\\[\\[env\\.${ENV}\\.d1_databases\\]\\]\\s*\\nbinding\\s*=\\s*"([^"]+)"\\s*\\ndatabase_name\\s*=\\s*"([^"]+)"\\s*\\ndatabase_id\\s*=\\s*")([^"]*)(")`,
+  "g",
+);
+
+/** The production environment's part of wrangler.toml (it is the file's last section), and what comes before it. */
+function split(toml) {
+  const at = toml.indexOf(ENV_HEADER);
+  if (at < 0) throw new Error(`wrangler.toml has no ${ENV_HEADER} section`);
+  return { before: toml.slice(0, at), production: toml.slice(at) };
+}
+
+/** What the production environment declares: D1 databases (binding, name, id) and every queue name. */
 export function readConfig(toml) {
-  const databases = [...toml.matchAll(/\[\[d1_databases\]\]\s*\nbinding\s*=\s*"([^"]+)"\s*\ndatabase_name\s*=\s*"([^"]+)"\s*\ndatabase_id\s*=\s*"([^"]*)"/g)].map(
-    ([, binding, name, id]) => ({ binding, name, id }),
-  );
-  const queues = new Set([...toml.matchAll(/^\s*(?:queue|dead_letter_queue)\s*=\s*"([^"]+)"/gm)].map((m) => m[1]));
-  return { databases, queues: [...queues] };
+  const { production } = split(toml);
+  const databases = [...production.matchAll(D1_BLOCK)].map(([, , binding, name, id]) => ({ binding, name, id }));
+  const queues = new Set([...production.matchAll(/^\s*(?:queue|dead_letter_queue)\s*=\s*"([^"]+)"/gm)].map((m) => m[1]));
+  const variable = (name) => new RegExp(`^${name}\\s*=\\s*"([^"]*)"`, "m").exec(production)?.[1] ?? "";
+  return { databases, queues: [...queues], vars: { LIVE_CARRIER: variable("LIVE_CARRIER"), PUBLIC_BASE_URL: variable("PUBLIC_BASE_URL") } };
 }
 
 /** Runs wrangler (from the PATH) and returns its output, or null when it failed (offline, not logged in). */
@@ -46,7 +61,7 @@ function wrangler(args) {
 export function readAccount() {
   const d1 = wrangler(["d1", "list", "--json"]);
   const queues = wrangler(["queues", "list"]);
-  const secrets = wrangler(["secret", "list", "--format", "json"]);
+  const secrets = wrangler(["secret", "list", "--format", "json", "--env", ENV]);
   const parse = (text) => {
     try {
       return JSON.parse(text);
@@ -75,24 +90,27 @@ export function plan(config, account, { dryRun }) {
   for (const queue of config.queues) if (!knownQueues.has(queue)) steps.push({ run: ["queues", "create", queue], why: "queue" });
   const missingSecrets = REQUIRED_SECRETS.filter((name) => !account.secrets.has(name));
   const carrierSecrets = CARRIER_SECRETS.filter((name) => !account.secrets.has(name));
-  for (const db of config.databases) steps.push({ run: ["d1", "migrations", "apply", db.binding, "--remote"], why: "migrations" });
-  steps.push({ run: dryRun ? ["deploy", "--dry-run", "--outdir", ".wrangler/deploy-dry-run"] : ["deploy"], why: "the Worker" });
-  return { steps, missingSecrets, carrierSecrets, accountUnread: account.databases === null || account.queues === null };
+  for (const db of config.databases) steps.push({ run: ["d1", "migrations", "apply", db.binding, "--remote", "--env", ENV], why: "migrations" });
+  const deploy = ["deploy", "--env", ENV];
+  steps.push({ run: dryRun ? [...deploy, "--dry-run", "--outdir", ".wrangler/deploy-dry-run"] : deploy, why: "the Worker" });
+  // What the deployed gateway would refuse live sends for (src/domain/deployment.ts checks the same at run time).
+  const warnings = [];
+  if (!config.vars?.LIVE_CARRIER || config.vars.LIVE_CARRIER === "simulator") warnings.push("LIVE_CARRIER is the simulator");
+  if (!/^https:\/\/[^/]+/.test(config.vars?.PUBLIC_BASE_URL ?? "")) warnings.push("PUBLIC_BASE_URL is not set to the https URL carriers reach");
+  return { steps, missingSecrets, carrierSecrets, warnings, accountUnread: account.databases === null || account.queues === null };
 }
 
-/** Writes each database's id (from the account) into wrangler.toml where it differs; returns the bindings changed. */
+/** Writes each production database's id (from the account) into wrangler.toml where it differs; returns the bindings changed. */
 export function writeDatabaseIds(toml, ids) {
   const changed = [];
-  const updated = toml.replace(
-    /(\[\[d1_databases\]\]\s*\nbinding\s*=\s*"([^"]+)"\s*\ndatabase_name\s*=\s*"([^"]+)"\s*\ndatabase_id\s*=\s*")([^"]*)(")/g,
-    (whole, head, binding, name, id, tail) => {
-      const real = ids.get(name);
-      if (!real || real === id) return whole;
-      changed.push(binding);
-      return `${head}${real}${tail}`;
-    },
-  );
-  return { toml: updated, changed };
+  const { before, production } = split(toml);
+  const updated = production.replace(D1_BLOCK, (whole, head, binding, name, id, tail) => {
+    const real = ids.get(name);
+    if (!real || real === id) return whole;
+    changed.push(binding);
+    return `${head}${real}${tail}`;
+  });
+  return { toml: before + updated, changed };
 }
 
 function main() {
@@ -100,12 +118,13 @@ function main() {
   const tomlPath = join(root, "wrangler.toml");
   const config = readConfig(readFileSync(tomlPath, "utf8"));
   const account = readAccount();
-  const { steps, missingSecrets, carrierSecrets, accountUnread } = plan(config, account, { dryRun });
+  const { steps, missingSecrets, carrierSecrets, warnings, accountUnread } = plan(config, account, { dryRun });
 
   console.log(`Deploy plan${dryRun ? " (dry run: only `wrangler deploy --dry-run` is run)" : ""}:`);
   if (accountUnread) console.log("  (the account could not be read, offline or not logged in: planned as a fresh account)");
   for (const step of steps) console.log(`  wrangler ${step.run.join(" ")}    # ${step.why}`);
   if (carrierSecrets.length > 0) console.log(`  carrier secrets not set (needed only for the carriers you route to): ${carrierSecrets.join(", ")}`);
+  for (const warning of warnings) console.log(`  [env.production.vars] ${warning}: the gateway will refuse live sends until it is (docs/DEPLOY.md)`);
   if (missingSecrets.length > 0) {
     console.log(`  required secrets not set: ${missingSecrets.join(", ")} — set each with \`wrangler secret put NAME\``);
   }

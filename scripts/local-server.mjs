@@ -47,9 +47,10 @@ export function d1Bindings() {
  */
 export function migrateAll(extra = [], options = {}) {
   const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
-  const where = options.remote ? "--remote" : "--local";
+  // Remote is the deployed environment (wrangler.toml's [env.production]); local is the top level.
+  const where = options.remote ? ["--remote", "--env", "production"] : ["--local"];
   return d1Bindings().every(
-    (binding) => spawnSync(wrangler, ["d1", "migrations", "apply", binding, where, ...extra], { cwd: root, env, stdio: options.stdio ?? "ignore" }).status === 0,
+    (binding) => spawnSync(wrangler, ["d1", "migrations", "apply", binding, ...where, ...extra], { cwd: root, env, stdio: options.stdio ?? "ignore" }).status === 0,
   );
 }
 

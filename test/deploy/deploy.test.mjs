@@ -14,7 +14,7 @@ const dirs = [];
 after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 const DATABASES = ["sms-gateway", "sms-gateway-shard-1", "sms-gateway-shard-2"];
-const QUEUES = ["sms-send", "sms-send-dlq", "sms-batches", "sms-webhooks", "sms-receipts", "sms-receipts-dlq", "sms-simulator"];
+const QUEUES = ["sms-send", "sms-batches", "sms-webhooks", "sms-receipts", "sms-simulator", "sms-send-dlq", "sms-receipts-dlq"];
 
 /** Runs `node scripts/deploy.mjs args` in a copy of the project's wrangler.toml, with the fake wrangler and this account. */
 function deploy(account, args = []) {
@@ -37,7 +37,7 @@ function deploy(account, args = []) {
   return { status: result.status, out: result.stdout + result.stderr, calls, toml: readFileSync(join(dir, "wrangler.toml"), "utf8") };
 }
 
-const reads = ["d1 list --json", "queues list", "secret list --format json"];
+const reads = ["d1 list --json", "queues list", "secret list --format json --env production"];
 const fresh = { databases: [], queues: [], secrets: [], workerExists: false };
 const complete = {
   databases: DATABASES.map((name, i) => ({ name, uuid: `1111111${i}-2222-3333-4444-555555555555` })),
@@ -45,7 +45,8 @@ const complete = {
   secrets: ["ADMIN_TOKEN", "DATA_ENCRYPTION_KEY"],
   workerExists: true,
 };
-const migrations = ["d1 migrations apply DB --remote", "d1 migrations apply SHARD_1 --remote", "d1 migrations apply SHARD_2 --remote"];
+const migrations = ["DB", "SHARD_1", "SHARD_2"].map((binding) => `d1 migrations apply ${binding} --remote --env production`);
+const dryDeploy = "deploy --env production --dry-run --outdir .wrangler/deploy-dry-run";
 
 describe("npm run deploy", () => {
   it("on a fresh account, --dry-run plans every database, queue and migration, lists the secrets to set, and runs only the dry deploy", () => {
@@ -55,7 +56,9 @@ describe("npm run deploy", () => {
     for (const queue of QUEUES) assert.match(out, new RegExp(`wrangler queues create ${queue}\\b`));
     for (const step of migrations) assert.ok(out.includes(`wrangler ${step}`), step);
     assert.match(out, /required secrets not set: ADMIN_TOKEN, DATA_ENCRYPTION_KEY/);
-    assert.deepEqual(calls, [...reads, "deploy --dry-run --outdir .wrangler/deploy-dry-run"]);
+    // As shipped, production has no PUBLIC_BASE_URL: the plan says live sends will be refused until it does.
+    assert.match(out, /PUBLIC_BASE_URL is not set to the https URL carriers reach: the gateway will refuse live sends/);
+    assert.deepEqual(calls, [...reads, dryDeploy]);
   });
 
   it("on a fresh account without its secrets, lists them (never a value) and stops before creating anything", () => {
@@ -74,16 +77,19 @@ describe("npm run deploy", () => {
       ...QUEUES.map((queue) => `queues create ${queue}`),
       ...reads,
       ...migrations,
-      "deploy",
+      "deploy --env production",
     ]);
-    assert.doesNotMatch(toml, /database_id = "00000000-0000-0000-0000-00000000000/);
+    // The production environment's ids are written; local development's placeholders stay.
+    const [local, production] = toml.split("[env.production]");
+    assert.doesNotMatch(production, /database_id = "00000000-0000-0000-0000-00000000000/);
+    assert.equal(local.match(/database_id = "00000000-0000-0000-0000-00000000000\d"/g).length, 3);
     assert.match(out, /Wrote the database ids of DB, SHARD_1, SHARD_2 into wrangler.toml/);
   });
 
   it("on an account that has everything, creates nothing and only migrates and deploys", () => {
     const { status, out, calls, toml } = deploy(complete);
     assert.equal(status, 0, out);
-    assert.deepEqual(calls, [...reads, ...reads, ...migrations, "deploy"]);
+    assert.deepEqual(calls, [...reads, ...reads, ...migrations, "deploy --env production"]);
     assert.ok(toml.includes('database_id = "11111110-2222-3333-4444-555555555555"'));
     assert.ok(!calls.some((call) => call.includes("create")));
   });
@@ -92,6 +98,6 @@ describe("npm run deploy", () => {
     const { status, out, calls } = deploy({ ...fresh, offline: true }, ["--dry-run"]);
     assert.equal(status, 0, out);
     assert.match(out, /could not be read/);
-    assert.equal(calls.at(-1), "deploy --dry-run --outdir .wrangler/deploy-dry-run");
+    assert.equal(calls.at(-1), dryDeploy);
   });
 });
