@@ -32,7 +32,7 @@ export interface ServingTemplate {
   status: TemplateStatus;
 }
 
-/** How long an isolate may keep serving a template version it has read; the README says so. */
+/** How long an isolate may keep serving a template version it has read; docs/TEMPLATES.md says so. */
 export const TEMPLATE_CACHE_MS = 60_000;
 const serving = new TtlCache<{ approved: ServingTemplate | null; latest: ServingTemplate }>(TEMPLATE_CACHE_MS);
 const cacheKey = (tenantId: string, id: string) => `${tenantId}:${id}`;
