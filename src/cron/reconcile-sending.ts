@@ -7,7 +7,7 @@ import { refundMessages } from "../services/billing";
 import { SUBMIT_INTERRUPTED, SUBMIT_UNCONFIRMED } from "../domain/message-status";
 import { settleSends, type SendSettlement } from "../services/delivery";
 import type { EventOutbox } from "../services/events";
-import { carriersFor, routeTable } from "../services/routes";
+import { carriersFor, routeTable } from "../services/carrier-routes";
 
 /**
  * A message still `sending` this long after its claim lost its consumer (the Worker died, or D1 and the

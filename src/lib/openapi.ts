@@ -93,6 +93,9 @@ export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {
   return { required: true, description, content: { "application/json": { schema } } } as const;
 }
 
+/** A JSON body the request may leave out. */
+export const optionalJsonBody = <T extends z.ZodType>(schema: T) => ({ ...jsonBody(schema), required: false as const });
+
 export function jsonResponse<T extends z.ZodType>(schema: T, description: string, headers?: typeof RATE_LIMIT_HEADERS) {
   return { description, ...(headers && { headers }), content: { "application/json": { schema } } } as const;
 }

@@ -76,3 +76,14 @@ export function timePage<T extends { updatedAt: number; id: string }>(rows: T[],
   const last = data.at(-1);
   return { data, next_cursor: rows.length > limit && last ? encodeTimeCursor(last) : null };
 }
+
+/** Lists ordered by number (block and allow lists): the number a page ended on, from its cursor. */
+export function afterNumber(cursor: string | undefined): string | undefined {
+  if (!cursor) return undefined;
+  const number = decodeCursor(cursor);
+  if (!number) throw invalidCursor();
+  return number;
+}
+
+/** A page of a list ordered by number, its cursor made from the last number. */
+export const numberPage = <T>(data: T[], next: string | null) => ({ data, next_cursor: next && encodeCursor(next) });

@@ -9,7 +9,7 @@ import { refundMessages } from "../services/billing";
 import { decryptText } from "../lib/data-crypto";
 import { deliverBatch, settleSends, type CarrierPlan, type SendSettlement } from "../services/delivery";
 import type { EventOutbox } from "../services/events";
-import { carriersFor, routeTable } from "../services/routes";
+import { carriersFor, routeTable } from "../services/carrier-routes";
 import type { QueueBody } from "./bodies";
 
 /** The carriers for one consumer batch: routes (cached per isolate), one adapter per carrier, a durable fallback for outcomes. */

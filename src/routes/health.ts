@@ -45,7 +45,7 @@ const live = publicRoute({
   responses: { 200: jsonResponse(z.object({ status: z.literal("ok") }), "The Worker is up.") }
 });
 
-export const health = createRouter()
+export const router = createRouter()
   .openapi(get, async (c) => {
     const started = Date.now();
     // Every database answers: the control one (keys, tenants) and each shard (the backlog is theirs).

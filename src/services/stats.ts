@@ -11,7 +11,6 @@ import {
   type AdminStatsGroup,
   type Granularity,
   type GroupMetrics,
-  type SeriesPoint,
   type StatsReport,
   type OffsetSpan,
   type RollupCell,

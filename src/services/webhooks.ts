@@ -1,11 +1,11 @@
-import { and, desc, eq, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { controlDb } from "../db/shards";
 import { TtlCache } from "../lib/ttl-cache";
 import type { Owner } from "../types";
 import { insertJsonRows } from "../db/json-rows";
 import { runBatch } from "../db/statements";
-import { events, tenants, webhookAttempts, webhookDeliveries, webhookEndpoints, type WebhookEndpointRow } from "../db/schema";
+import { tenants, webhookAttempts, webhookDeliveries, webhookEndpoints, type WebhookEndpointRow } from "../db/schema";
 import { webhookUrlProblem } from "../domain/webhook-url";
 import { DELIVERY_TIMEOUT_MS, nextAttemptDelay, SECRET_OVERLAP_MS, type DeliveryStatus, type WebhookEventType } from "../domain/webhooks";
 import { toBase64, randomBytes } from "../lib/crypto";

@@ -36,7 +36,7 @@ const putQuietHours = tenantRoute({
   },
 });
 
-export const account = createRouter()
+export const router = createRouter()
   .openapi(get, async (c) => {
     const { tenantId, metered, retentionDays = DEFAULT_RETENTION_DAYS } = c.var.auth;
     const state = await meterFor(c.env, tenantId).account();

@@ -6,7 +6,7 @@ import { RouteEntry } from "../../domain/routing";
 import { createRouter } from "../../lib/create-router";
 import { adminRoute, jsonBody, jsonResponse } from "../../lib/openapi";
 import { listCarrierHealth } from "../../services/carrier-health";
-import { deleteRoute, listRoutes, putRoute } from "../../services/routes";
+import { deleteRoute, listRoutes, putRoute } from "../../services/carrier-routes";
 import { CountryParam } from "./schemas";
 
 // The operator's carrier routes and the carriers' circuit breakers.
@@ -102,7 +102,7 @@ const carriersRoute = adminRoute({
   responses: { 200: jsonResponse(z.object({ data: z.array(CarrierStatus) }).openapi("CarrierList"), "Every routable carrier.") }
 });
 
-export const carriers = createRouter()
+export const router = createRouter()
   .openapi(putRouteRoute, async (c) => {
     const { country } = c.req.valid("param");
     return c.json(presentRoute(await putRoute(c.var.db, country, c.req.valid("json").carriers)), 200);

@@ -29,7 +29,7 @@ const read = adminRoute({
   responses: { 200: jsonResponse(D1Calls, "The count.") }
 });
 
-export const adminD1Calls = createRouter()
+export const router = createRouter()
   .openapi(start, (c) => {
     startCountingD1();
     return c.json({ counting: true, count: 0, statements: 0 }, 200);

@@ -36,7 +36,7 @@ const get = adminRoute({
   responses: { 200: jsonResponse(OperatorHealth, "The gateway's state.") }
 });
 
-export const adminHealth = createRouter().openapi(get, async (c) => {
+export const router = createRouter().openapi(get, async (c) => {
   const now = Date.now();
   const state = await operatorHealth(c.var.control, everyShard(c.env).map((scope) => scope.db), now);
   const rows = new Map(state.carriers.map((row) => [row.carrier, row]));

@@ -155,7 +155,7 @@ const eraseRoute = adminRoute({
   responses: { 200: jsonResponse(OperatorErasure, "What was erased, summed over the tenants.") },
 });
 
-export const admin = createRouter()
+export const router = createRouter()
   .openapi(createTenantRoute, async (c) => {
     return c.json(presentTenant(await createTenant(c.env, c.var.control, c.req.valid("json").name)), 201);
   })

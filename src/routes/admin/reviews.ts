@@ -79,7 +79,7 @@ const isNotFound = (error: unknown) => error instanceof ApiError && error.code =
 
 const forReview = <T extends { tenantId: string }, P>(row: T, present: (row: T) => P) => ({ ...present(row), tenant_id: row.tenantId });
 
-export const reviews = createRouter()
+export const router = createRouter()
   .openapi(templateRoutes.queue, async (c) => {
     const { status, limit, cursor } = c.req.valid("query");
     const { data, next_cursor } = timePage(await mergedPage(c.env, limit, (db) => reviewQueue(db, { status, limit, cursor }), oldestFirst), limit);

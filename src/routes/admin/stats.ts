@@ -16,7 +16,7 @@ const get = adminRoute({
   responses: { 200: jsonResponse(StatsReport, "The report.") }
 });
 
-export const adminStats = createRouter().openapi(get, async (c) => {
+export const router = createRouter().openapi(get, async (c) => {
   const query = c.req.valid("query");
   // One tenant's report reads its shard; the service's reads every shard at once and adds them up.
   const databases = query.tenant_id ? [await tenantDb(c.env, c.var.control, query.tenant_id)] : everyShard(c.env).map((scope) => scope.db);

@@ -46,7 +46,7 @@ const remove = tenantRoute({
   responses: { 204: { description: "Deleted." } }
 });
 
-export const alertsRouter = createRouter()
+export const router = createRouter()
   .openapi(create, async (c) => {
     return c.json(presentAlertRule(await createAlertRule(c.var.db, c.var.auth, toNewRule(c.req.valid("json")))), 201);
   })

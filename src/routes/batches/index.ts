@@ -93,7 +93,7 @@ const cancel = tenantRoute({
   },
 });
 
-export const batchesRouter = createRouter()
+export const router = createRouter()
   .openapi(create, async (c) => {
     const { batch, replayed } = await createBatch(c.env, c.var.db, c.var.auth, c.req.valid("json"), c.req.valid("header")["idempotency-key"]);
     return c.json(presentBatchDetail(batch), 202, replayed ? { "Idempotent-Replayed": "true" } : {});

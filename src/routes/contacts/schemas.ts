@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { ContactRow, GroupRow } from "../../db/schema";
+import type { ContactRow } from "../../db/schema";
 import { MAX_ATTRIBUTE_LENGTH } from "../../domain/contacts";
 import { PLACEHOLDER_NAME } from "../../domain/templates";
 import { countryCode } from "../../lib/openapi";
@@ -36,38 +36,10 @@ export const ContactImportJson = z
   .array(z.record(z.string(), z.string().max(MAX_ATTRIBUTE_LENGTH)))
   .openapi("ContactImportRequest", { description: "Objects with `phone` and attribute columns; or send text/csv with a header row." });
 
-export const Group = z
-  .object({ id: z.string().openapi({ example: "grp_01JD4Z0Q7W3X5Y6Z7A8B9C0D1E" }), name: z.string(), member_count: z.number().int(), created_at: z.string(), updated_at: z.string() })
-  .openapi("Group");
-export const GroupList = z.object({ data: z.array(Group), next_cursor: z.string().nullable() }).openapi("GroupList");
-export const GroupBody = z.object({ name: z.string().trim().min(1).max(100) }).strict().openapi("GroupRequest");
-export const AddMembersBody = z
-  .object({
-    contact_ids: z.array(z.string().max(64)).max(1000).optional(),
-    phones: z.array(z.string().max(32)).max(1000).optional(),
-    country: countryCode.optional(),
-  })
-  .strict()
-  .openapi("AddMembersRequest", { description: "Contacts by id, or numbers (a number with no contact yet becomes one)." });
-export const AddMembersResult = z
-  .object({ group: Group, errors: z.array(z.object({ input: z.string(), message: z.string() })) })
-  .openapi("AddMembersResult");
-export const MemberParams = z.object({
-  id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }),
-  contact_id: z.string().min(1).max(64).openapi({ param: { name: "contact_id", in: "path" } }),
-});
-
 export const presentContact = (row: ContactRow): z.infer<typeof Contact> => ({
   id: row.id,
   phone: row.phone,
   attributes: row.attributes,
-  created_at: iso(row.createdAt),
-  updated_at: iso(row.updatedAt),
-});
-export const presentGroup = (row: GroupRow & { memberCount: number }): z.infer<typeof Group> => ({
-  id: row.id,
-  name: row.name,
-  member_count: row.memberCount,
   created_at: iso(row.createdAt),
   updated_at: iso(row.updatedAt),
 });

@@ -25,6 +25,6 @@ const put = tenantRoute({
   },
 });
 
-export const contentRules = createRouter()
+export const router = createRouter()
   .openapi(get, async (c) => c.json(presentPolicy(await getPolicy(c.var.control, c.var.auth.tenantId)), 200))
   .openapi(put, async (c) => c.json(presentPolicy(await putPolicy(c.var.control, c.var.auth.tenantId, fromPolicyBody(c.req.valid("json")))), 200));

@@ -2,7 +2,7 @@ import { createRouter } from "../../lib/create-router";
 import { jsonResponse, tenantRoute } from "../../lib/openapi";
 import { listEvents } from "../../services/events";
 import { openEventData } from "../../services/message-data";
-import { EventList, EventListQuery, presentEvent } from "../webhook-endpoints/schemas";
+import { EventList, EventListQuery, presentEvent } from "../webhooks/schemas";
 
 const list = tenantRoute({
   method: "get",
@@ -17,7 +17,7 @@ const list = tenantRoute({
   responses: { 200: jsonResponse(EventList, "A page of events, oldest first.") }
 });
 
-export const eventsRouter = createRouter().openapi(list, async (c) => {
+export const router = createRouter().openapi(list, async (c) => {
   const { after, limit } = c.req.valid("query");
   const { data, last } = await listEvents(c.var.db, c.var.auth, after, limit);
   const opened = await Promise.all(data.map(async (event) => ({ ...event, data: await openEventData(c.env.DATA_ENCRYPTION_KEY, event.tenantId, event.data) })));

@@ -38,7 +38,7 @@ const remove = tenantRoute({
   responses: { 200: jsonResponse(ApiKey, "The revoked key.") }
 });
 
-export const keys = createRouter()
+export const router = createRouter()
   .openapi(list, async (c) => {
     const rows = await listApiKeys(c.var.control, c.var.auth);
     return c.json({ data: rows.map(presentKey) }, 200);

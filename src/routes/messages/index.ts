@@ -96,7 +96,7 @@ const list = tenantRoute({
   },
 });
 
-export const messages = createRouter()
+export const router = createRouter()
   .openapi(create, async (c) => {
     const input = c.req.valid("json");
     const result = await acceptMessage(c.env, c.var.db, c.var.auth, input, {

@@ -33,7 +33,7 @@ const lookup = tenantRoute({
   },
 });
 
-export const numbers = createRouter().openapi(lookup, (c) => {
+export const router = createRouter().openapi(lookup, (c) => {
   const { numbers: inputs, country } = c.req.valid("json");
   return c.json({ data: inputs.map((input) => lookupNumber(input, country)) }, 200);
 });

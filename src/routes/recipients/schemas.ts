@@ -1,11 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { ERASE_PASS, ERASE_PASSES } from "../../services/erasure";
-import { BLOCK_SOURCES } from "../../domain/admission";
 import { countryCode } from "../../lib/openapi";
-import { listQuery } from "../../lib/pagination";
-import type { AllowEntry, BlockEntry } from "../../meter/tenant-meter";
 
-const iso = (ms: number) => new Date(ms).toISOString();
+// Shapes shared by the resources keyed by a number (/v1/blocklist, /v1/allowlist, /v1/recipients) and imports.
 
 export const NumberParam = z.object({
   number: z.string().min(1).max(32).openapi({ param: { name: "number", in: "path" }, example: "+8613800138000", description: "E.164 (URL-encode the +), or national with `country`." }),
@@ -14,22 +11,6 @@ export const NumberParam = z.object({
 export const CountryQuery = z.object({
   country: countryCode.optional(),
 });
-
-export const BlockBody = z.object({ reason: z.string().trim().min(1).max(200).optional() }).strict().openapi("BlockRequest");
-export const AllowBody = z.object({ note: z.string().trim().min(1).max(200).optional() }).strict().openapi("AllowRequest");
-
-export const BlockedNumber = z
-  .object({ number: z.string(), source: z.enum(BLOCK_SOURCES), reason: z.string().nullable(), created_at: z.string() })
-  .openapi("BlockedNumber");
-export const AllowedNumber = z.object({ number: z.string(), note: z.string().nullable(), created_at: z.string() }).openapi("AllowedNumber");
-
-export const BlockList = z.object({ data: z.array(BlockedNumber), next_cursor: z.string().nullable() }).openapi("BlockList");
-export const AllowList = z.object({ data: z.array(AllowedNumber), next_cursor: z.string().nullable() }).openapi("AllowList");
-export const BlockListQuery = listQuery.extend({ source: z.enum(BLOCK_SOURCES).optional() });
-
-export const BlocklistImportJson = z
-  .array(z.union([z.string().max(64), z.object({ number: z.string().max(64), reason: z.string().max(200).optional() }).strict()]))
-  .openapi("BlocklistImportRequest", { description: "Numbers, or {number, reason}; or send text/csv with a `phone` (or `number`) column and an optional `reason`." });
 
 export const ImportReport = z
   .object({
@@ -40,9 +21,6 @@ export const ImportReport = z
     errors_not_shown: z.number().int().openapi({ description: "Invalid rows beyond those listed." }),
   })
   .openapi("ImportReport");
-
-export const presentBlocked = (e: BlockEntry) => ({ number: e.number, source: e.source, reason: e.reason, created_at: iso(e.created_at) });
-export const presentAllowed = (e: AllowEntry) => ({ number: e.number, note: e.note, created_at: iso(e.created_at) });
 
 const erasedCounts = z
   .object({

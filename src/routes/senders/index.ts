@@ -56,7 +56,7 @@ const remove = tenantRoute({
   responses: { 204: { description: "Deleted." } }
 });
 
-export const sendersRouter = createRouter()
+export const router = createRouter()
   .openapi(create, async (c) => c.json(presentSender(await createSender(c.var.db, c.var.control, c.var.auth.tenantId, c.req.valid("json")), null), 201))
   .openapi(list, async (c) => {
     const query = c.req.valid("query");

@@ -21,7 +21,7 @@ const get = tenantRoute({
   responses: { 200: jsonResponse(StatsReport, "The report.") }
 });
 
-export const statsRouter = createRouter().openapi(get, async (c) => {
+export const router = createRouter().openapi(get, async (c) => {
   const query = c.req.valid("query");
   await chargeRequests(c, reportCost(query.from, query.to));
   const { tenantId, mode } = c.var.auth;

@@ -58,7 +58,7 @@ const remove = tenantRoute({
   responses: { 204: { description: "Deleted." } }
 });
 
-export const templatesRouter = createRouter()
+export const router = createRouter()
   .openapi(create, async (c) => c.json(presentTemplate(await createTemplate(c.var.db, c.var.control, c.var.auth.tenantId, c.req.valid("json"))), 201))
   .openapi(list, async (c) => {
     const query = c.req.valid("query");

@@ -1,217 +1,140 @@
-import { z } from "@hono/zod-openapi";
-import { ALIBABA, ALIBABA_ACK, parseAlibabaReceipt } from "../../carriers/alibaba";
-import { SIMULATOR, SimulatorReceipts } from "../../carriers/simulator";
-import { parseSmppReceipt, SMPP } from "../../carriers/smpp";
-import { parseTwilioInbound, parseTwilioStatus, TWILIO } from "../../carriers/twilio";
-import { parseVonageInbound, parseVonageReceipt, VONAGE } from "../../carriers/vonage";
-import type { Context } from "hono";
-import type { ParsedReceipt } from "../../domain/receipts";
-import { log } from "../../lib/log";
-import { enqueueReceipts, type QueuedReceipt } from "../../queues/bodies";
-import type { AppEnv } from "../../types";
 import { createRouter } from "../../lib/create-router";
-import { ApiError } from "../../lib/errors";
-import { carrierRoute, jsonBody, jsonResponse } from "../../lib/openapi";
-import { standardWebhookSignature, twilioSignature, urlToken, vonageSignature } from "../../middleware/carrier-signature";
-import { receiveInbound } from "../../services/inbound";
-import { receiptRow } from "../../services/receipts";
-import { AlibabaAck, AlibabaReceipts, EMPTY_TWIML, InboundAck, InboundReply, ReceiptAck, SmppReceipt } from "./schemas";
+import { IdParam, jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
+import { page } from "../../lib/pagination";
+import {
+  callbackSecret,
+  createEndpoint,
+  deleteEndpoint,
+  getEndpoint,
+  listDeliveries,
+  listEndpoints,
+  retryDelivery,
+  rotateSecret,
+} from "../../services/webhooks";
+import {
+  CallbackSecret,
+  CreateEndpointBody,
+  Delivery,
+  DeliveryList,
+  DeliveryListQuery,
+  DeliveryParams,
+  Endpoint,
+  EndpointList,
+  EndpointWithSecret,
+  presentDelivery,
+  presentEndpoint,
+} from "./schemas";
 
-const tags = ["Carrier webhooks"];
+const tags = ["Webhooks"];
+const signing =
+  "Each delivery is `POST {id, type, created_at, data}`, signed per Standard Webhooks: `webhook-id` (the event id, the same on " +
+  "every try), `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>`. Non-2xx or no answer in " +
+  "10 s is tried again after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (about 28 h), then recorded as failed.";
 
-function unreadable(fields: string[]): never {
-  throw new ApiError("validation_failed", "The webhook lacks fields every receipt of this carrier has.", {
-    errors: fields.map((name) => ({ path: `body.${name}`, message: "required" })),
-  });
-}
-
-const required = <T>(parsed: T | null, fields: string[]): T => parsed ?? unreadable(fields);
-const missing = (fields: Record<string, string>, names: string[]) => names.filter((name) => !fields[name]);
-
-/**
- * Takes verified receipts: each is given its id and handed to the receipts queue, with no D1 round trip on
- * the request. If the queue does not take them, the carrier is answered 503 and sends them again.
- */
-async function ingest(c: Context<AppEnv>, carrier: string, receipts: { parsed: ParsedReceipt; raw: string }[]) {
-  const now = Date.now();
-  const rows = receipts.map(({ parsed, raw }) => receiptRow(carrier, parsed, raw, now) as QueuedReceipt);
-  try {
-    await enqueueReceipts(c.env.RECEIPT_QUEUE, rows);
-  } catch (error) {
-    log.error("receipt_enqueue_failed", { carrier, count: rows.length, error: String(error) });
-    throw new ApiError("dependency_unavailable", "The receipt could not be queued; send it again.", { headers: { "Retry-After": "5" } });
-  }
-  return { queued: rows.length, receipt_ids: rows.map((row) => row.id) };
-}
-
-const simulatorStatus = carrierRoute({
+const create = tenantRoute({
   method: "post",
-  path: "/simulator/status",
+  path: "/",
   tags,
-  summary: "Delivery receipt from the simulator carrier",
-  description:
-    "Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`) " +
-    "with `SIMULATOR_WEBHOOK_SECRET`. Timestamps more than 5 minutes off are refused. One receipt, or a push of up to 500 " +
-    "applied in the order given.",
-  middleware: [standardWebhookSignature("SIMULATOR_WEBHOOK_SECRET")] as const,
-  request: { body: jsonBody(SimulatorReceipts) },
-  responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds.") }
-});
-
-const simulatorInbound = carrierRoute({
-  method: "post",
-  path: "/simulator/inbound",
-  tags,
-  summary: "Inbound reply from the simulator carrier",
-  description: "Signed like the simulator's receipts. Opt-out, opt-in and HELP keywords act on the tenant's block list and auto-replies.",
-  middleware: [standardWebhookSignature("SIMULATOR_WEBHOOK_SECRET")] as const,
-  request: { body: jsonBody(InboundReply) },
-  responses: { 200: jsonResponse(InboundAck, "Reply recorded.") }
-});
-
-const twilioStatus = carrierRoute({
-  method: "post",
-  path: "/twilio/status",
-  tags,
-  summary: "Status callback from Twilio",
-  description:
-    "Form fields as Twilio posts them (`MessageSid`, `MessageStatus`, `ErrorCode`, …), verified with `X-Twilio-Signature` " +
-    "(base64 HMAC-SHA1 keyed with `TWILIO_AUTH_TOKEN` over this URL and the sorted fields).",
-  middleware: [twilioSignature] as const,
-  responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds.") }
-});
-
-const twilioInbound = carrierRoute({
-  method: "post",
-  path: "/twilio/inbound",
-  tags,
-  summary: "Incoming message from Twilio",
-  description: "Twilio's messaging webhook (`From`, `To`, `Body`, `MessageSid`), signed as its status callbacks. Answers empty TwiML.",
-  middleware: [twilioSignature] as const,
+  summary: "Add a webhook endpoint",
+  description: `${signing} URLs must be https to a public host (in development also http://localhost and http://127.0.0.1).`,
+  request: { body: jsonBody(CreateEndpointBody) },
+  errors: ["limit_exceeded"],
   responses: {
-    200: { description: "Recorded; empty TwiML, so Twilio itself sends nothing back.", content: { "text/xml": { schema: z.string() } } },
+    201: jsonResponse(EndpointWithSecret, "The endpoint, with its secret: shown this once."),
   },
 });
 
-const vonageStatus = carrierRoute({
-  method: "post",
-  path: "/vonage/status",
+const list = tenantRoute({
+  method: "get",
+  path: "/",
   tags,
-  summary: "Delivery receipt from Vonage (SMS API)",
-  description:
-    "JSON or form fields as Vonage posts them (`messageId`, `status`, `err-code`, `message-timestamp`, …), one per part of a " +
-    "long message, verified with Vonage's signed webhooks (`sig`, SHA-256 HMAC with `VONAGE_SIGNATURE_SECRET`; `timestamp` within 5 minutes).",
-  middleware: [vonageSignature] as const,
-  responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds.") }
+  summary: "List your webhook endpoints",
+  responses: { 200: jsonResponse(EndpointList, "Every endpoint, newest first.") }
 });
 
-const vonageInbound = carrierRoute({
-  method: "post",
-  path: "/vonage/inbound",
+const callback = tenantRoute({
+  method: "get",
+  path: "/callback-secret",
   tags,
-  summary: "Inbound message from Vonage (SMS API)",
-  description: "`msisdn` (the sender), `to`, `text`, `messageId`, signed as its receipts.",
-  middleware: [vonageSignature] as const,
-  responses: { 200: jsonResponse(InboundAck, "Reply recorded.") }
+  summary: "The secret that signs deliveries to messages' callback_url",
+  responses: { 200: jsonResponse(CallbackSecret, "The secret (made on first use).") }
 });
 
-const smppStatus = carrierRoute({
-  method: "post",
-  path: "/smpp/status",
+const get = tenantRoute({
+  method: "get",
+  path: "/{id}",
   tags,
-  summary: "SMPP delivery receipt, forwarded by an SMPP-to-HTTP bridge",
-  description:
-    "The receipt text of a deliver_sm (`id:… sub:… dlvrd:… submit date:… done date:… stat:DELIVRD err:000 text:…`; dates with or " +
-    "without seconds). Signed per Standard Webhooks with `SMPP_BRIDGE_SECRET`. Ids match case-insensitively and across hex and decimal.",
-  middleware: [standardWebhookSignature("SMPP_BRIDGE_SECRET")] as const,
-  request: { body: jsonBody(SmppReceipt) },
-  responses: { 200: jsonResponse(ReceiptAck, "Verified and queued; applied within seconds.") }
+  summary: "Get a webhook endpoint",
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(Endpoint, "The endpoint (without its secret).") }
 });
 
-const alibabaStatus = carrierRoute({
-  method: "post",
-  path: "/alibaba/status",
+const remove = tenantRoute({
+  method: "delete",
+  path: "/{id}",
   tags,
-  summary: "Delivery receipts pushed by Alibaba Cloud SMS (SmsReport)",
-  description:
-    "A JSON array of receipts. Alibaba signs nothing, so the URL carries `?token=` (`ALIBABA_RECEIPT_TOKEN`), compared in constant time. " +
-    'Answers `{"code":0,"msg":"接收成功"}`, which tells Alibaba to stop pushing.',
-  middleware: [urlToken("ALIBABA_RECEIPT_TOKEN")] as const,
-  request: { body: jsonBody(AlibabaReceipts) },
-  responses: { 200: jsonResponse(AlibabaAck, "Verified and queued; applied within seconds.") }
+  summary: "Delete a webhook endpoint (its pending deliveries stop)",
+  request: { params: IdParam },
+  responses: { 204: { description: "Deleted." } }
 });
 
-export const webhooks = createRouter()
-  .openapi(simulatorInbound, async (c) => {
-    const reply = c.req.valid("json");
-    const { result, action } = await receiveInbound(
-      c.env,
-      { carrier: SIMULATOR, webhookId: c.req.header("webhook-id")! },
-      { from: reply.from, to: reply.to, text: reply.text, receivedAt: Date.parse(reply.received_at), payload: await c.req.text() },
-    );
-    return c.json({ result, action }, 200);
-  })
-  .openapi(simulatorStatus, async (c) => {
+const rotate = tenantRoute({
+  method: "post",
+  path: "/{id}/rotate-secret",
+  tags,
+  summary: "Rotate an endpoint's secret",
+  description: "For 24 hours deliveries carry two signatures (`v1,<new> v1,<old>`), so receivers can switch without losing one.",
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse(EndpointWithSecret, "The endpoint with its new secret: shown this once."),
+  },
+});
+
+const deliveries = tenantRoute({
+  method: "get",
+  path: "/{id}/deliveries",
+  tags,
+  summary: "An endpoint's deliveries, newest first, with every try's status code and latency",
+  request: { params: IdParam, query: DeliveryListQuery },
+  responses: { 200: jsonResponse(DeliveryList, "A page of deliveries.") }
+});
+
+const retry = tenantRoute({
+  method: "post",
+  path: "/{id}/deliveries/{delivery_id}/retry",
+  tags,
+  summary: "Replay one delivery now",
+  description: "The same event id and body, signed anew; also for a delivery that has failed for good.",
+  request: { params: DeliveryParams },
+  responses: { 202: jsonResponse(Delivery, "Queued for a try now.") }
+});
+
+export const router = createRouter()
+  .openapi(create, async (c) => {
     const body = c.req.valid("json");
-    const receipts = Array.isArray(body) ? body : [body];
-    // One receipt is stored as the carrier posted it; each of a push as its own JSON.
-    const raw = Array.isArray(body) ? null : await c.req.text();
-    return c.json(
-      await ingest(
-        c,
-        SIMULATOR,
-        receipts.map((receipt) => ({
-          parsed: {
-            carrierMessageId: receipt.message_id,
-            status: receipt.status,
-            errorCode: receipt.status === "undelivered" ? (receipt.error_code ?? "undelivered") : null,
-            carrierStatus: receipt.status,
-            carrierTime: receipt.occurred_at,
-            reference: receipt.reference ?? null,
-          },
-          raw: raw ?? JSON.stringify(receipt),
-        })),
-      ),
-      200,
-    );
+    const row = await createEndpoint(c.env, c.var.db, c.var.auth, body.url, body.events);
+    return c.json({ ...presentEndpoint(row), secret: row.secret }, 201);
   })
-  .openapi(twilioStatus, async (c) => {
-    const parsed = required(parseTwilioStatus(c.var.webhookFields), ["MessageSid", "MessageStatus"]);
-    // The callback URL we gave Twilio names our message (signed with the rest of the URL).
-    const reference = c.req.query("message_id") ?? null;
-    return c.json(await ingest(c, TWILIO, [{ parsed: { ...parsed, reference }, raw: await c.req.text() }]), 200);
+  .openapi(list, async (c) => c.json({ data: (await listEndpoints(c.var.db, c.var.auth)).map((row) => presentEndpoint(row)) }, 200))
+  .openapi(callback, async (c) => c.json({ secret: await callbackSecret(c.var.control, c.var.auth.tenantId) }, 200))
+  .openapi(get, async (c) => c.json(presentEndpoint(await getEndpoint(c.var.db, c.var.auth, c.req.valid("param").id)), 200))
+  .openapi(remove, async (c) => {
+    await deleteEndpoint(c.var.db, c.var.auth, c.req.valid("param").id);
+    return c.body(null, 204);
   })
-  .openapi(twilioInbound, async (c) => {
-    const sms = required(parseTwilioInbound(c.var.webhookFields), missing(c.var.webhookFields, ["From", "To", "Body", "MessageSid"]));
-    await receiveInbound(c.env, { carrier: TWILIO, webhookId: sms.carrierMessageId }, { ...sms, receivedAt: Date.now(), payload: await c.req.text() });
-    return c.body(EMPTY_TWIML, 200, { "content-type": "text/xml" });
+  .openapi(rotate, async (c) => {
+    const row = await rotateSecret(c.var.db, c.var.auth, c.req.valid("param").id);
+    return c.json({ ...presentEndpoint(row), secret: row.secret }, 200);
   })
-  .openapi(vonageStatus, async (c) => {
-    const parsed = required(parseVonageReceipt(c.var.webhookFields), ["messageId", "status"]);
-    return c.json(await ingest(c, VONAGE, [{ parsed, raw: await c.req.text() }]), 200);
+  .openapi(deliveries, async (c) => {
+    const query = c.req.valid("query");
+    const rows = await listDeliveries(c.var.db, c.var.auth, c.req.valid("param").id, query);
+    const { data, next_cursor } = page(rows, query.limit);
+    return c.json({ data: data.map(presentDelivery), next_cursor }, 200);
   })
-  .openapi(vonageInbound, async (c) => {
-    const sms = required(parseVonageInbound(c.var.webhookFields), missing(c.var.webhookFields, ["msisdn", "to", "text", "messageId"]));
-    const { result, action } = await receiveInbound(
-      c.env,
-      { carrier: VONAGE, webhookId: sms.carrierMessageId },
-      { ...sms, receivedAt: Date.now(), payload: await c.req.text() },
-    );
-    return c.json({ result, action }, 200);
-  })
-  .openapi(smppStatus, async (c) => {
-    const body = c.req.valid("json");
-    const parsed = parseSmppReceipt(body.short_message);
-    if (!parsed) {
-      throw new ApiError("validation_failed", "short_message is not a delivery receipt.", {
-        errors: [{ path: "body.short_message", message: "expected id:… stat:… receipt text" }],
-      });
-    }
-    return c.json(await ingest(c, SMPP, [{ parsed, raw: await c.req.text() }]), 200);
-  })
-  .openapi(alibabaStatus, async (c) => {
-    const receipts = c.req.valid("json");
-    // One push carries many receipts: each is stored and applied on its own, raw as it came.
-    await ingest(c, ALIBABA, receipts.map((receipt) => ({ parsed: parseAlibabaReceipt(receipt), raw: JSON.stringify(receipt) })));
-    return c.json(ALIBABA_ACK, 200);
+  .openapi(retry, async (c) => {
+    const { id, delivery_id } = c.req.valid("param");
+    const row = await retryDelivery(c.var.db, c.var.auth, id, delivery_id);
+    await c.env.WEBHOOK_QUEUE.send({ kind: "webhook_delivery", delivery_id });
+    return c.json(presentDelivery(row), 202);
   });
