@@ -6,6 +6,7 @@ export { TenantMeter } from "./meter/tenant-meter";
 
 export default {
   fetch: app.fetch,
-  queue,
+  // The queue handler is given the app's fetch rather than importing the app.
+  queue: (batch, env, ctx) => queue(batch, env, ctx, app.fetch),
   scheduled,
 } satisfies ExportedHandler<Env>;

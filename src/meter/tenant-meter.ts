@@ -1,6 +1,18 @@
 import { createHmac } from "node:crypto";
 import { isShard, shardBinding } from "../db/shards";
 import { DurableObject } from "cloudflare:workers";
+import type {
+  AdmitRequest,
+  AdmitVerdict,
+  BatchAdmitItem,
+  BatchAdmitRequest,
+  BatchAdmitResult,
+  LedgerKind,
+  LedgerEntry,
+  BlockEntry,
+  AllowEntry,
+  AccountState,
+} from "./types";
 import {
   firstRefusal,
   type BlockSource,
@@ -20,7 +32,6 @@ import {
   type Limits,
   type LimitsPatch,
 } from "../domain/limits";
-import type { MessageType } from "../domain/message-status";
 import type { QuotaState } from "../domain/rate-limit-headers";
 import { refill, secondsUntilAvailable, take, type Bucket } from "../domain/token-bucket";
 import { nextUtcMidnight, utcDay } from "../domain/utc-day";
@@ -42,97 +53,6 @@ const EXPIRY_INTERVAL_MS = 60 * 60 * 1000;
 export const RECONCILE_AFTER_MS = 5 * 60 * 1000;
 /** Admissions checked against D1 per query. */
 const RECONCILE_BATCH = 500;
-
-export interface AdmitRequest {
-  tenantId: string;
-  messageId: string;
-  recipient: string;
-  type: MessageType;
-  segments: number;
-  /** Micro-units to reserve from the balance; 0 for a send that is not charged. */
-  price: number;
-  /** Run every check, change nothing. */
-  dryRun?: boolean;
-  /** The tenant is exempt from metering: only the recipient checks apply and only the key is recorded. */
-  exempt?: boolean;
-  /** A live key of a tenant in the sandbox: only allow-listed recipients. */
-  sandbox?: boolean;
-  /** An answer to the recipient's keyword reply (HELP), owed even to a number that opted out. */
-  keywordReply?: boolean;
-  /** The key, a hash of the request, and the answer to replay for it. */
-  idempotency?: { key: string; fingerprint: string; response: string };
-}
-
-export type AdmitVerdict =
-  | { outcome: "admitted"; quotas: QuotaState[] }
-  | { outcome: "refused"; refusal: Refusal; quotas: QuotaState[] }
-  | { outcome: "dry_run"; refusal: Refusal | null; quotas: QuotaState[] }
-  | { outcome: "replay"; messageId: string; response: string }
-  | { outcome: "idempotency_mismatch" };
-
-/** One recipient of a batch chunk, as the meter sees it. */
-export interface BatchAdmitItem {
-  messageId: string;
-  recipient: string;
-  segments: number;
-  price: number;
-}
-
-export interface BatchAdmitRequest {
-  tenantId: string;
-  type: MessageType;
-  exempt: boolean;
-  sandbox: boolean;
-  items: BatchAdmitItem[];
-}
-
-export interface BatchAdmitResult {
-  /** One per item examined, in order: admitted, or refused for that recipient alone. */
-  verdicts: ({ admitted: true } | { admitted: false; refusal: Refusal })[];
-  /**
-   * Why the items after the last verdict were not examined: the message rate is used up for now
-   * (`paced`: they wait `retryAfter` seconds), or the balance or daily quota ran out (`stopped`).
-   */
-  halt: null | { kind: "paced"; retryAfter: number } | { kind: "stopped"; refusal: Refusal };
-}
-
-export type LedgerKind = "reserve" | "refund" | "credit";
-
-export interface LedgerEntry {
-  id: string;
-  kind: LedgerKind;
-  amount: number;
-  balance: number;
-  messageId: string | null;
-  note: string | null;
-  createdAt: number;
-}
-
-export type BlockEntry = {
-  number: string;
-  source: BlockSource;
-  reason: string | null;
-  created_at: number;
-};
-
-export type AllowEntry = {
-  number: string;
-  note: string | null;
-  created_at: number;
-};
-
-export interface DailyUsage {
-  day: string;
-  messages: number;
-  segments: number;
-  spend: number;
-}
-
-export interface AccountState {
-  balance: number;
-  limits: Limits;
-  today: DailyUsage & { resetsAt: number };
-}
 
 type LedgerRow = {
   seq: number;

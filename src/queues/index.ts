@@ -1,4 +1,3 @@
-import { app } from "../app";
 import { postReceipts, type SimulatorReceipt } from "../carriers/simulator";
 import type { Db } from "../db/client";
 import { CONTROL, controlDb, isShard, shardScope, type ShardScope } from "../db/shards";
@@ -159,12 +158,15 @@ async function handleShard(q: string, groups: ReturnType<typeof emptyGroups>, c:
 
 const ackAll = (jobs: { message: Message<unknown> }[]) => jobs.forEach(({ message }) => message.ack());
 
+/** The Worker's own fetch: the simulated carrier posts its receipts to the gateway's webhook routes through it. */
+export type AppFetch = (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>;
+
 /**
  * The Worker's queue handler. A consumer batch's jobs of one kind are handled together, in a fixed number
  * of D1 statements for the whole batch (claims, outcomes, receipts, fan-out); each job is then acked or
  * retried. Status events made on the way go to the webhook queue once, at the end.
  */
-export async function queue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
+export async function queue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext, fetch: AppFetch): Promise<void> {
   const q = batch.queue;
   const { shards, receipts, simulator } = byShardAndKind(env, batch.messages, q);
   const control = controlDb(env);
@@ -179,7 +181,7 @@ export async function queue(batch: MessageBatch<unknown>, env: Env, ctx: Executi
     }),
     // The simulated carrier posts a consumer batch's receipts as signed pushes, in order.
     settleGroup(q, simulator, async () => {
-      await postReceipts(simulator.flatMap(({ job }) => job.receipts), env.SIMULATOR_WEBHOOK_SECRET, (request) => app.fetch(request, env, ctx));
+      await postReceipts(simulator.flatMap(({ job }) => job.receipts), env.SIMULATOR_WEBHOOK_SECRET, (request) => fetch(request, env, ctx));
       ackAll(simulator);
     }),
   ]);

@@ -14,7 +14,7 @@ import { batchMessageId } from "../lib/ids";
 import { log } from "../lib/log";
 import { meterFor } from "../meter/client";
 import { refusalError } from "../meter/refusals";
-import type { BatchAdmitItem } from "../meter/tenant-meter";
+import type { BatchAdmitItem } from "../meter/types";
 import { enqueueBatchStep, enqueueSends, type BatchJob } from "../queues/bodies";
 import type { AuthContext } from "../types";
 import { paramsFor, prepareRecipient, type PreparedRecipient } from "./batch-recipients";

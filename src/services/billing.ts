@@ -6,7 +6,7 @@ import { ApiError } from "../lib/errors";
 import { checkpoint } from "../lib/faults";
 import { log } from "../lib/log";
 import { meterFor } from "../meter/client";
-import type { LedgerEntry } from "../meter/tenant-meter";
+import type { LedgerEntry } from "../meter/types";
 
 type MeterEnv = Pick<Env, "METER">;
 

@@ -3,7 +3,7 @@ import type { BlockSource } from "../domain/admission";
 import { ApiError } from "../lib/errors";
 import { meterFor } from "../meter/client";
 import { emptyReport, reportInvalid, type ImportReport } from "./imports";
-import type { AllowEntry, BlockEntry } from "../meter/tenant-meter";
+import type { AllowEntry, BlockEntry } from "../meter/types";
 
 type MeterEnv = Pick<Env, "METER">;
 

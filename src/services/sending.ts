@@ -16,7 +16,7 @@ import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { meterFor } from "../meter/client";
 import { refusalError } from "../meter/refusals";
-import type { AdmitRequest } from "../meter/tenant-meter";
+import type { AdmitRequest } from "../meter/types";
 import { enqueueSend } from "../queues/bodies";
 import type { AuthContext } from "../types";
 import { composeMessage, type ComposeInput, type Composed } from "./composition";

@@ -1,6 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { RECONCILE_AFTER_MS, type AdmitRequest, type TenantMeter } from "../../src/meter/tenant-meter";
+import { RECONCILE_AFTER_MS, type TenantMeter } from "../../src/meter/tenant-meter";
+import type { AdmitRequest } from "../../src/meter/types";
 import { fingerprint } from "../../src/lib/fingerprint";
 import { createTenant, expectProblem, okJson } from "../helpers/api";
 import { account, credit, fundedLiveTenant, ledger, meterOf, send, setLimits, setMeterClock, setPrice } from "../helpers/meter";

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { Limits } from "../../domain/limits";
-import type { AccountState } from "../../meter/tenant-meter";
+import type { AccountState } from "../../meter/types";
 
 /** How long final messages are kept; the operator sets it (PATCH /v1/admin/tenants/{id}). */
 export const retentionDays = z.number().int().min(1).max(400).openapi({

@@ -3,7 +3,7 @@ import type { PriceRow, TenantRow } from "../../db/schema";
 import { countryCode } from "../../lib/openapi";
 import { Limits, LimitsPatch } from "../../domain/limits";
 import { retentionDays } from "../account/schemas";
-import type { AccountState, LedgerEntry as MeterLedgerEntry } from "../../meter/tenant-meter";
+import type { AccountState, LedgerEntry as MeterLedgerEntry } from "../../meter/types";
 
 export const CreateTenantBody = z.object({ name: z.string().trim().min(1).max(200) }).strict().openapi("CreateTenantRequest");
 

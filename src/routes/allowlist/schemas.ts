@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { AllowEntry } from "../../meter/tenant-meter";
+import type { AllowEntry } from "../../meter/types";
 
 export const AllowBody = z.object({ note: z.string().trim().min(1).max(200).optional() }).strict().openapi("AllowRequest");
 

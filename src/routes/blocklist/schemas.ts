@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { BLOCK_SOURCES } from "../../domain/admission";
 import { listQuery } from "../../lib/pagination";
-import type { BlockEntry } from "../../meter/tenant-meter";
+import type { BlockEntry } from "../../meter/types";
 
 export const BlockBody = z.object({ reason: z.string().trim().min(1).max(200).optional() }).strict().openapi("BlockRequest");
 
