@@ -1,4 +1,3 @@
-import { z } from "@hono/zod-openapi";
 import { MESSAGE_TYPES, type MessageType } from "./message-status";
 
 /** The windows a per-recipient cap can count over; each is a sliding window ending now. */
@@ -7,42 +6,28 @@ export type CapWindow = keyof typeof CAP_WINDOWS;
 /** Send records older than the longest window can never count again, so they are deleted. */
 export const LONGEST_CAP_WINDOW_MS = CAP_WINDOWS.day;
 
-const cap = z.number().int().min(1).max(100_000).nullable();
+/** Most messages of one type to one recipient in each sliding window; null: no cap. */
+export interface RecipientCap {
+  per_minute: number | null;
+  per_hour: number | null;
+  per_day: number | null;
+}
 
-export const RecipientCap = z
-  .object({ per_minute: cap, per_hour: cap, per_day: cap })
-  .openapi("RecipientCap", { description: "Most messages of one type to one recipient in each sliding window; null: no cap." });
-
-export const Limits = z
-  .object({
-    messages_per_second: z.number().int().min(1).max(10_000),
-    message_burst: z.number().int().min(1).max(100_000),
-    requests_per_second: z.number().int().min(1).max(10_000),
-    request_burst: z.number().int().min(1).max(100_000),
-    daily_quota: z.number().int().min(0).max(100_000_000).openapi({ description: "Messages a UTC day; 0 stops sending." }),
-    recipient_caps: z.object(
-      Object.fromEntries(MESSAGE_TYPES.map((type) => [type, RecipientCap])) as Record<MessageType, typeof RecipientCap>,
-    ),
-  })
-  .openapi("Limits");
-export type Limits = z.infer<typeof Limits>;
-export type RecipientCap = z.infer<typeof RecipientCap>;
+/** A tenant's limits (the API's schema: src/routes/account/schemas.ts). */
+export interface Limits {
+  messages_per_second: number;
+  message_burst: number;
+  requests_per_second: number;
+  request_burst: number;
+  /** Messages a UTC day; 0 stops sending. */
+  daily_quota: number;
+  recipient_caps: Record<MessageType, RecipientCap>;
+}
 
 /** What an operator may change: any subset, down to a single window of a single type. */
-export const LimitsPatch = Limits.extend({
-  recipient_caps: z
-    .object(
-      Object.fromEntries(MESSAGE_TYPES.map((type) => [type, RecipientCap.partial().strict().optional()])) as Record<
-        MessageType,
-        z.ZodOptional<z.ZodObject<{ [K in keyof RecipientCap]: z.ZodOptional<typeof cap> }>>
-      >,
-    )
-    .strict(),
-})
-  .partial()
-  .strict()
-  .openapi("LimitsPatch");
-export type LimitsPatch = z.infer<typeof LimitsPatch>;
+export type LimitsPatch = Partial<Omit<Limits, "recipient_caps">> & {
+  recipient_caps?: Partial<Record<MessageType, Partial<RecipientCap>>>;
+};
 
 export const DEFAULT_LIMITS: Limits = {
   messages_per_second: 50,

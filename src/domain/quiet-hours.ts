@@ -1,24 +1,12 @@
 import { TtlCache } from "../lib/ttl-cache";
-import { z } from "@hono/zod-openapi";
 import { getCountry } from "countries-and-timezones";
 
-// On the quarter hour: every zone's offset is a whole number of quarter hours, so a hold, found by
-// stepping through quarter hours, ends exactly at `end`.
-const clock = z.string().regex(/^([01]\d|2[0-3]):(00|15|30|45)$/, "a time of day as HH:MM (24-hour), on the quarter hour");
-
-export const QuietHours = z
-  .object({
-    enabled: z.boolean(),
-    start: clock.openapi({ example: "21:00", description: "Local time the quiet window starts." }),
-    end: clock.openapi({ example: "08:00", description: "Local time it ends; earlier than `start` means it spans midnight." }),
-  })
-  .refine((q) => q.start !== q.end, { path: ["end"], message: "the window must not be empty" })
-  .openapi("QuietHours", {
-    description:
-      "Marketing messages due inside this window of the recipient's local time are held as `scheduled` until it ends. " +
-      "For a country with several time zones, a time is quiet if it is quiet in any of them.",
-  });
-export type QuietHours = z.infer<typeof QuietHours>;
+/** When marketing is held for the recipient's night, in local "HH:MM" on the quarter hour (the API's schema: src/routes/account/schemas.ts). */
+export interface QuietHours {
+  enabled: boolean;
+  start: string;
+  end: string;
+}
 
 export const DEFAULT_QUIET_HOURS: QuietHours = { enabled: true, start: "21:00", end: "08:00" };
 

@@ -1,5 +1,4 @@
 import { TtlCache } from "../lib/ttl-cache";
-import { z } from "@hono/zod-openapi";
 import type { MessageStatus } from "./message-status";
 
 /**
@@ -62,52 +61,44 @@ export interface RollupCell {
   sent: number;
 }
 
-const count = (description: string) => z.number().int().openapi({ description });
+/** The figures of a report, its totals, each bucket and each group (the API's schema: src/routes/stats/schemas.ts). */
+export interface Metrics {
+  submitted: number;
+  sent: number;
+  delivered: number;
+  undelivered: number;
+  failed: number;
+  expired: number;
+  canceled: number;
+  pending: number;
+  segments: number;
+  cost: number;
+  delivery_rate: number | null;
+  latency_p50_ms: number | null;
+  latency_p95_ms: number | null;
+}
 
-/** The figures of a report, its totals, each bucket and each group: the API's schema and the domain's type. */
-export const Metrics = z.object({
-  submitted: count("Messages accepted."),
-  sent: count("Of those, accepted by a carrier (whatever their status now)."),
-  delivered: count("Delivered."),
-  undelivered: count("The carrier could not deliver them."),
-  failed: count("Failed before or at the carrier."),
-  expired: count("No receipt within 72 hours of submission."),
-  canceled: count("Canceled before submission."),
-  pending: count("Not final yet: scheduled, queued, sending or sent."),
-  segments: count("Segments of the accepted messages."),
-  cost: count("Charged, net of refunds, in micro-units of `currency`."),
-  delivery_rate: z.number().nullable().openapi({ description: "delivered ÷ (delivered + undelivered + failed + expired); null before any finished." }),
-  latency_p50_ms: z.number().int().nullable().openapi({
-    description: "Median time from acceptance (or, if scheduled, from when it fell due) to delivered: the upper edge of its latency bucket.",
-  }),
-  latency_p95_ms: z.number().int().nullable().openapi({ description: "95th percentile, the same way." }),
-});
-export type Metrics = z.infer<typeof Metrics>;
+export interface GroupMetrics extends Metrics {
+  key: string | null;
+}
 
-export const GroupMetrics = Metrics.extend({ key: z.string().nullable().openapi({ description: "The group's value; null for none (no template, no batch)." }) });
-export type GroupMetrics = z.infer<typeof GroupMetrics>;
-
-export const SeriesPoint = Metrics.extend({
-  start: z.string().openapi({ description: "The bucket's first instant, UTC." }),
-  date: z.string().optional().openapi({ description: "Day buckets: the local date in `tz`." }),
-  groups: z.array(GroupMetrics).optional(),
-});
-export type SeriesPoint = z.infer<typeof SeriesPoint>;
+export interface SeriesPoint extends Metrics {
+  start: string;
+  date?: string;
+  groups?: GroupMetrics[];
+}
 
 /** A report: its range as widened to whole buckets, totals and the series (with groups when asked). */
-export const StatsReport = z
-  .object({
-    from: z.string(),
-    to: z.string(),
-    granularity: z.enum(GRANULARITIES),
-    tz: z.string(),
-    group_by: z.enum(ADMIN_STATS_GROUPS).nullable(),
-    currency: z.string(),
-    totals: Metrics.extend({ groups: z.array(GroupMetrics).optional() }),
-    series: z.array(SeriesPoint),
-  })
-  .openapi("StatsReport");
-export type StatsReport = z.infer<typeof StatsReport>;
+export interface StatsReport {
+  from: string;
+  to: string;
+  granularity: Granularity;
+  tz: string;
+  group_by: AdminStatsGroup | null;
+  currency: string;
+  totals: Metrics & { groups?: GroupMetrics[] };
+  series: SeriesPoint[];
+}
 
 const PENDING: readonly MessageStatus[] = ["scheduled", "queued", "sending", "sent"];
 

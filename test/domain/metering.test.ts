@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { capRefusal, firstRefusal, sendQuotas, type MeterSnapshot } from "../../src/domain/admission";
-import { applyLimitsPatch, capsFor, DEFAULT_LIMITS, LimitsPatch } from "../../src/domain/limits";
+import { applyLimitsPatch, capsFor, DEFAULT_LIMITS } from "../../src/domain/limits";
+import { LimitsPatch } from "../../src/routes/account/schemas";
 import { rateLimitHeaders } from "../../src/domain/rate-limit-headers";
 import { refill, secondsUntilAvailable, take } from "../../src/domain/token-bucket";
 import { nextUtcMidnight, utcDay } from "../../src/domain/utc-day";

@@ -1,10 +1,10 @@
 import { createRouter } from "../../lib/create-router";
-import { DEFAULT_QUIET_HOURS, QuietHours } from "../../domain/quiet-hours";
+import { DEFAULT_QUIET_HOURS } from "../../domain/quiet-hours";
 import { jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { meterFor } from "../../meter/client";
 import { quietHoursOf } from "../../services/scheduling";
 import { DEFAULT_RETENTION_DAYS, updateTenant } from "../../services/tenants";
-import { Account, presentAccount } from "./schemas";
+import { Account, presentAccount, QuietHours } from "./schemas";
 
 const get = tenantRoute({
   method: "get",

@@ -1,8 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { PriceRow, TenantRow } from "../../db/schema";
 import { countryCode } from "../../lib/openapi";
-import { Limits, LimitsPatch } from "../../domain/limits";
-import { retentionDays } from "../account/schemas";
+import { Limits, LimitsPatch, retentionDays } from "../account/schemas";
 import type { AccountState, LedgerEntry as MeterLedgerEntry } from "../../meter/types";
 
 export const CreateTenantBody = z.object({ name: z.string().trim().min(1).max(200) }).strict().openapi("CreateTenantRequest");

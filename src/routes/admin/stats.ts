@@ -3,8 +3,7 @@ import { adminRoute, jsonResponse } from "../../lib/openapi";
 import { statsReport } from "../../services/stats";
 import { everyShard } from "../../db/shards";
 import { tenantDb } from "../../services/tenants";
-import { StatsReport } from "../../domain/stats";
-import { AdminStatsQuerySchema, toStatsQuery } from "../stats/schemas";
+import { AdminStatsQuerySchema, StatsReport, toStatsQuery } from "../stats/schemas";
 
 const get = adminRoute({
   method: "get",

@@ -2,8 +2,8 @@ import { createRouter } from "../../lib/create-router";
 import { jsonResponse, tenantRoute } from "../../lib/openapi";
 import { chargeRequests } from "../../middleware/request-rate";
 import { statsReport } from "../../services/stats";
-import { reportCost, StatsReport } from "../../domain/stats";
-import { StatsQuerySchema, toStatsQuery } from "./schemas";
+import { reportCost } from "../../domain/stats";
+import { StatsQuerySchema, StatsReport, toStatsQuery } from "./schemas";
 
 const DESCRIPTION =
   "Time series and totals of your messages, counted by the hour they were accepted in: how many were submitted, sent, delivered, " +

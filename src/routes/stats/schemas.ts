@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { KEY_MODES } from "../../domain/api-key";
-import { ADMIN_STATS_GROUPS, DAY_MS, GRANULARITIES, isTimeZone, MAX_RANGE_MS, STATS_GROUPS } from "../../domain/stats";
+import { ADMIN_STATS_GROUPS, DAY_MS, GRANULARITIES, isTimeZone, MAX_RANGE_MS, STATS_GROUPS, type StatsReport as StatsReportType } from "../../domain/stats";
 import type { StatsQuery } from "../../services/stats";
 
 // An instant: a full ISO 8601 date-time with its zone, or a date (its UTC midnight).
@@ -57,3 +57,46 @@ export const AdminStatsQuerySchema = z
 export function toStatsQuery(query: Parsed & { from: number; to: number }): StatsQuery {
   return { from: query.from, to: query.to, granularity: query.granularity, tz: query.tz, groupBy: query.group_by };
 }
+
+const count = (description: string) => z.number().int().openapi({ description });
+
+/** The figures of a report, its totals, each bucket and each group (src/domain/stats.ts has their type). */
+const Metrics = z.object({
+  submitted: count("Messages accepted."),
+  sent: count("Of those, accepted by a carrier (whatever their status now)."),
+  delivered: count("Delivered."),
+  undelivered: count("The carrier could not deliver them."),
+  failed: count("Failed before or at the carrier."),
+  expired: count("No receipt within 72 hours of submission."),
+  canceled: count("Canceled before submission."),
+  pending: count("Not final yet: scheduled, queued, sending or sent."),
+  segments: count("Segments of the accepted messages."),
+  cost: count("Charged, net of refunds, in micro-units of `currency`."),
+  delivery_rate: z.number().nullable().openapi({ description: "delivered ÷ (delivered + undelivered + failed + expired); null before any finished." }),
+  latency_p50_ms: z.number().int().nullable().openapi({
+    description: "Median time from acceptance (or, if scheduled, from when it fell due) to delivered: the upper edge of its latency bucket.",
+  }),
+  latency_p95_ms: z.number().int().nullable().openapi({ description: "95th percentile, the same way." }),
+});
+
+const GroupMetrics = Metrics.extend({ key: z.string().nullable().openapi({ description: "The group's value; null for none (no template, no batch)." }) });
+
+const SeriesPoint = Metrics.extend({
+  start: z.string().openapi({ description: "The bucket's first instant, UTC." }),
+  date: z.string().optional().openapi({ description: "Day buckets: the local date in `tz`." }),
+  groups: z.array(GroupMetrics).optional(),
+});
+
+/** A report: its range as widened to whole buckets, totals and the series (with groups when asked). */
+export const StatsReport = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    granularity: z.enum(GRANULARITIES),
+    tz: z.string(),
+    group_by: z.enum(ADMIN_STATS_GROUPS).nullable(),
+    currency: z.string(),
+    totals: Metrics.extend({ groups: z.array(GroupMetrics).optional() }),
+    series: z.array(SeriesPoint),
+  })
+  .openapi("StatsReport") satisfies z.ZodType<StatsReportType>;
