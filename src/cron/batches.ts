@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { log } from "../lib/log";
-import { enqueueBatchStep } from "../queues/bodies";
+import { enqueueBatchStep } from "../queues/jobs";
 
 /** A batch step not seen for this long lost its job (a paced step waits at most a minute). */
 export const BATCH_STALLED_AFTER_MS = 5 * 60 * 1000;

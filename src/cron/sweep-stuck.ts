@@ -2,7 +2,7 @@ import { and, eq, inArray, lt } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { messages } from "../db/schema";
 import { log } from "../lib/log";
-import { enqueueSends } from "../queues/bodies";
+import { enqueueSends } from "../queues/jobs";
 
 /** A message `queued` for longer than this was most likely never enqueued (or its job was lost). */
 export const STUCK_AFTER_MS = 3 * 60 * 1000;

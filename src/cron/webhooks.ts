@@ -1,3 +1,4 @@
+import { enqueueDeliveries } from "../queues/jobs";
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { log } from "../lib/log";
@@ -27,9 +28,7 @@ export async function dispatchWebhooks(db: Db, queue: Queue, now: number): Promi
   // Due from the real clock: a delivery made "now" must be claimable by the consumer that takes it.
   const fresh = work.events.length ? await fanOut(db, work.events) : [];
   const ids = [...new Set([...fresh, ...work.deliveries])];
-  for (let i = 0; i < ids.length; i += 100) {
-    await queue.sendBatch(ids.slice(i, i + 100).map((id) => ({ body: { kind: "webhook_delivery", delivery_id: id } })));
-  }
+  await enqueueDeliveries(queue, ids.map((id) => ({ id })));
   if (ids.length > 0) log.info("webhooks_dispatched", { deliveries: ids.length, events_fanned_out: work.events.length });
   return ids.length;
 }

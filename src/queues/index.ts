@@ -7,8 +7,7 @@ import { refundMessages } from "../services/billing";
 import { failDeadLettered } from "../services/delivery";
 import { EventOutbox } from "../services/events";
 import { applyReceiptsAcrossShards } from "../services/receipts";
-import { chunksByBytes } from "../lib/chunks";
-import { JOB_BYTES, QueueBody, type BatchJob } from "./bodies";
+import { enqueueSimulatorReceipts, QueueBody, type BatchJob } from "./jobs";
 import { handleSends, recordSettlements } from "./send";
 import { runDeliveries, runEventFanOut } from "./webhooks";
 
@@ -37,7 +36,7 @@ function receiptOutbox(queue: Queue) {
     flush: async () => {
       if (pending.length === 0) return;
       try {
-        for (const receipts of chunksByBytes(pending, JOB_BYTES)) await queue.send({ kind: "simulator_receipts", receipts } satisfies QueueBody, { delaySeconds: delay });
+        await enqueueSimulatorReceipts(queue, pending, delay);
       } catch (error) {
         // The simulated carrier lost its receipts: its messages stay `sent`, as when a real carrier never reports.
         log.error("simulator_receipts_lost", { count: pending.length, error: String(error) });

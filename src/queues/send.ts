@@ -10,7 +10,7 @@ import { decryptText } from "../lib/data-crypto";
 import { deliverBatch, settleSends, type CarrierPlan, type SendSettlement } from "../services/delivery";
 import type { EventOutbox } from "../services/events";
 import { carriersFor, routeTable } from "../services/carrier-routes";
-import type { QueueBody } from "./bodies";
+import { enqueueSettlements } from "./jobs";
 
 /** The carriers for one consumer batch: routes (cached per isolate), one adapter per carrier, a durable fallback for outcomes. */
 export async function carrierPlan(
@@ -33,7 +33,7 @@ export async function carrierPlan(
     openBody: (message) => decryptText(env.DATA_ENCRYPTION_KEY, message.tenantId, message.body),
     events,
     settleLater: async (settlements) => {
-      await env.SEND_QUEUE.send({ kind: "send_settlements", at: Date.now(), settlements } satisfies QueueBody);
+      await enqueueSettlements(env.SEND_QUEUE, settlements);
     },
   };
 }

@@ -1,5 +1,5 @@
+import { enqueueDeliveries } from "./jobs";
 import type { Db } from "../db/client";
-import { chunks } from "../lib/chunks";
 import { attemptDeliveries, fanOut } from "../services/webhooks";
 
 /** The queue allows delays up to 12 hours; a later try is the cron's to start. */
@@ -11,12 +11,10 @@ type WebhookEnv = Pick<Env, "DB" | "ENVIRONMENT" | "WEBHOOK_QUEUE" | "DATA_ENCRY
 export async function runDeliveries(env: WebhookEnv, db: Db, deliveryIds: readonly string[]): Promise<void> {
   const outcomes = await attemptDeliveries(env, db, deliveryIds);
   const next = [...outcomes].flatMap(([id, outcome]) =>
-    (outcome.kind === "retry" || outcome.kind === "deferred") && outcome.delaySeconds <= MAX_QUEUE_DELAY_SECONDS
-      ? [{ body: { kind: "webhook_delivery", delivery_id: id }, delaySeconds: outcome.delaySeconds }]
-      : [],
+    (outcome.kind === "retry" || outcome.kind === "deferred") && outcome.delaySeconds <= MAX_QUEUE_DELAY_SECONDS ? [{ id, delaySeconds: outcome.delaySeconds }] : [],
   );
   // A lost enqueue loses nothing: the delivery stays pending in D1 and the cron starts it once overdue.
-  for (const call of chunks(next, 100)) await env.WEBHOOK_QUEUE.sendBatch(call);
+  await enqueueDeliveries(env.WEBHOOK_QUEUE, next);
 }
 
 /** New events: their deliveries are made and tried at once. */

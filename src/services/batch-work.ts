@@ -15,7 +15,7 @@ import { log } from "../lib/log";
 import { meterFor } from "../meter/client";
 import { refusalError } from "../meter/refusals";
 import type { BatchAdmitItem } from "../meter/types";
-import { enqueueBatchStep, enqueueSends, type BatchJob } from "../queues/bodies";
+import { enqueueBatchStep, enqueueSends, type BatchJob } from "../queues/jobs";
 import type { AuthContext } from "../types";
 import { paramsFor, prepareRecipient, type PreparedRecipient } from "./batch-recipients";
 import { refundCanceled } from "./billing";

@@ -13,7 +13,7 @@ import { newId } from "../lib/ids";
 import { IDEMPOTENCY_TTL_MS } from "../meter/tenant-meter";
 import { log } from "../lib/log";
 import { idBefore, positionCursor } from "../lib/pagination";
-import { enqueueBatchStep } from "../queues/bodies";
+import { enqueueBatchStep } from "../queues/jobs";
 import type { AuthContext, Owner } from "../types";
 import { prepareRecipient } from "./batch-recipients";
 import { cancelStep } from "./batch-work";

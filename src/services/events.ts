@@ -1,3 +1,4 @@
+import { enqueueWebhookEvents } from "../queues/jobs";
 import { and, asc, eq, gt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { events, messages, type EventRow } from "../db/schema";
@@ -110,7 +111,7 @@ export class EventOutbox {
     if (this.ids.length === 0) return;
     const ids = this.ids.splice(0);
     try {
-      for (let i = 0; i < ids.length; i += 100) await queue.send({ kind: "webhook_event", event_ids: ids.slice(i, i + 100) });
+      await enqueueWebhookEvents(queue, ids);
     } catch (error) {
       log.warn("webhook_enqueue_failed", { count: ids.length, error: String(error) });
     }

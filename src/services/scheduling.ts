@@ -7,7 +7,7 @@ import { DEFAULT_QUIET_HOURS, type QuietHours } from "../domain/quiet-hours";
 import { sendAtProblem } from "../domain/schedule";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
-import { enqueueSends } from "../queues/bodies";
+import { enqueueSends } from "../queues/jobs";
 import { refundIfDue } from "./billing";
 import { getMessage, type MessageWithEvents } from "./messages";
 import { EventOutbox } from "./events";

@@ -17,7 +17,7 @@ import { log } from "../lib/log";
 import { meterFor } from "../meter/client";
 import { refusalError } from "../meter/refusals";
 import type { AdmitRequest } from "../meter/types";
-import { enqueueSend } from "../queues/bodies";
+import { enqueueSend } from "../queues/jobs";
 import type { AuthContext } from "../types";
 import { composeMessage, type ComposeInput, type Composed } from "./composition";
 import type { MessageWithEvents } from "./messages";

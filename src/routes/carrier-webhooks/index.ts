@@ -7,7 +7,7 @@ import { parseVonageInbound, parseVonageReceipt, VONAGE } from "../../carriers/v
 import type { Context } from "hono";
 import type { ParsedReceipt } from "../../domain/receipts";
 import { log } from "../../lib/log";
-import { enqueueReceipts, type QueuedReceipt } from "../../queues/bodies";
+import { enqueueReceipts, type QueuedReceipt } from "../../queues/jobs";
 import type { AppEnv } from "../../types";
 import { createRouter } from "../../lib/create-router";
 import { ApiError } from "../../lib/errors";

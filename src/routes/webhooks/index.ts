@@ -1,3 +1,4 @@
+import { enqueueDeliveries } from "../../queues/jobs";
 import { createRouter } from "../../lib/create-router";
 import { IdParam, jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { page } from "../../lib/pagination";
@@ -135,6 +136,6 @@ export const router = createRouter()
   .openapi(retry, async (c) => {
     const { id, delivery_id } = c.req.valid("param");
     const row = await retryDelivery(c.var.db, c.var.auth, id, delivery_id);
-    await c.env.WEBHOOK_QUEUE.send({ kind: "webhook_delivery", delivery_id });
+    await enqueueDeliveries(c.env.WEBHOOK_QUEUE, [{ id: delivery_id }]);
     return c.json(presentDelivery(row), 202);
   });

@@ -1,3 +1,4 @@
+// Every queue job: its schema (a zod discriminated union the consumers parse) and the helper that enqueues it.
 import { z } from "zod";
 import { SimulatorReceipt } from "../carriers/simulator";
 import { chunks, chunksByBytes } from "../lib/chunks";
@@ -117,4 +118,30 @@ export const JOB_BYTES = 96_000;
 /** Hands verified receipts to the receipts queue, in order, in as few messages as their size allows. */
 export async function enqueueReceipts(queue: Queue, receipts: readonly QueuedReceipt[]): Promise<void> {
   for (const group of chunksByBytes(receipts, JOB_BYTES)) await queue.send({ kind: "receipts", receipts: group } satisfies z.infer<typeof ReceiptsJob>);
+}
+
+/** New events to fan out, 100 a job. */
+export async function enqueueWebhookEvents(queue: Queue, eventIds: readonly string[]): Promise<void> {
+  for (const ids of chunks(eventIds, 100)) await queue.send({ kind: "webhook_event", event_ids: ids } satisfies z.infer<typeof WebhookEventJob>);
+}
+
+/** Deliveries to try, each when it falls due (no delay: now), 100 a queue call. */
+export async function enqueueDeliveries(queue: Queue, deliveries: readonly { id: string; delaySeconds?: number }[]): Promise<void> {
+  const jobs = deliveries.map(({ id, delaySeconds }) => ({
+    body: { kind: "webhook_delivery", delivery_id: id } satisfies z.infer<typeof WebhookDeliveryJob>,
+    ...(delaySeconds ? { delaySeconds } : {}),
+  }));
+  for (const call of chunks(jobs, QUEUE_BATCH)) await queue.sendBatch(call);
+}
+
+/** Outcomes a send consumer could not record, for a later job to record. */
+export async function enqueueSettlements(queue: Queue, settlements: z.infer<typeof SendSettlementsJob>["settlements"]): Promise<void> {
+  await queue.send({ kind: "send_settlements", at: Date.now(), settlements } satisfies z.infer<typeof SendSettlementsJob>);
+}
+
+/** The simulated carrier's receipts, posted back after `delaySeconds`, in as few jobs as their size allows. */
+export async function enqueueSimulatorReceipts(queue: Queue, receipts: readonly z.infer<typeof SimulatorReceipt>[], delaySeconds: number): Promise<void> {
+  for (const group of chunksByBytes(receipts, JOB_BYTES)) {
+    await queue.send({ kind: "simulator_receipts", receipts: group } satisfies z.infer<typeof SimulatorReceiptsJob>, { delaySeconds });
+  }
 }
