@@ -6,8 +6,6 @@ import { onError, onNotFound } from "./lib/problem";
 import { adminAuth, requireScope, tenantAuth } from "./middleware/auth";
 import { context } from "./middleware/context";
 import { requestLog } from "./middleware/request-log";
-import { BATCH_BODY_LIMIT, IMPORT_BODY_LIMIT, limitBody, requireBodyType, requireJson } from "./middleware/json-body";
-import { countSendRequest, requestRate } from "./middleware/request-rate";
 // Each URL resource's routes, in the folder named after its first path segment; each folder exports `router`.
 import { router as account } from "./routes/account";
 import { router as adminRoutes } from "./routes/admin";
@@ -49,14 +47,6 @@ const OPENAPI_INFO = {
   },
 };
 
-// Bulk imports: JSON or CSV, up to IMPORT_BODY_LIMIT.
-const IMPORT_PATHS = ["/v1/blocklist/import", "/v1/contacts/import"];
-// A send and a dry run are counted against the request rate by their meter call (or after, if refused before it).
-const SEND = (c: { req: { method: string; path: string } }) =>
-  c.req.method === "POST" && (c.req.path === "/v1/messages" || c.req.path === "/v1/messages/dry-run");
-// Batch creation: JSON up to BATCH_BODY_LIMIT (10,000 recipients with their params).
-const BATCH_CREATE = (c: { req: { method: string; path: string } }) => c.req.method === "POST" && c.req.path === "/v1/batches";
-
 function buildApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(onError);
@@ -66,14 +56,8 @@ function buildApp() {
   app.use("*", requestLog);
   app.use("/v1/admin/*", adminAuth);
   app.use("/v1/*", except("/v1/admin/*", tenantAuth, requireScope));
-  // A send is counted by its admit, a report by its size (src/routes/stats).
-  app.use("/v1/*", except(["/v1/admin/*", "/v1/stats", SEND], requestRate));
-  app.use("/v1/messages/*", async (c, next) => (SEND(c) ? countSendRequest(c, next) : next()));
-  app.use("/v1/*", except([...IMPORT_PATHS, BATCH_CREATE], limitBody(), requireJson));
-  for (const path of IMPORT_PATHS) app.use(path, limitBody(IMPORT_BODY_LIMIT), requireBodyType("json", "csv"));
-  app.use("/v1/batches", limitBody(BATCH_BODY_LIMIT), requireJson);
-  // Carriers post JSON or forms (Twilio, Vonage).
-  app.use("/webhooks/*", limitBody(), requireBodyType("json", "form"));
+  // Each route declares the rest (src/lib/openapi.ts): how it counts against the request rate, its body's
+  // size and media types, and its own checks (a carrier's signature).
 
   app.route("/health", health);
   app.route("/v1/account", account);

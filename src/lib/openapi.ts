@@ -1,6 +1,10 @@
 import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
 import { ERRORS, type ErrorCode } from "./errors";
 import { PROBLEM_CONTENT_TYPE } from "./problem";
+import type { MiddlewareHandler } from "hono";
+import { BODY_METHODS, limitBody, requireBodyType, type BodyType } from "../middleware/json-body";
+import { countSendRequest, requestRate } from "../middleware/request-rate";
+import type { AppEnv } from "../types";
 
 export const Problem = z
   .object({
@@ -100,13 +104,20 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
   return { description, ...(headers && { headers }), content: { "application/json": { schema } } } as const;
 }
 
-/** Methods whose requests carry a body: the body limit and content-type checks run on them (src/app.ts). */
-export const BODY_METHODS = ["post", "put", "patch"] as const;
-
 type RouteInput = Omit<RouteConfig, "security"> & {
   /** The codes this route's own logic answers; the ones its kind of route shares are added for it. */
   errors?: readonly ErrorCode[];
+  /** The largest body it takes (default 64 KiB), and in which media types (default JSON; carriers' JSON or forms). */
+  body?: { limit?: number; types?: BodyType[] };
+  /**
+   * How a tenant request counts against the tenant's request rate: one request (default), counted by the
+   * send's own meter call (`send`), or by the route itself, by its size (`self`: stats reports).
+   */
+  rate?: "request" | "send" | "self";
 };
+
+const asList = (middleware: RouteConfig["middleware"]): MiddlewareHandler<AppEnv>[] =>
+  middleware === undefined ? [] : ((Array.isArray(middleware) ? middleware : [middleware]) as MiddlewareHandler<AppEnv>[]);
 
 /**
  * The codes every route of a kind can answer, from its shape and the middleware it runs behind: a body
@@ -122,29 +133,52 @@ export function sharedErrors(route: Pick<RouteConfig, "method" | "path" | "reque
   return codes;
 }
 
-function describedRoute<R extends RouteInput>(route: R, security: RouteConfig["security"], behind: readonly ErrorCode[]) {
-  const { errors = [], ...config } = route;
+/**
+ * A route with what runs before its handler, in order: its kind's counting (the request rate), the body's
+ * size and media type (on POST, PUT and PATCH), then its own middleware (a carrier's signature).
+ */
+function describedRoute<R extends RouteInput>(
+  route: R,
+  security: RouteConfig["security"],
+  behind: readonly ErrorCode[],
+  kind: { counting?: MiddlewareHandler<AppEnv> | null; bodyTypes: BodyType[] },
+) {
+  const { errors = [], body, rate: _, ...config } = route;
   const codes = [...new Set([...sharedErrors(config, behind), ...errors])];
+  const takesBody = (BODY_METHODS as readonly string[]).includes(config.method);
+  const middleware = [
+    ...(kind.counting ? [kind.counting] : []),
+    ...(takesBody ? [limitBody(body?.limit), requireBodyType(...(body?.types ?? kind.bodyTypes))] : []),
+    ...asList(config.middleware),
+  ];
   return createRoute({
     ...config,
+    middleware,
     ...(security && { security }),
     responses: { ...config.responses, ...problemResponses(...codes) },
-  } as Omit<R, "errors"> & { security: RouteConfig["security"] });
+  } as Omit<R, "errors" | "body" | "rate"> & { security: RouteConfig["security"] });
 }
+
+const COUNTING = { request: requestRate, send: countSendRequest, self: null } as const;
 
 /** A tenant API route: a key (401, 403 outside its scopes) and the request rate (429) come before it. */
 export const tenantRoute = <R extends RouteInput>(route: R) =>
-  describedRoute(route, [{ ApiKey: [] }], ["unauthorized", "insufficient_scope", "rate_limited"]);
+  describedRoute(route, [{ ApiKey: [] }], ["unauthorized", "insufficient_scope", "rate_limited"], {
+    counting: COUNTING[route.rate ?? "request"],
+    bodyTypes: ["json"],
+  });
 
 /** An operator API route, behind the admin token. */
-export const adminRoute = <R extends RouteInput>(route: R) => describedRoute(route, [{ AdminToken: [] }], ["unauthorized"]);
+export const adminRoute = <R extends RouteInput>(route: R) => describedRoute(route, [{ AdminToken: [] }], ["unauthorized"], { bodyTypes: ["json"] });
 
 /**
  * A carrier's webhook: its signature (401), or 503 when the route's secret is not configured or the
- * receipt cannot be queued (the carrier retries).
+ * receipt cannot be queued (the carrier retries). Carriers post JSON or forms (Twilio, Vonage).
  */
 export const carrierRoute = <R extends RouteInput>(route: R) =>
-  describedRoute(route, undefined, ["invalid_signature", "dependency_unavailable", "malformed_json", "validation_failed"]);
+  describedRoute(route, undefined, ["invalid_signature", "dependency_unavailable", "malformed_json", "validation_failed"], {
+    bodyTypes: ["json", "form"],
+  });
 
 /** A route anyone may call (health). */
-export const publicRoute = <R extends RouteInput>(route: R) => describedRoute(route, undefined, []);
+export const publicRoute = <R extends RouteInput>(route: R) => describedRoute(route, undefined, [], { bodyTypes: ["json"] });

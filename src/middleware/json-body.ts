@@ -1,8 +1,10 @@
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../lib/errors";
-import { BODY_METHODS } from "../lib/openapi";
 import type { AppEnv } from "../types";
+
+/** Methods whose requests carry a body: the body limit and content-type checks run on them. */
+export const BODY_METHODS = ["post", "put", "patch"] as const;
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -20,8 +22,10 @@ function hasBody(req: Request): boolean {
 const MEDIA_TYPES = { json: JSON_MEDIA_TYPE, csv: /^text\/csv$/i, form: /^application\/x-www-form-urlencoded$/i } as const;
 const MEDIA_NAMES = { json: "application/json", csv: "text/csv", form: "application/x-www-form-urlencoded" } as const;
 
+export type BodyType = keyof typeof MEDIA_TYPES;
+
 /** A request that carries a body must say it is one of `types`: anything else is 415, never parsed as `{}`. */
-export function requireBodyType(...types: (keyof typeof MEDIA_TYPES)[]) {
+export function requireBodyType(...types: BodyType[]) {
   const names = types.map((t) => MEDIA_NAMES[t]).join(" or ");
   return createMiddleware<AppEnv>(async (c, next) => {
     if (hasBody(c.req.raw)) {

@@ -1,3 +1,4 @@
+import { BATCH_BODY_LIMIT } from "../../middleware/json-body";
 import { createRouter } from "../../lib/create-router";
 import { IdParam, jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { encodeCursor, listQuery, page } from "../../lib/pagination";
@@ -20,6 +21,8 @@ import {
 const tags = ["Batches"];
 
 const create = tenantRoute({
+  // 10,000 recipients with their params.
+  body: { limit: BATCH_BODY_LIMIT },
   method: "post",
   path: "/",
   tags,

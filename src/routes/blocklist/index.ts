@@ -1,3 +1,4 @@
+import { IMPORT_BODY_LIMIT } from "../../middleware/json-body";
 import { ApiError } from "../../lib/errors";
 import { validationError } from "../../lib/problem";
 import { createRouter } from "../../lib/create-router";
@@ -47,6 +48,7 @@ const listBlocked = tenantRoute({
 });
 
 const importBlocked = tenantRoute({
+  body: { limit: IMPORT_BODY_LIMIT, types: ["json", "csv"] },
   method: "post",
   path: "/import",
   tags: ["Block list"],

@@ -1,3 +1,4 @@
+import { IMPORT_BODY_LIMIT } from "../../middleware/json-body";
 import { createRouter } from "../../lib/create-router";
 import { IdParam, jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { page } from "../../lib/pagination";
@@ -11,6 +12,7 @@ import { Contact, ContactImportJson, ContactImportQuery, ContactList, ContactLis
 const contactsTag = { tags: ["Contacts"] };
 
 const importRoute = tenantRoute({
+  body: { limit: IMPORT_BODY_LIMIT, types: ["json", "csv"] },
   method: "post",
   path: "/import",
   ...contactsTag,

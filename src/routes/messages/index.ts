@@ -21,6 +21,8 @@ import {
 const tags = ["Messages"];
 
 const create = tenantRoute({
+  // A send is counted by its meter call (or after its answer, if refused before it).
+  rate: "send",
   method: "post",
   path: "/",
   tags,
@@ -45,6 +47,7 @@ const create = tenantRoute({
 });
 
 const dryRun = tenantRoute({
+  rate: "send",
   method: "post",
   path: "/dry-run",
   tags,

@@ -12,6 +12,8 @@ const DESCRIPTION =
   "A report counts against your API request rate as one request per day it spans (a 90-day report: 90), so long reports cannot crowd out sending.";
 
 const get = tenantRoute({
+  // A report is counted by its size: one request a day it spans (chargeRequests, below).
+  rate: "self",
   method: "get",
   path: "/",
   tags: ["Analytics"],
