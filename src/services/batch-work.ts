@@ -1,3 +1,4 @@
+import { newMessageRow } from "./messages";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { carrierNameFor } from "../carriers/registry";
 import type { Db } from "../db/client";
@@ -239,39 +240,30 @@ function messageRow(
   sendAt: number | null,
   now: number,
 ): MessageRow {
-  return {
-    id: item.messageId,
-    tenantId: batch.tenantId,
-    mode: batch.mode,
-    to: prepared.to,
-    country: prepared.country,
-    from: prepared.composed.from,
-    type: prepared.composed.type,
-    body: prepared.composed.body,
-    status: sendAt === null ? "queued" : "scheduled",
-    encoding: prepared.encoding,
-    segments: prepared.segments,
-    carrier: carrierNameFor(batch.mode, env),
-    carrierMessageId: null,
-    errorCode: null,
-    errorMessage: null,
-    reference: null,
-    templateId: prepared.composed.templateId,
-    templateVersion: prepared.composed.templateVersion,
-    price: item.price,
-    currency: env.BILLING_CURRENCY,
-    refundedAt: null,
-    attempts: 0,
-    sendAt,
-    batchId: batch.id,
-    callbackUrl: null,
-    parts: null,
-    partsDelivered: 0,
-    submittedAt: null,
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
-  };
+  return newMessageRow(
+    {
+      id: item.messageId,
+      tenantId: batch.tenantId,
+      mode: batch.mode,
+      to: prepared.to,
+      country: prepared.country,
+      from: prepared.composed.from,
+      type: prepared.composed.type,
+      body: prepared.composed.body,
+      encoding: prepared.encoding,
+      segments: prepared.segments,
+      carrier: carrierNameFor(batch.mode, env),
+      reference: null,
+      templateId: prepared.composed.templateId,
+      templateVersion: prepared.composed.templateVersion,
+      price: item.price,
+      currency: env.BILLING_CURRENCY,
+      sendAt,
+      batchId: batch.id,
+      callbackUrl: null,
+    },
+    now,
+  );
 }
 
 /**

@@ -1,3 +1,4 @@
+import { listMessages } from "./messages";
 import { and, asc, desc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { controlDb } from "../db/shards";
@@ -220,10 +221,7 @@ export async function listBatchMessages(
   filter: { status?: MessageStatus; limit: number; cursor?: string },
 ): Promise<MessageRow[]> {
   await findBatch(db, owner, id);
-  const conditions: SQL[] = [eq(messages.batchId, id)];
-  if (filter.status) conditions.push(eq(messages.status, filter.status));
-  if (filter.cursor) conditions.push(idBefore(messages.id, filter.cursor));
-  return db.select().from(messages).where(and(...conditions)).orderBy(desc(messages.id)).limit(filter.limit + 1);
+  return listMessages(db, owner, { ...filter, batchId: id });
 }
 
 /** The batch's rejects in recipient order; the cursor is the last index seen. */

@@ -21,9 +21,37 @@ export async function getMessage(db: Db, owner: Owner, id: string): Promise<Mess
   return { ...row[0], events, receipts };
 }
 
+/** What a new message is made of; the rest of its row is the same for every new message. */
+export type NewMessage = Pick<
+  MessageRow,
+  | "id" | "tenantId" | "mode" | "to" | "country" | "from" | "type" | "body" | "encoding" | "segments" | "carrier"
+  | "reference" | "templateId" | "templateVersion" | "price" | "currency" | "sendAt" | "batchId" | "callbackUrl"
+>;
+
+/** A new message's row, as a send (src/services/sending.ts) and a batch's expansion (src/services/batch-work.ts) store it. */
+export function newMessageRow(message: NewMessage, now: number): MessageRow {
+  return {
+    ...message,
+    status: message.sendAt === null ? "queued" : "scheduled",
+    carrierMessageId: null,
+    errorCode: null,
+    errorMessage: null,
+    refundedAt: null,
+    attempts: 0,
+    parts: null,
+    partsDelivered: 0,
+    submittedAt: null,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 export interface ListFilter {
   status?: MessageStatus;
   to?: string;
+  /** A batch's messages only (GET /v1/batches/{id}/messages). */
+  batchId?: string;
   limit: number;
   cursor?: string;
 }
@@ -41,6 +69,7 @@ export async function listMessages(db: Db, owner: Owner, filter: ListFilter): Pr
     }
     conditions.push(eq(messages.to, phone.e164));
   }
+  if (filter.batchId) conditions.push(eq(messages.batchId, filter.batchId));
   if (filter.cursor) conditions.push(idBefore(messages.id, filter.cursor));
   return db
     .select()

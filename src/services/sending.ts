@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { carrierNameFor } from "../carriers/registry";
 import type { Db } from "../db/client";
 import { controlDb } from "../db/shards";
-import { messageEvents, messages, type MessageEventRow, type MessageRow } from "../db/schema";
+import { messageEvents, messages, type MessageEventRow } from "../db/schema";
 import { analyzeBody, MAX_SEGMENTS, type Encoding } from "../domain/encoding";
 import type { MessageType } from "../domain/message-status";
 import { parsePhone, smsCapable, type PhoneResult } from "../domain/phone";
@@ -20,7 +20,7 @@ import type { AdmitRequest } from "../meter/types";
 import { enqueueSend } from "../queues/jobs";
 import type { AuthContext } from "../types";
 import { composeMessage, type ComposeInput, type Composed } from "./composition";
-import type { MessageWithEvents } from "./messages";
+import { newMessageRow, type MessageWithEvents } from "./messages";
 import { unitPrice } from "./prices";
 import { parseSendAt, quietHoursOf } from "./scheduling";
 import { webhookUrlProblem } from "../domain/webhook-url";
@@ -143,40 +143,31 @@ export async function acceptMessage(
   if (tooLong) throw tooLong;
 
   const timing = timingOf({ type: composed.type, country: phone.country }, requested, now, quietHoursOf(auth.quietHours));
-  const status = timing.sendAt === null ? "queued" : "scheduled";
-  const row: MessageRow = {
-    id: newId("message", now),
-    tenantId: auth.tenantId,
-    mode: auth.mode,
-    to: phone.e164,
-    country: phone.country,
-    from: composed.from,
-    type: composed.type,
-    body: composed.body,
-    status,
-    encoding,
-    segments,
-    carrier: carrierNameFor(auth.mode, env),
-    carrierMessageId: null,
-    errorCode: null,
-    errorMessage: null,
-    reference: input.reference ?? null,
-    templateId: composed.templateId,
-    templateVersion: composed.templateVersion,
-    price: await priceOf(controlDb(env), auth, phone.country, segments),
-    currency: env.BILLING_CURRENCY,
-    refundedAt: null,
-    attempts: 0,
-    sendAt: timing.sendAt,
-    batchId: null,
-    callbackUrl: input.callback_url ?? null,
-    parts: null,
-    partsDelivered: 0,
-    submittedAt: null,
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
-  };
+  const row = newMessageRow(
+    {
+      id: newId("message", now),
+      tenantId: auth.tenantId,
+      mode: auth.mode,
+      to: phone.e164,
+      country: phone.country,
+      from: composed.from,
+      type: composed.type,
+      body: composed.body,
+      encoding,
+      segments,
+      carrier: carrierNameFor(auth.mode, env),
+      reference: input.reference ?? null,
+      templateId: composed.templateId,
+      templateVersion: composed.templateVersion,
+      price: await priceOf(controlDb(env), auth, phone.country, segments),
+      currency: env.BILLING_CURRENCY,
+      sendAt: timing.sendAt,
+      batchId: null,
+      callbackUrl: input.callback_url ?? null,
+    },
+    now,
+  );
+  const status = row.status;
   const event: MessageEventRow = { messageId: row.id, seq: 1, status, at: now, detail: timing.detail, receiptId: null };
   const message: MessageWithEvents = { ...row, events: [event] };
 
