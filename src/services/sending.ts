@@ -105,6 +105,33 @@ async function priceOf(control: Db, auth: AuthContext, country: string | null, s
 }
 
 /**
+ * What a send and a dry run both work out, checked in the order a send refuses: the number, the callback
+ * URL, the composition (template, sender, content rules), the length; then its price and when it would go.
+ * `refusal` is the first check that failed (a send throws it, a dry run reports it); null when none did.
+ */
+async function prepareMessage(env: SendEnv, db: Db, auth: AuthContext, input: SendInput, now: number) {
+  const requested = parseSendAt(input.send_at, now);
+  const phone = parsePhone(input.to, input.country);
+  const badCallback = input.callback_url === undefined ? null : webhookUrlProblem(input.callback_url, env.ENVIRONMENT === "development");
+  const callbackError =
+    badCallback === null ? null : new ApiError("validation_failed", `callback_url ${badCallback}.`, { errors: [{ path: "body.callback_url", message: badCallback }] });
+  let refusal: ApiError | null = liveRefusal(env, auth.mode) ?? numberError(phone) ?? callbackError;
+  let composed: Composed | null = null;
+  try {
+    composed = await composeMessage(db, controlDb(env), auth, input);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    refusal ??= error;
+  }
+  const counted = composed && analyzeBody(composed.body);
+  refusal ??= counted && lengthError(counted.segments, counted.encoding);
+  const country = phone.ok ? phone.country : null;
+  const price = phone.ok && counted ? await priceOf(controlDb(env), auth, country, counted.segments) : null;
+  const timing = composed && timingOf({ type: composed.type, country }, requested, now, quietHoursOf(auth.quietHours));
+  return { refusal, phone, country, composed, counted, price, timing };
+}
+
+/**
  * Accepts a message, to go now (`queued`) or later (`scheduled`: asked for with `send_at`, or marketing
  * held for the recipient's quiet hours; charged now, refunded if canceled). The order is what keeps it
  * lost-free and charge-correct:
@@ -127,22 +154,11 @@ export async function acceptMessage(
     onMetered?: () => void;
   },
 ): Promise<SendResult> {
-  assertLiveSending(env, auth.mode);
   const now = Date.now();
-  const requested = parseSendAt(input.send_at, now);
-  const phone = parsePhone(input.to, input.country);
-  const badNumber = numberError(phone);
-  if (badNumber || !phone.ok) throw badNumber;
-  const badCallback = input.callback_url === undefined ? null : webhookUrlProblem(input.callback_url, env.ENVIRONMENT === "development");
-  if (badCallback) {
-    throw new ApiError("validation_failed", `callback_url ${badCallback}.`, { errors: [{ path: "body.callback_url", message: badCallback }] });
-  }
-  const composed = await composeMessage(db, controlDb(env), auth, input);
-  const { encoding, segments } = analyzeBody(composed.body);
-  const tooLong = lengthError(segments, encoding);
-  if (tooLong) throw tooLong;
-
-  const timing = timingOf({ type: composed.type, country: phone.country }, requested, now, quietHoursOf(auth.quietHours));
+  const { refusal, phone, composed, counted, price, timing } = await prepareMessage(env, db, auth, input, now);
+  if (refusal) throw refusal;
+  if (!phone.ok || !composed || !counted || !timing || price === null) throw new Error("a message with no refusal is fully prepared");
+  const { encoding, segments } = counted;
   const row = newMessageRow(
     {
       id: newId("message", now),
@@ -159,7 +175,7 @@ export async function acceptMessage(
       reference: input.reference ?? null,
       templateId: composed.templateId,
       templateVersion: composed.templateVersion,
-      price: await priceOf(controlDb(env), auth, phone.country, segments),
+      price,
       currency: env.BILLING_CURRENCY,
       sendAt: timing.sendAt,
       batchId: null,
@@ -245,22 +261,10 @@ export async function previewMessage(
   input: SendInput,
   onMetered?: () => void,
 ): Promise<{ preview: SendPreview; headers: Record<string, string> }> {
-  const now = Date.now();
-  const requested = parseSendAt(input.send_at, now);
-  const phone = parsePhone(input.to, input.country);
-  const country = phone.ok ? phone.country : null;
-  let refusal: ApiError | null = liveRefusal(env, auth.mode) ?? numberError(phone);
-  let composed: Composed | null = null;
+  const prepared = await prepareMessage(env, db, auth, input, Date.now());
+  const { phone, country, composed, counted, price, timing } = prepared;
+  let { refusal } = prepared;
   let headers: Record<string, string> = {};
-  try {
-    composed = await composeMessage(db, controlDb(env), auth, input);
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    refusal ??= error;
-  }
-  const counted = composed && analyzeBody(composed.body);
-  const price = phone.ok && counted ? await priceOf(controlDb(env), auth, country, counted.segments) : null;
-  refusal ??= counted && lengthError(counted.segments, counted.encoding);
   if (!refusal && phone.ok && composed && counted) {
     const verdict = await meterFor(env, auth.tenantId).admit({
       tenantId: auth.tenantId,
@@ -282,7 +286,6 @@ export async function previewMessage(
     headers = rateLimitHeaders(verdict.quotas);
     refusal = verdict.refusal && refusalError(verdict.refusal, verdict.quotas, env.BILLING_CURRENCY);
   }
-  const timing = composed && timingOf({ type: composed.type, country }, requested, now, quietHoursOf(auth.quietHours));
   return {
     preview: {
       would_send: refusal === null,
