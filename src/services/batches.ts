@@ -1,4 +1,3 @@
-import { listMessages } from "./messages";
 import { and, asc, desc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { controlDb } from "../db/shards";
@@ -19,7 +18,7 @@ import type { AuthContext, Owner } from "../types";
 import { prepareRecipient } from "./batch-recipients";
 import { cancelStep } from "./batch-work";
 import { loadComposition } from "./composition";
-import { assertLiveSending } from "./sending";
+import { assertLiveSending, listMessages } from "./messages";
 import { requireGroup } from "./contacts";
 import { parseSendAt } from "./scheduling";
 

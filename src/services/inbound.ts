@@ -12,7 +12,7 @@ import { log } from "../lib/log";
 import { idBefore } from "../lib/pagination";
 import { meterFor } from "../meter/client";
 import { EventOutbox, recordTenantEvent } from "./events";
-import { acceptMessage } from "./sending";
+import { acceptMessage } from "./messages";
 import { openInbound, sealEventData, sealInbound } from "./message-data";
 
 type InboundEnv = Pick<Env, "DB" | "PUBLIC_BASE_URL" | "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "WEBHOOK_QUEUE" | "DATA_ENCRYPTION_KEY">;

@@ -1,11 +1,35 @@
+// The messages service: a message's read (get, list), its acceptance (send) and its dry run, which share one
+// preparation step, its cancel, and the one builder of a new message's row (also batch expansion's).
 import { and, asc, desc, eq, type SQL } from "drizzle-orm";
+import { carrierNameFor } from "../carriers/registry";
 import type { Db } from "../db/client";
+import { controlDb } from "../db/shards";
 import { carrierReceipts, messageEvents, messages, type CarrierReceiptRow, type MessageEventRow, type MessageRow } from "../db/schema";
-import type { MessageStatus } from "../domain/message-status";
-import { parsePhone } from "../domain/phone";
+import { liveSendingProblems, type DeploymentSettings } from "../domain/deployment";
+import { analyzeBody, MAX_SEGMENTS, type Encoding } from "../domain/encoding";
+import type { MessageStatus, MessageType } from "../domain/message-status";
+import { parsePhone, smsCapable, type PhoneResult } from "../domain/phone";
+import { rateLimitHeaders } from "../domain/rate-limit-headers";
+import { timingOf } from "../domain/schedule";
+import { webhookUrlProblem } from "../domain/webhook-url";
 import { ApiError } from "../lib/errors";
+import { checkpoint } from "../lib/faults";
+import { fingerprint } from "../lib/fingerprint";
+import { newId } from "../lib/ids";
+import { log } from "../lib/log";
 import { idBefore } from "../lib/pagination";
-import type { Owner } from "../types";
+import { meterFor } from "../meter/client";
+import { refusalError } from "../meter/refusals";
+import type { AdmitRequest } from "../meter/types";
+import { enqueueSend } from "../queues/jobs";
+import type { AuthContext, Owner } from "../types";
+import { refundIfDue } from "./billing";
+import { composeMessage, type ComposeInput, type Composed } from "./composition";
+import { EventOutbox } from "./events";
+import { sealMessages } from "./message-data";
+import { unitPrice } from "./prices";
+import { parseSendAt, quietHoursOf } from "./scheduling";
+import { transition } from "./transitions";
 
 /** A message with its timeline and the carrier receipts its events came from. */
 export type MessageWithEvents = MessageRow & { events: MessageEventRow[]; receipts?: CarrierReceiptRow[] };
@@ -28,7 +52,7 @@ export type NewMessage = Pick<
   | "reference" | "templateId" | "templateVersion" | "price" | "currency" | "sendAt" | "batchId" | "callbackUrl"
 >;
 
-/** A new message's row, as a send (src/services/sending.ts) and a batch's expansion (src/services/batch-work.ts) store it. */
+/** A new message's row, as a send (below) and a batch's expansion (src/services/batch-work.ts) store it. */
 export function newMessageRow(message: NewMessage, now: number): MessageRow {
   return {
     ...message,
@@ -77,4 +101,315 @@ export async function listMessages(db: Db, owner: Owner, filter: ListFilter): Pr
     .where(and(...conditions))
     .orderBy(desc(messages.id))
     .limit(filter.limit + 1);
+}
+
+export interface SendInput extends ComposeInput {
+  to: string;
+  reference?: string;
+  country?: string;
+  /** ISO 8601 with an offset, 1 minute to 30 days ahead: the message waits as `scheduled` until then. */
+  send_at?: string;
+  /** Where this message's status events are posted (signed), besides the tenant's webhook endpoints. */
+  callback_url?: string;
+}
+
+type SendEnv = Pick<Env, "DB" | "PUBLIC_BASE_URL" | "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "DATA_ENCRYPTION_KEY">;
+
+export type SendResult =
+  | { kind: "accepted"; message: MessageWithEvents; headers: Record<string, string> }
+  /** The stored answer to an earlier request with the same idempotency key. */
+  | { kind: "replayed"; response: string };
+
+export interface SendPreview {
+  would_send: boolean;
+  refusal: { code: string; status: number; detail: string } | null;
+  to: string | null;
+  country: string | null;
+  type: MessageType | null;
+  from: string | null;
+  body: string | null;
+  template_id: string | null;
+  template_version: number | null;
+  encoding: Encoding | null;
+  segments: number | null;
+  price: number | null;
+  currency: string;
+  carrier: string;
+  /** When it would go, if not at once: the `send_at` asked for, or the end of the recipient's quiet hours. */
+  send_at: string | null;
+}
+
+/** The first check of all: a valid number that can receive SMS. */
+function numberError(phone: PhoneResult): ApiError | null {
+  if (!phone.ok) return new ApiError("invalid_number", phone.detail, { extra: { reason: phone.reason } });
+  if (!smsCapable(phone.type)) {
+    return new ApiError("number_not_sms_capable", `${phone.e164} is a ${phone.type.replaceAll("_", " ")} number, which cannot receive SMS.`, {
+      extra: { number_type: phone.type },
+    });
+  }
+  return null;
+}
+
+/** After composing: a body that fits in the segments allowed. */
+function lengthError(segments: number, encoding: Encoding): ApiError | null {
+  if (segments > MAX_SEGMENTS) {
+    return new ApiError("body_too_long", `The body needs ${segments} ${encoding} segments; at most ${MAX_SEGMENTS} are allowed.`);
+  }
+  return null;
+}
+
+/** Live traffic needs a deployment that can carry it (src/domain/deployment.ts); test keys always can. */
+export function assertLiveSending(env: DeploymentSettings, mode: AuthContext["mode"]): void {
+  if (mode !== "live") return;
+  const problems = liveSendingProblems(env);
+  if (problems.length === 0) return;
+  throw new ApiError("live_sending_unconfigured", `This deployment cannot send live messages: ${problems.join("; ")}.`, { extra: { problems } });
+}
+
+function liveRefusal(env: DeploymentSettings, mode: AuthContext["mode"]): ApiError | null {
+  try {
+    assertLiveSending(env, mode);
+    return null;
+  } catch (error) {
+    if (error instanceof ApiError) return error;
+    throw error;
+  }
+}
+
+/** What the message reserves: the destination's price per segment, for live keys of metered tenants. */
+async function priceOf(control: Db, auth: AuthContext, country: string | null, segments: number): Promise<number> {
+  return auth.mode === "live" && auth.metered ? (await unitPrice(control, country)) * segments : 0;
+}
+
+/**
+ * What a send and a dry run both work out, checked in the order a send refuses: the number, the callback
+ * URL, the composition (template, sender, content rules), the length; then its price and when it would go.
+ * `refusal` is the first check that failed (a send throws it, a dry run reports it); null when none did.
+ */
+async function prepareMessage(env: SendEnv, db: Db, auth: AuthContext, input: SendInput, now: number) {
+  const requested = parseSendAt(input.send_at, now);
+  const phone = parsePhone(input.to, input.country);
+  const badCallback = input.callback_url === undefined ? null : webhookUrlProblem(input.callback_url, env.ENVIRONMENT === "development");
+  const callbackError =
+    badCallback === null ? null : new ApiError("validation_failed", `callback_url ${badCallback}.`, { errors: [{ path: "body.callback_url", message: badCallback }] });
+  let refusal: ApiError | null = liveRefusal(env, auth.mode) ?? numberError(phone) ?? callbackError;
+  let composed: Composed | null = null;
+  try {
+    composed = await composeMessage(db, controlDb(env), auth, input);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    refusal ??= error;
+  }
+  const counted = composed && analyzeBody(composed.body);
+  refusal ??= counted && lengthError(counted.segments, counted.encoding);
+  const country = phone.ok ? phone.country : null;
+  const price = phone.ok && counted ? await priceOf(controlDb(env), auth, country, counted.segments) : null;
+  const timing = composed && timingOf({ type: composed.type, country }, requested, now, quietHoursOf(auth.quietHours));
+  return { refusal, phone, country, composed, counted, price, timing };
+}
+
+/**
+ * Accepts a message, to go now (`queued`) or later (`scheduled`: asked for with `send_at`, or marketing
+ * held for the recipient's quiet hours; charged now, refunded if canceled). The order is what keeps it
+ * lost-free and charge-correct:
+ * 1. content checks; 2. one call to the tenant's meter, which decides idempotency, the sandbox, the
+ * block list, rates, quota, caps and balance, and consumes them atomically; 3. the outbox write (message and first event in one
+ * D1 batch); 4. the send job. If the write fails, the meter gives back what it took. If the enqueue
+ * fails, the row is there and the sweeper enqueues it. If the Worker dies between 2 and 3, the meter's
+ * alarm finds no message and gives back what it took.
+ */
+export async function acceptMessage(
+  env: SendEnv,
+  db: Db,
+  auth: AuthContext,
+  input: SendInput,
+  options: {
+    idempotencyKey?: string;
+    render: (message: MessageWithEvents) => string;
+    keywordReply?: boolean;
+    /** Called once the meter has the request: from then on it has counted it, whatever the answer. */
+    onMetered?: () => void;
+  },
+): Promise<SendResult> {
+  const now = Date.now();
+  const { refusal, phone, composed, counted, price, timing } = await prepareMessage(env, db, auth, input, now);
+  if (refusal) throw refusal;
+  if (!phone.ok || !composed || !counted || !timing || price === null) throw new Error("a message with no refusal is fully prepared");
+  const { encoding, segments } = counted;
+  const row = newMessageRow(
+    {
+      id: newId("message", now),
+      tenantId: auth.tenantId,
+      mode: auth.mode,
+      to: phone.e164,
+      country: phone.country,
+      from: composed.from,
+      type: composed.type,
+      body: composed.body,
+      encoding,
+      segments,
+      carrier: carrierNameFor(auth.mode, env),
+      reference: input.reference ?? null,
+      templateId: composed.templateId,
+      templateVersion: composed.templateVersion,
+      price,
+      currency: env.BILLING_CURRENCY,
+      sendAt: timing.sendAt,
+      batchId: null,
+      callbackUrl: input.callback_url ?? null,
+    },
+    now,
+  );
+  const status = row.status;
+  const event: MessageEventRow = { messageId: row.id, seq: 1, status, at: now, detail: timing.detail, receiptId: null };
+  const message: MessageWithEvents = { ...row, events: [event] };
+
+  const meter = meterFor(env, auth.tenantId);
+  const admit: AdmitRequest = {
+    tenantId: auth.tenantId,
+    messageId: row.id,
+    recipient: row.to,
+    type: row.type,
+    segments,
+    price: row.price,
+    exempt: !auth.metered,
+    sandbox: auth.mode === "live" && auth.sandbox,
+    keywordReply: options.keywordReply,
+    // Test and live keys of one tenant never share an idempotency key, as they share no messages.
+    idempotency: options.idempotencyKey
+      ? { key: `${auth.mode}:${options.idempotencyKey}`, fingerprint: await fingerprint(input), response: options.render(message) }
+      : undefined,
+  };
+  checkpoint("admission");
+  const verdict = await meter.admit(admit);
+  options.onMetered?.();
+  checkpoint("admission", "after");
+  switch (verdict.outcome) {
+    case "idempotency_mismatch":
+      throw new ApiError("idempotency_mismatch", "This idempotency key was used with a different request in the last 24 hours.");
+    case "replay":
+      if (await messageExists(db, auth.tenantId, verdict.messageId)) return { kind: "replayed", response: verdict.response };
+      throw new ApiError(
+        "idempotency_in_progress",
+        "A request with this idempotency key is still being processed; retry in a moment.",
+        { headers: { "Retry-After": "1" } },
+      );
+    case "refused":
+      throw refusalError(verdict.refusal, verdict.quotas, env.BILLING_CURRENCY);
+    case "dry_run":
+      throw new Error("the meter answered a send with a dry run");
+  }
+  const headers = rateLimitHeaders(verdict.quotas);
+
+  try {
+    checkpoint("outbox_write");
+    // Stored with its body encrypted; the answer (and an idempotent replay of it) shows it as written.
+    const [stored] = await sealMessages(env.DATA_ENCRYPTION_KEY, auth.tenantId, [row]);
+    await db.batch([db.insert(messages).values(stored!), db.insert(messageEvents).values(event)]);
+  } catch (error) {
+    // A write can fail after it committed. Only a message known not to be there gives back what the
+    // meter took (reservation, quota, cap slot, key), so nothing is sent uncharged; when that cannot be
+    // told now, or the release fails, the meter's alarm checks D1 and releases it a few minutes later.
+    const stored = await messageExists(db, auth.tenantId, row.id).catch(() => null);
+    if (stored !== true) {
+      if (stored === false) {
+        await meter.release(row.id).catch((e: unknown) => log.error("meter_release_failed", { message_id: row.id, error: String(e) }));
+      }
+      throw error;
+    }
+  }
+  checkpoint("outbox_write", "after");
+  // A scheduled message is the cron's to dispatch when it is due.
+  if (status === "queued") {
+    try {
+      await enqueueSend(env.SEND_QUEUE, row.id);
+    } catch (error) {
+      log.warn("enqueue_failed", { message_id: row.id, error: String(error) });
+    }
+  }
+  return { kind: "accepted", message, headers };
+}
+
+/** Runs every check a send would, and changes nothing: no message, no charge, nothing counted. */
+export async function previewMessage(
+  env: SendEnv,
+  db: Db,
+  auth: AuthContext,
+  input: SendInput,
+  onMetered?: () => void,
+): Promise<{ preview: SendPreview; headers: Record<string, string> }> {
+  const prepared = await prepareMessage(env, db, auth, input, Date.now());
+  const { phone, country, composed, counted, price, timing } = prepared;
+  let { refusal } = prepared;
+  let headers: Record<string, string> = {};
+  if (!refusal && phone.ok && composed && counted) {
+    const verdict = await meterFor(env, auth.tenantId).admit({
+      tenantId: auth.tenantId,
+      exempt: !auth.metered,
+      sandbox: auth.mode === "live" && auth.sandbox,
+      messageId: "dry_run",
+      recipient: phone.e164,
+      type: composed.type,
+      segments: counted.segments,
+      price: price ?? 0,
+      dryRun: true,
+    });
+    if (verdict.outcome !== "dry_run") throw new Error(`the meter answered a dry run with ${verdict.outcome}`);
+    onMetered?.();
+    // Over the request rate, a dry run is refused as any request is, not previewed.
+    if (verdict.refusal?.code === "rate_limited" && verdict.refusal.limit === "requests") {
+      throw refusalError(verdict.refusal, verdict.quotas, env.BILLING_CURRENCY);
+    }
+    headers = rateLimitHeaders(verdict.quotas);
+    refusal = verdict.refusal && refusalError(verdict.refusal, verdict.quotas, env.BILLING_CURRENCY);
+  }
+  return {
+    preview: {
+      would_send: refusal === null,
+      refusal: refusal && { code: refusal.code, status: refusal.status, detail: refusal.message },
+      to: phone.ok ? phone.e164 : null,
+      country,
+      type: composed?.type ?? null,
+      from: composed?.from ?? null,
+      body: composed?.body ?? null,
+      template_id: composed?.templateId ?? null,
+      template_version: composed?.templateVersion ?? null,
+      encoding: counted?.encoding ?? null,
+      segments: counted?.segments ?? null,
+      price,
+      currency: env.BILLING_CURRENCY,
+      carrier: carrierNameFor(auth.mode, env),
+      send_at: timing?.sendAt ? new Date(timing.sendAt).toISOString() : null,
+    },
+    headers,
+  };
+}
+
+async function messageExists(db: Db, tenantId: string, id: string): Promise<boolean> {
+  const row = await db.query.messages.findFirst({
+    columns: { id: true },
+    where: and(eq(messages.id, id), eq(messages.tenantId, tenantId)),
+  });
+  return row !== undefined;
+}
+
+/**
+ * Cancels a scheduled message and refunds it. Canceling again answers the canceled message; one that
+ * is already queued (or further) cannot be stopped: 409.
+ */
+export async function cancelMessage(env: Pick<Env, "METER" | "WEBHOOK_QUEUE">, db: Db, owner: Owner, id: string): Promise<MessageWithEvents> {
+  const current = await getMessage(db, owner, id);
+  if (current.status === "canceled") return current;
+  const events = new EventOutbox();
+  const canceled: MessageRow | null = await transition(db, id, "canceled", { onlyFrom: ["scheduled"], detail: "canceled by request", events });
+  await events.flush(env.WEBHOOK_QUEUE);
+  if (!canceled) {
+    const now = await getMessage(db, owner, id);
+    if (now.status === "canceled") return now;
+    throw new ApiError("not_cancelable", `Message ${id} is ${now.status}; only a scheduled message can be canceled.`, {
+      extra: { message_status: now.status },
+    });
+  }
+  await refundIfDue(env, db, canceled);
+  return getMessage(db, owner, id);
 }

@@ -1,17 +1,11 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import type { Owner } from "../types";
 import { runBatch } from "../db/statements";
-import type { MessageRow } from "../db/schema";
 import { DEFAULT_QUIET_HOURS, type QuietHours } from "../domain/quiet-hours";
 import { sendAtProblem } from "../domain/schedule";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import { enqueueSends } from "../queues/jobs";
-import { refundIfDue } from "./billing";
-import { getMessage, type MessageWithEvents } from "./messages";
-import { EventOutbox } from "./events";
-import { transition } from "./transitions";
 
 /** Messages claimed per statement, and per cron run: a larger backlog drains over the next minutes. */
 export const DISPATCH_CHUNK = 1_000;
@@ -64,25 +58,4 @@ export async function dispatchDue(db: Db, queue: Queue, now: number, limit = DIS
   }
   if (dispatched > 0) log.info("dispatched_scheduled", { count: dispatched });
   return dispatched;
-}
-
-/**
- * Cancels a scheduled message and refunds it. Canceling again answers the canceled message; one that
- * is already queued (or further) cannot be stopped: 409.
- */
-export async function cancelMessage(env: Pick<Env, "METER" | "WEBHOOK_QUEUE">, db: Db, owner: Owner, id: string): Promise<MessageWithEvents> {
-  const current = await getMessage(db, owner, id);
-  if (current.status === "canceled") return current;
-  const events = new EventOutbox();
-  const canceled: MessageRow | null = await transition(db, id, "canceled", { onlyFrom: ["scheduled"], detail: "canceled by request", events });
-  await events.flush(env.WEBHOOK_QUEUE);
-  if (!canceled) {
-    const now = await getMessage(db, owner, id);
-    if (now.status === "canceled") return now;
-    throw new ApiError("not_cancelable", `Message ${id} is ${now.status}; only a scheduled message can be canceled.`, {
-      extra: { message_status: now.status },
-    });
-  }
-  await refundIfDue(env, db, canceled);
-  return getMessage(db, owner, id);
 }

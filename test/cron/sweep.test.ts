@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { STUCK_AFTER_MS, sweepStuck } from "../../src/cron/sweep-stuck";
 import worker from "../../src/index";
-import { acceptMessage } from "../../src/services/sending";
+import { acceptMessage } from "../../src/services/messages";
 import { createTenant, getMessage } from "../helpers/api";
 import { d1Of, dbOf, insertQueuedMessage, number, scopeOf, waitForStatus } from "../helpers/seed";
 

@@ -1,10 +1,8 @@
 import { createRouter } from "../../lib/create-router";
 import { jsonBody, jsonResponse, RATE_LIMIT_HEADERS, tenantRoute } from "../../lib/openapi";
 import { page } from "../../lib/pagination";
-import { getMessage, listMessages } from "../../services/messages";
+import { acceptMessage, cancelMessage, getMessage, listMessages, previewMessage } from "../../services/messages";
 import { openMessages } from "../../services/message-data";
-import { cancelMessage } from "../../services/scheduling";
-import { acceptMessage, previewMessage } from "../../services/sending";
 import {
   MessageIdParam,
   MessageList,
