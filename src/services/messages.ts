@@ -193,9 +193,10 @@ async function prepareMessage(env: SendEnv, db: Db, auth: AuthContext, input: Se
   const callbackError =
     badCallback === null ? null : new ApiError("validation_failed", `callback_url ${badCallback}.`, { errors: [{ path: "body.callback_url", message: badCallback }] });
   let refusal: ApiError | null = liveRefusal(env, auth.mode) ?? numberError(phone) ?? callbackError;
+  const control = controlDb(env);
   let composed: Composed | null = null;
   try {
-    composed = await composeMessage(db, controlDb(env), auth, input);
+    composed = await composeMessage(db, control, auth, input);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     refusal ??= error;
@@ -203,7 +204,7 @@ async function prepareMessage(env: SendEnv, db: Db, auth: AuthContext, input: Se
   const counted = composed && analyzeBody(composed.body);
   refusal ??= counted && lengthError(counted.segments, counted.encoding);
   const country = phone.ok ? phone.country : null;
-  const price = phone.ok && counted ? await priceOf(controlDb(env), auth, country, counted.segments) : null;
+  const price = phone.ok && counted ? await priceOf(control, auth, country, counted.segments) : null;
   const timing = composed && timingOf({ type: composed.type, country }, requested, now, quietHoursOf(auth.quietHours));
   return { refusal, phone, country, composed, counted, price, timing };
 }
