@@ -3,7 +3,7 @@
 // and runs `wrangler deploy --dry-run`, which works offline; an account it cannot read is planned as empty.
 //   1. D1: the control database and every shard of wrangler.toml; a new one's id is written into wrangler.toml.
 //   2. Queues: every producer's, consumer's and dead-letter queue.
-//   3. Secrets: the required ones must be set (`wrangler secret put NAME`); missing ones are listed, never a value.
+//   3. Secrets: the required ones must be set (`wrangler secret put NAME --env production`); missing ones are listed, never a value.
 //   4. Migrations on every database (`--remote`), then `wrangler deploy`.
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -126,7 +126,7 @@ function main() {
   if (carrierSecrets.length > 0) console.log(`  carrier secrets not set (needed only for the carriers you route to): ${carrierSecrets.join(", ")}`);
   for (const warning of warnings) console.log(`  [env.production.vars] ${warning}: the gateway will refuse live sends until it is (docs/DEPLOY.md)`);
   if (missingSecrets.length > 0) {
-    console.log(`  required secrets not set: ${missingSecrets.join(", ")} — set each with \`wrangler secret put NAME\``);
+    console.log(`  required secrets not set: ${missingSecrets.join(", ")} — set each with \`wrangler secret put NAME --env production\``);
   }
 
   if (dryRun) {
