@@ -34,6 +34,9 @@ import { router as senders } from "./routes/senders";
 import { router as stats } from "./routes/stats";
 import { router as templates } from "./routes/templates";
 import { router as webhooks } from "./routes/webhooks";
+// The compatible APIs: Twilio's Messages API under its version, Alibaba's dysmsapi at the root (its SDKs post to /).
+import { router as twilio } from "./routes/2010-04-01";
+import { router as dysmsapi } from "./routes/dysmsapi";
 import type { AppEnv } from "./types";
 
 const OPENAPI_INFO = {
@@ -86,6 +89,8 @@ function buildApp() {
   app.route("/v1/admin", adminHealthRoutes);
   app.route("/v1/admin", adminD1CallRoutes);
   app.route("/webhooks", carrierWebhooks);
+  app.route("/2010-04-01", twilio);
+  app.route("/", dysmsapi);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
     type: "http",

@@ -1,5 +1,6 @@
 import type { Db } from "./db/client";
 import type { ApiKeyRow, TenantRow } from "./db/schema";
+import type { ActiveCredential } from "./services/compat-credentials";
 
 export interface AuthContext {
   tenantId: string;
@@ -36,5 +37,9 @@ export type AppEnv = {
     webhookFields: Record<string, string>;
     /** Set once a send's meter call has counted the request (see `countSendRequest`). */
     requestCounted: boolean;
+    /** On the compatible APIs' routes: the Twilio or Alibaba credential the request was authenticated with. */
+    credential: ActiveCredential;
+    /** On Alibaba's API: the verified request's action and its parameters (query and form body). */
+    rpc: { action: string; params: Record<string, string> };
   };
 };

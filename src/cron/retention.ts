@@ -1,10 +1,9 @@
-import { eq, sql } from "drizzle-orm";
-import { encodeTime } from "ulidx";
+import { eq, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { tenants } from "../db/schema";
 import { runBatch } from "../db/statements";
 import { FINAL_STATUSES } from "../domain/message-status";
-import { ID_PREFIXES } from "../lib/ids";
+import { firstIdAt, ID_PREFIXES } from "../lib/ids";
 import { chunks as splitInto } from "../lib/chunks";
 import { log } from "../lib/log";
 
@@ -17,8 +16,6 @@ const TENANTS_PER_READ = 500;
 
 const DAY_MS = 86_400_000;
 
-/** The smallest id of a kind made at `at`: every id made earlier sorts before it (ids are ULIDs). */
-const firstIdAt = (prefix: string, at: number) => `${prefix}_${encodeTime(at, 10)}0000000000000000`;
 
 interface TenantCutoff {
   id: string;
@@ -79,6 +76,18 @@ function deleteEvents(eventIds: ReturnType<typeof eventsOf>) {
   ];
 }
 
+/** Deletes messages (a JSON array of ids) with everything hung on them: events, deliveries, parts, receipts. */
+export function messageDeletion(messageIds: string): SQL[] {
+  const ids = sql`SELECT value FROM json_each(${messageIds})`;
+  return [
+    ...deleteEvents(eventsOf(messageIds, "")),
+    sql`DELETE FROM message_events WHERE message_id IN (${ids})`,
+    sql`DELETE FROM message_parts WHERE message_id IN (${ids})`,
+    sql`DELETE FROM carrier_receipts WHERE message_id IN (${ids})`,
+    sql`DELETE FROM messages WHERE id IN (${ids})`,
+  ];
+}
+
 /** One chunk: what is past retention (one read), then everything hung on it deleted in one D1 batch (one transaction). */
 async function purgeChunk(db: Db, tenantsJson: string): Promise<{ messages: number; inbound: number; batches: number }> {
   const [messageRows, inboundRows, batchRows] = (await runBatch(db, [expiredMessages(tenantsJson), expiredInbound(tenantsJson), expiredBatches(tenantsJson)])) as { id: string }[][];
@@ -88,11 +97,7 @@ async function purgeChunk(db: Db, tenantsJson: string): Promise<{ messages: numb
   if (messageRows!.length + inboundRows!.length + batchRows!.length === 0) return { messages: 0, inbound: 0, batches: 0 };
   const ids = (json: string) => sql`SELECT value FROM json_each(${json})`;
   await runBatch(db, [
-    ...deleteEvents(eventsOf(messageIds, "")),
-    sql`DELETE FROM message_events WHERE message_id IN (${ids(messageIds)})`,
-    sql`DELETE FROM message_parts WHERE message_id IN (${ids(messageIds)})`,
-    sql`DELETE FROM carrier_receipts WHERE message_id IN (${ids(messageIds)})`,
-    sql`DELETE FROM messages WHERE id IN (${ids(messageIds)})`,
+    ...messageDeletion(messageIds),
     ...deleteEvents(eventsOf(inboundIds, "inbound:")),
     sql`DELETE FROM inbound_messages WHERE id IN (${ids(inboundIds)})`,
     ...deleteEvents(eventsOf(batchIds, "batch:")),

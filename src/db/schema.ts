@@ -14,6 +14,7 @@ import { SENDER_KINDS } from "../domain/senders";
 import { TEMPLATE_STATUSES, type ParamDeclarations } from "../domain/templates";
 import { ALERT_KINDS, ALERT_STATES } from "../domain/alerts";
 import type { Scope } from "../domain/scopes";
+import { COMPAT_APIS } from "../domain/compat/apis";
 
 // Timestamps are Unix milliseconds; ids are prefixed ULIDs (src/lib/ids.ts).
 
@@ -61,6 +62,29 @@ export const apiKeys = sqliteTable(
   ],
 );
 
+/**
+ * Credentials of the compatible APIs (src/routes/2010-04-01, src/routes/dysmsapi): a Twilio Account SID
+ * and auth token, or an Alibaba AccessKey ID and secret, each standing for one API key (its tenant, mode and
+ * scopes). The secret is kept as a hash (what authenticates) and encrypted (Twilio's callbacks and
+ * Alibaba's signatures are HMACs keyed with it, so it must be readable).
+ */
+export const compatCredentials = sqliteTable(
+  "compat_credentials",
+  {
+    id: text("id").primaryKey(),
+    api: text("api", { enum: COMPAT_APIS }).notNull(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    keyId: text("key_id").notNull().references(() => apiKeys.id),
+    secretHash: text("secret_hash").notNull(),
+    secret: text("secret").notNull(),
+    // Alibaba: where delivery reports (SmsReport) are pushed; null: none.
+    reportUrl: text("report_url"),
+    createdAt: integer("created_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("compat_credentials_key_idx").on(t.keyId), index("compat_credentials_tenant_idx").on(t.tenantId, t.id)],
+);
+
 export const messages = sqliteTable(
   "messages",
   {
@@ -98,6 +122,13 @@ export const messages = sqliteTable(
     partsDelivered: integer("parts_delivered").notNull().default(0),
     // Where this message's status events are posted, besides the tenant's endpoints.
     callbackUrl: text("callback_url"),
+    // The shape of those posts: null for ours (Standard Webhooks JSON), or the compatible API the message
+    // came through ("twilio": a signed StatusCallback form; "alibaba": an SmsReport array).
+    callbackFormat: text("callback_format", { enum: COMPAT_APIS }),
+    // The compatible-API credential it was sent with (an Account SID or AccessKey ID): it signs the callbacks.
+    credentialId: text("credential_id"),
+    // Twilio's ValidityPeriod: not handed to a carrier after this, it fails instead.
+    validUntil: integer("valid_until"),
     // When a carrier accepted it; `sent` this long ago with no final receipt makes it `expired`.
     submittedAt: integer("submitted_at"),
     // Bumped by every status change; the event of that change is stored under this number.
@@ -387,6 +418,12 @@ export const batches = sqliteTable(
     // The create request's Idempotency-Key (scoped by key mode) and a hash of its body: a retry answers this batch.
     idempotencyKey: text("idempotency_key"),
     requestHash: text("request_hash"),
+    // Where its messages' status events are posted, in which shape, signed by which credential (as a message's).
+    callbackUrl: text("callback_url"),
+    callbackFormat: text("callback_format", { enum: COMPAT_APIS }),
+    credentialId: text("credential_id"),
+    // An OutId (Alibaba) given to every message of the batch.
+    reference: text("reference"),
   },
   (t) => [
     index("batches_tenant_idx").on(t.tenantId, t.id),
@@ -529,6 +566,7 @@ export const webhookAttempts = sqliteTable(
 );
 
 export type TenantRow = typeof tenants.$inferSelect;
+export type CompatCredentialRow = typeof compatCredentials.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
 export type MessageEventRow = typeof messageEvents.$inferSelect;

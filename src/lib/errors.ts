@@ -15,6 +15,7 @@ export const ERRORS = {
   review_not_pending: { status: 409, title: "Not waiting for review" },
   already_exists: { status: 409, title: "Already exists" },
   not_cancelable: { status: 409, title: "Cannot be canceled" },
+  message_in_progress: { status: 409, title: "Message not final yet" },
   in_use: { status: 409, title: "In use" },
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },

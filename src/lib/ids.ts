@@ -52,3 +52,6 @@ export function batchMessageId(batchId: string, position: number, at: number): s
   const batchPart = base32(fnv1a(batchId) >>> 7, 5) + base32(fnv1a(batchId, 0x9e3779b9) >>> 7, 5);
   return `${ID_PREFIXES.message}_${encodeTime(at, 10)}${batchPart}${base32(position, 6)}`;
 }
+
+/** The smallest id of a kind made at `at`: every id made earlier sorts before it (ids are ULIDs). */
+export const firstIdAt = (prefix: string, at: number): string => `${prefix}_${encodeTime(Math.max(0, Math.min(at, 281474976710655)), 10)}0000000000000000`;

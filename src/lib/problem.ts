@@ -28,16 +28,21 @@ export function renderProblem(c: Context<AppEnv>, error: ApiError): Response {
   return c.json(body, status, { ...error.headers, "Content-Type": PROBLEM_CONTENT_TYPE });
 }
 
-/** app.onError: known errors keep their code; anything else is a 500 that leaks nothing. */
-export function onError(error: Error, c: Context<AppEnv>): Response {
-  if (error instanceof ApiError) return renderProblem(c, error);
+/** Any error as an ApiError: known errors keep their code; anything else is a 500 that leaks nothing (and is logged). */
+export function asApiError(error: Error, c: Context<AppEnv>): ApiError {
+  if (error instanceof ApiError) return error;
   if (error instanceof HTTPException) {
     const mapped = fromHttpException(error);
     if (mapped.code === "internal_error") log.error("unhandled_error", { request_id: c.get("requestId"), status: error.status, error: error.message });
-    return renderProblem(c, mapped);
+    return mapped;
   }
   log.error("unhandled_error", { request_id: c.get("requestId"), error: String(error?.stack ?? error) });
-  return renderProblem(c, new ApiError("internal_error", "An unexpected error occurred. It has been logged."));
+  return new ApiError("internal_error", "An unexpected error occurred. It has been logged.");
+}
+
+/** app.onError. The compatible APIs' routers render the same errors in their vendors' shapes instead. */
+export function onError(error: Error, c: Context<AppEnv>): Response {
+  return renderProblem(c, asApiError(error, c));
 }
 
 export function onNotFound(c: Context<AppEnv>): Response {

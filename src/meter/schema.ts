@@ -29,4 +29,7 @@ export const METER_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS allowlist (number TEXT PRIMARY KEY, note TEXT, created_at INTEGER NOT NULL)`,
   // An operator's credit sent with an idempotency key: a retry finds its entry instead of crediting twice.
   `CREATE TABLE IF NOT EXISTS credit_keys (key TEXT PRIMARY KEY, amount INTEGER NOT NULL, entry_id TEXT NOT NULL)`,
+  // Signature nonces of Alibaba-signed requests seen in the replay window (src/middleware/alibaba-signature.ts).
+  `CREATE TABLE IF NOT EXISTS nonces (key TEXT PRIMARY KEY, at INTEGER NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS nonces_by_age ON nonces (at)`,
 ];

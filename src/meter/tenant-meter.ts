@@ -37,6 +37,7 @@ import { refill, secondsUntilAvailable, take, type Bucket } from "../domain/toke
 import { nextUtcMidnight, utcDay } from "../domain/utc-day";
 import { newId } from "../lib/ids";
 import { METER_SCHEMA } from "./schema";
+import { REPLAY_WINDOW_MS } from "../domain/compat/alibaba";
 
 /** Blocks kept after an erasure are keyed by a hash with this prefix (never a number: E.164 starts with +). */
 const ERASED_PREFIX = "h:";
@@ -80,6 +81,9 @@ const toEntry = (row: LedgerRow): LedgerEntry => ({
  * Every method runs its reads and writes synchronously against the object's SQLite storage, so a
  * decision and what it consumes are one atomic step, and nothing is held only in memory.
  */
+/** Nonces older than this are forgotten: a request that old is refused by its timestamp anyway. */
+const NONCE_WINDOW_MS = REPLAY_WINDOW_MS;
+
 export class TenantMeter extends DurableObject<Env> {
   /** The meter's clock. Tests move it to cross windows and midnights without sleeping. */
   now: () => number = () => Date.now();
@@ -540,6 +544,17 @@ export class TenantMeter extends DurableObject<Env> {
    * records past the longest window, stale keys, old days. Runs while there is anything left to do.
    * If D1 cannot be read the alarm throws and is retried; nothing is released on a guess.
    */
+  /**
+   * Takes a signed request's nonce (`<credential>:<nonce>`): true the first time within `windowMs`, false for a
+   * replay. The tenant's own meter holds them, so a nonce costs no shared database and nothing across tenants.
+   */
+  async claimNonce(key: string, windowMs: number): Promise<boolean> {
+    const now = this.now();
+    const taken = this.sql.exec(`INSERT INTO nonces (key, at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET at = excluded.at WHERE nonces.at <= ? RETURNING key`, key, now, now - windowMs).toArray().length > 0;
+    if (taken) await this.ensureAlarmBy(now + windowMs + 60_000);
+    return taken;
+  }
+
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     const now = this.now();
@@ -547,9 +562,10 @@ export class TenantMeter extends DurableObject<Env> {
     this.sql.exec(`DELETE FROM recipient_sends WHERE at <= ?`, now - LONGEST_CAP_WINDOW_MS);
     this.sql.exec(`DELETE FROM idempotency WHERE created_at <= ?`, now - IDEMPOTENCY_TTL_MS);
     this.sql.exec(`DELETE FROM daily_usage WHERE day < ?`, utcDay(now - 86_400_000));
+    this.sql.exec(`DELETE FROM nonces WHERE at <= ?`, now - NONCE_WINDOW_MS);
     const count = (table: string) => this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
     if (count("unconfirmed") > 0) await this.ensureAlarmBy(Date.now() + RECONCILE_AFTER_MS);
-    else if (count("recipient_sends") + count("idempotency") > 0) await this.ensureAlarmBy(Date.now() + EXPIRY_INTERVAL_MS);
+    else if (count("recipient_sends") + count("idempotency") + count("nonces") > 0) await this.ensureAlarmBy(Date.now() + EXPIRY_INTERVAL_MS);
   }
 
   /** Checks admissions older than RECONCILE_AFTER_MS against the outbox, and releases those not in it. */

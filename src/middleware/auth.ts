@@ -3,7 +3,8 @@ import { parseApiKey } from "../domain/api-key";
 import { requiredScope } from "../domain/scopes";
 import { ApiError } from "../lib/errors";
 import { secretsEqual } from "../lib/crypto";
-import { findActiveKey } from "../services/api-keys";
+import { findActiveKey, type ActiveKey } from "../services/api-keys";
+import type { Context } from "hono";
 import { shardDb, shardEnv } from "../db/shards";
 import type { AppEnv } from "../types";
 
@@ -19,7 +20,12 @@ export const tenantAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (!parseApiKey(key)) throw new ApiError("unauthorized", "The API key is malformed.");
   const row = await findActiveKey(c.var.control, key);
   if (!row) throw new ApiError("unauthorized", "The API key is unknown or has been revoked.");
-  // From here the request works on the tenant's shard, and the jobs it enqueues name that shard.
+  actAs(c, row);
+  await next();
+});
+
+/** From here the request works as `row`'s key: on its tenant's shard, and the jobs it enqueues name that shard. */
+export function actAs(c: Context<AppEnv>, row: ActiveKey): void {
   c.set("db", shardDb(c.env, row.shard));
   c.env = shardEnv(c.env, row.shard);
   c.set("auth", {
@@ -33,8 +39,7 @@ export const tenantAuth = createMiddleware<AppEnv>(async (c, next) => {
     retentionDays: row.retentionDays,
     scopes: row.scopes,
   });
-  await next();
-});
+}
 
 /** A restricted key reaches only what its scopes name (src/domain/scopes.ts); 403 `insufficient_scope` names the one missing. */
 export const requireScope = createMiddleware<AppEnv>(async (c, next) => {

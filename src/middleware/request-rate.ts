@@ -4,7 +4,6 @@ import { rateLimitHeaders } from "../domain/rate-limit-headers";
 import { meterFor } from "../meter/client";
 import { refusalError } from "../meter/refusals";
 import { log } from "../lib/log";
-import { renderProblem } from "../lib/problem";
 import type { AppEnv } from "../types";
 
 /**
@@ -32,11 +31,14 @@ export async function chargeRequests(c: Context<AppEnv>, cost: number): Promise<
 export const countSendRequest = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   if (c.var.requestCounted || !c.var.auth?.metered) return;
+  let refused = null;
   try {
     const { refusal, quotas } = await meterFor(c.env, c.var.auth.tenantId).hit(1);
-    if (refusal) c.res = renderProblem(c, refusalError(refusal, quotas, c.env.BILLING_CURRENCY));
+    refused = refusal && refusalError(refusal, quotas, c.env.BILLING_CURRENCY);
   } catch (error) {
     // The answer is already decided; a meter that cannot count it now does not turn it into a 500.
     log.warn("request_count_failed", { tenant_id: c.var.auth.tenantId, error: String(error) });
   }
+  // Thrown, so the router's error handler renders it in its API's shape (ours, Twilio's or Alibaba's).
+  if (refused) throw refused;
 });

@@ -8,6 +8,7 @@ import { newId } from "../lib/ids";
 import { TtlCache } from "../lib/ttl-cache";
 import type { Scope } from "../domain/scopes";
 import type { Owner } from "../types";
+import { forgetVerifiedCredentials } from "./compat-credentials";
 
 /** Creates a key and returns it in full, the only time it is ever available; only its hash is kept. */
 export async function createApiKey(db: Db, tenantId: string, mode: KeyMode, scopes: Scope[] | null = null): Promise<ApiKeyRow & { key: string }> {
@@ -40,6 +41,7 @@ const verified = new TtlCache<ActiveKey>(KEY_CACHE_MS, KEY_CACHE_ENTRIES);
 /** Forgets every verified key: their tenants' flags may have changed. */
 export function forgetVerifiedKeys(): void {
   verified.clear();
+  forgetVerifiedCredentials();
 }
 
 /**
@@ -80,6 +82,8 @@ export async function revokeApiKey(db: Db, owner: { tenantId: string; mode?: Key
     .returning();
   if (revoked) {
     verified.delete(revoked.hash);
+    // Its Twilio and Alibaba credentials stand for it: they stop with it (revocations are rare, so all are re-read).
+    forgetVerifiedCredentials();
     return revoked;
   }
   const existing = await db.query.apiKeys.findFirst({ where: scope });

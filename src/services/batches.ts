@@ -21,6 +21,7 @@ import { loadComposition } from "./composition";
 import { assertLiveSending, listMessages } from "./messages";
 import { requireGroup } from "./contacts";
 import { parseSendAt } from "./scheduling";
+import type { CompatApi } from "../domain/compat/apis";
 
 export interface BatchInput {
   name?: string;
@@ -32,6 +33,8 @@ export interface BatchInput {
   group_id?: string;
   send_at?: string;
   country?: string;
+  /** Set by a compatible API: every message's reference, and where (in which shape) their statuses are posted. */
+  compat?: { format: CompatApi; credentialId: string; callbackUrl: string | null; reference: string | null };
 }
 
 /** Rejects shown with a batch; all of them page through GET /v1/batches/{id}/rejects. */
@@ -122,6 +125,10 @@ export async function createBatch(
     drainedAt: null,
     idempotencyKey: key,
     requestHash,
+    callbackUrl: input.compat?.callbackUrl ?? null,
+    callbackFormat: input.compat?.format ?? null,
+    credentialId: input.compat?.credentialId ?? null,
+    reference: input.compat?.reference ?? null,
   };
   try {
     await runBatch(db, [

@@ -105,6 +105,10 @@ async function chooseCarrier(breakers: CarrierBreakers, message: MessageRow, ord
 /** One claimed message's try: the carrier chosen, its answer, and what it makes of the message. */
 async function submitOne(plan: CarrierPlan, breakers: CarrierBreakers, claimed: MessageRow, limit: ReturnType<typeof perKeyLimit>, now: number) {
   const order = plan.order(claimed);
+  // Twilio's ValidityPeriod: a message still waiting for a carrier past it fails (30036) and is refunded.
+  if (claimed.validUntil !== null && now > claimed.validUntil) {
+    return settlementOf(claimed, order, null, { ok: false, retryable: false, code: "validity_period_expired", message: "Its validity period ended before a carrier took it." });
+  }
   let body: string;
   try {
     body = await plan.openBody(claimed);

@@ -1,13 +1,15 @@
 // The messages service: a message's read (get, list), its acceptance (send) and its dry run, which share one
 // preparation step, its cancel, and the one builder of a new message's row (also batch expansion's).
-import { and, asc, desc, eq, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
 import { carrierNameFor } from "../carriers/registry";
 import type { Db } from "../db/client";
 import { controlDb } from "../db/shards";
 import { carrierReceipts, messageEvents, messages, type CarrierReceiptRow, type MessageEventRow, type MessageRow } from "../db/schema";
 import { liveSendingProblems, type DeploymentSettings } from "../domain/deployment";
 import { analyzeBody, MAX_SEGMENTS, type Encoding } from "../domain/encoding";
-import type { MessageStatus, MessageType } from "../domain/message-status";
+import { isFinal, type MessageStatus, type MessageType } from "../domain/message-status";
+import { messageDeletion } from "../cron/retention";
+import { runBatch } from "../db/statements";
 import { parsePhone, smsCapable, type PhoneResult } from "../domain/phone";
 import { rateLimitHeaders } from "../domain/rate-limit-headers";
 import { timingOf } from "../domain/schedule";
@@ -15,7 +17,7 @@ import { webhookUrlProblem } from "../domain/webhook-url";
 import { ApiError } from "../lib/errors";
 import { checkpoint } from "../lib/faults";
 import { fingerprint } from "../lib/fingerprint";
-import { newId } from "../lib/ids";
+import { firstIdAt, ID_PREFIXES, newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { idBefore } from "../lib/pagination";
 import { meterFor } from "../meter/client";
@@ -23,6 +25,7 @@ import { refusalError } from "../meter/refusals";
 import type { AdmitRequest } from "../meter/types";
 import { enqueueSend } from "../queues/jobs";
 import type { AuthContext, Owner } from "../types";
+import type { CompatApi } from "../domain/compat/apis";
 import { refundIfDue } from "./billing";
 import { composeMessage, type ComposeInput, type Composed } from "./composition";
 import { EventOutbox } from "./events";
@@ -53,8 +56,11 @@ export type NewMessage = Pick<
 >;
 
 /** A new message's row, as a send (below) and a batch's expansion (src/services/batch-work.ts) store it. */
-export function newMessageRow(message: NewMessage, now: number): MessageRow {
+export function newMessageRow(message: NewMessage & Partial<Pick<MessageRow, "callbackFormat" | "credentialId" | "validUntil">>, now: number): MessageRow {
   return {
+    callbackFormat: null,
+    credentialId: null,
+    validUntil: null,
     ...message,
     status: message.sendAt === null ? "queued" : "scheduled",
     carrierMessageId: null,
@@ -76,6 +82,11 @@ export interface ListFilter {
   to?: string;
   /** A batch's messages only (GET /v1/batches/{id}/messages). */
   batchId?: string;
+  /** The sender, as stored (Twilio's `From` filter). */
+  from?: string;
+  /** Made at or after / before these times (ms): bounds on the id, which sorts by creation. */
+  createdFrom?: number;
+  createdBefore?: number;
   limit: number;
   cursor?: string;
 }
@@ -94,6 +105,9 @@ export async function listMessages(db: Db, owner: Owner, filter: ListFilter): Pr
     conditions.push(eq(messages.to, phone.e164));
   }
   if (filter.batchId) conditions.push(eq(messages.batchId, filter.batchId));
+  if (filter.from !== undefined) conditions.push(eq(messages.from, filter.from));
+  if (filter.createdFrom !== undefined) conditions.push(gte(messages.id, firstIdAt(ID_PREFIXES.message, filter.createdFrom)));
+  if (filter.createdBefore !== undefined) conditions.push(lt(messages.id, firstIdAt(ID_PREFIXES.message, filter.createdBefore)));
   if (filter.cursor) conditions.push(idBefore(messages.id, filter.cursor));
   return db
     .select()
@@ -111,6 +125,11 @@ export interface SendInput extends ComposeInput {
   send_at?: string;
   /** Where this message's status events are posted (signed), besides the tenant's webhook endpoints. */
   callback_url?: string;
+  /**
+   * Set by a compatible API (Twilio's, Alibaba's): the shape of the callback posts, the credential that
+   * signs them, and Twilio's ValidityPeriod (seconds it may wait for a carrier).
+   */
+  compat?: { format: CompatApi; credentialId: string; validitySeconds?: number };
 }
 
 type SendEnv = Pick<Env, "DB" | "PUBLIC_BASE_URL" | "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "DATA_ENCRYPTION_KEY">;
@@ -258,6 +277,9 @@ export async function acceptMessage(
       sendAt: timing.sendAt,
       batchId: null,
       callbackUrl: input.callback_url ?? null,
+      callbackFormat: input.compat?.format ?? null,
+      credentialId: input.compat?.credentialId ?? null,
+      validUntil: input.compat?.validitySeconds === undefined ? null : (timing.sendAt ?? now) + input.compat.validitySeconds * 1000,
     },
     now,
   );
@@ -413,4 +435,53 @@ export async function cancelMessage(env: Pick<Env, "METER" | "WEBHOOK_QUEUE">, d
   }
   await refundIfDue(env, db, canceled);
   return getMessage(db, owner, id);
+}
+
+/** A message still on its way: its body cannot be redacted nor its record deleted (Twilio's rule too). */
+function assertFinal(message: MessageRow, what: string): void {
+  if (!isFinal(message.status)) {
+    throw new ApiError("message_in_progress", `Message ${message.id} is ${message.status}; only a final message can be ${what}.`, {
+      extra: { message_status: message.status },
+    });
+  }
+}
+
+/** Blanks a final message's body (its record and status stay). Redacting twice is harmless. */
+export async function redactMessage(db: Db, owner: Owner, id: string): Promise<MessageWithEvents> {
+  const current = await getMessage(db, owner, id);
+  assertFinal(current, "redacted");
+  await db.update(messages).set({ body: "" }).where(and(eq(messages.id, id), eq(messages.tenantId, owner.tenantId), eq(messages.mode, owner.mode)));
+  return { ...current, body: "" };
+}
+
+/** Deletes a final message's record with its events, receipts and deliveries (the stats keep their counts). */
+export async function deleteMessage(db: Db, owner: Owner, id: string): Promise<void> {
+  assertFinal(await getMessage(db, owner, id), "deleted");
+  await runBatch(db, messageDeletion(JSON.stringify([id])));
+}
+
+/**
+ * One recipient's messages made in [start, end), newest first, a page at an offset, with their count; only
+ * those of `batchOrMessageIds` when given (Alibaba's QuerySendDetails: a BizId names a message or a batch).
+ * By the (tenant, to, id) index: one recipient's day is small.
+ */
+export async function recipientDay(
+  db: Db,
+  owner: Owner,
+  query: { to: string; start: number; end: number; ids?: string[]; limit: number; offset: number },
+): Promise<{ rows: MessageRow[]; total: number }> {
+  const ids = query.ids && JSON.stringify(query.ids);
+  const where = and(
+    eq(messages.tenantId, owner.tenantId),
+    eq(messages.to, query.to),
+    eq(messages.mode, owner.mode),
+    gte(messages.id, firstIdAt(ID_PREFIXES.message, query.start)),
+    lt(messages.id, firstIdAt(ID_PREFIXES.message, query.end)),
+    ids ? sql`(${messages.id} IN (SELECT value FROM json_each(${ids})) OR ${messages.batchId} IN (SELECT value FROM json_each(${ids})))` : undefined,
+  );
+  const [rows, [counted]] = await db.batch([
+    db.select().from(messages).where(where).orderBy(desc(messages.id)).limit(query.limit).offset(query.offset),
+    db.select({ n: sql<number>`COUNT(*)` }).from(messages).where(where),
+  ]);
+  return { rows, total: counted?.n ?? 0 };
 }

@@ -144,3 +144,10 @@ export async function resolveSender(db: Db, control: Db, tenantId: string, from:
   }
   return sender;
 }
+
+/** The tenant's sender with this value (a signature as `阿里云` or `【阿里云】`), or not found. */
+export async function findSenderByValue(db: Db, tenantId: string, value: string): Promise<SenderRow> {
+  const row = await db.query.senders.findFirst({ where: and(live(tenantId), eq(senders.value, normalizeSenderValue(value))) });
+  if (!row) throw new ApiError("not_found", `No sender ${value}.`);
+  return row;
+}

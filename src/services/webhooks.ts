@@ -16,6 +16,9 @@ import { log } from "../lib/log";
 import { idBefore } from "../lib/pagination";
 import { signWebhook } from "../lib/standard-webhooks";
 import { openEventData } from "./message-data";
+import type { CompatApi } from "../domain/compat/apis";
+import { ALIBABA_REPORTED, compatPost, type StatusEventData } from "./compat-callbacks";
+import { callbackSigningSecrets } from "./compat-credentials";
 
 type WebhookEnv = Pick<Env, "DB" | "ENVIRONMENT" | "DATA_ENCRYPTION_KEY">;
 const development = (env: WebhookEnv) => env.ENVIRONMENT === "development";
@@ -102,12 +105,18 @@ export async function rotateSecret(db: Db, owner: Owner, id: string): Promise<We
 const knownCallbackSecrets = new TtlCache<string>(10 * 60_000, 1_000);
 
 /** Callback-URL deliveries are signed with their tenant's secret, which lives on its row in the control database. */
-async function withCallbackSecrets(control: Db, claimed: ClaimedDelivery[]): Promise<void> {
-  const tenantIds = [...new Set(claimed.filter((d) => d.endpointId === null).map((d) => d.tenantId))];
-  const secrets = new Map(
-    await Promise.all(tenantIds.map(async (id) => [id, await knownCallbackSecrets.getOrLoad(id, () => callbackSecret(control, id))] as const)),
-  );
-  for (const delivery of claimed) if (delivery.endpointId === null) delivery.callbackSecret = secrets.get(delivery.tenantId) ?? null;
+async function withCallbackSecrets(control: Db, dataKey: string | undefined, claimed: ClaimedDelivery[]): Promise<void> {
+  const callbacks = claimed.filter((d) => d.endpointId === null);
+  const tenantIds = [...new Set(callbacks.map((d) => d.tenantId))];
+  const twilio = callbacks.filter((d) => d.callbackFormat === "twilio" && d.credentialId !== null);
+  const [secrets, tokens] = await Promise.all([
+    Promise.all(tenantIds.map(async (id) => [id, await knownCallbackSecrets.getOrLoad(id, () => callbackSecret(control, id))] as const)).then((pairs) => new Map(pairs)),
+    callbackSigningSecrets(control, dataKey, twilio.map((d) => ({ id: d.credentialId!, tenantId: d.tenantId }))),
+  ]);
+  for (const delivery of callbacks) {
+    delivery.callbackSecret = secrets.get(delivery.tenantId) ?? null;
+    if (delivery.callbackFormat === "twilio") delivery.credentialSecret = tokens.get(delivery.credentialId ?? "") ?? null;
+  }
 }
 
 export async function callbackSecret(db: Db, tenantId: string): Promise<string> {
@@ -135,6 +144,7 @@ export async function fanOut(db: Db, eventIds: string[], now = Date.now()): Prom
       SELECT 'dlv_' || substr(e.id, 5) || '_callback', e.id, e.tenant_id, NULL, m.callback_url, 'pending', 0, ${now}, ${now}, ${now}
       FROM events e JOIN messages m ON m.id = e.data ->> '$.message_id'
       WHERE e.id IN (SELECT value FROM json_each(${ids})) AND e.type = 'message.status' AND m.callback_url IS NOT NULL
+        AND (m.callback_format IS NOT 'alibaba' OR e.data ->> '$.status' IN (SELECT value FROM json_each(${JSON.stringify(ALIBABA_REPORTED)})))
       ON CONFLICT DO NOTHING`,
     sql`UPDATE events SET fanned_out_at = ${now} WHERE id IN (SELECT value FROM json_each(${ids})) AND fanned_out_at IS NULL`,
     sql`SELECT id FROM webhook_deliveries WHERE event_id IN (SELECT value FROM json_each(${ids})) AND status = 'pending' AND attempts = 0`,
@@ -181,6 +191,13 @@ interface ClaimedDelivery {
   previousSecret: string | null;
   previousSecretUntil: number | null;
   callbackSecret: string | null;
+  /** A callback of a message sent through a compatible API: its format, and what that format needs of the message. */
+  callbackFormat: CompatApi | null;
+  credentialId: string | null;
+  messageFrom: string | null;
+  submittedAt: number | null;
+  /** The Twilio credential's auth token, which signs its StatusCallbacks. */
+  credentialSecret?: string | null;
 }
 
 /** The claim of many deliveries (a conditional update) and, in the same D1 batch, everything their tries need. */
@@ -199,9 +216,11 @@ async function claimDeliveries(db: Db, ids: readonly string[], now: number): Pro
         WHERE nth <= ${POSTS_PER_TENANT})`,
     sql`SELECT d.id, d.tenant_id AS tenantId, d.endpoint_id AS endpointId, d.url, d.attempts,
         e.id AS eventId, e.type AS eventType, e.created_at AS eventCreatedAt, e.data AS eventData,
-        w.secret, w.previous_secret AS previousSecret, w.previous_secret_until AS previousSecretUntil, NULL AS callbackSecret
+        w.secret, w.previous_secret AS previousSecret, w.previous_secret_until AS previousSecretUntil, NULL AS callbackSecret,
+        m.callback_format AS callbackFormat, m.credential_id AS credentialId, m."from" AS messageFrom, m.submitted_at AS submittedAt
       FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
         LEFT JOIN webhook_endpoints w ON w.id = d.endpoint_id AND w.deleted_at IS NULL
+        LEFT JOIN messages m ON d.endpoint_id IS NULL AND m.id = e.data ->> '$.message_id' AND m.tenant_id = d.tenant_id
       WHERE d.id IN (SELECT value FROM json_each(${json})) AND d.claimed_until = ${until} AND d.status = 'pending'`,
     sql`SELECT id FROM webhook_deliveries WHERE id IN (SELECT value FROM json_each(${json})) AND status = 'pending'
       AND next_attempt_at <= ${now} AND (claimed_until IS NULL OR claimed_until < ${now})`,
@@ -228,7 +247,15 @@ async function post(env: WebhookEnv, db: Db, delivery: ClaimedDelivery, now: num
     // A reply's text is stored encrypted: an unreadable one (its key not configured) is a failed try, retried.
     const data = await openEventData(env.DATA_ENCRYPTION_KEY, delivery.tenantId, JSON.parse(delivery.eventData)).catch(() => null);
     if (data === null) return { statusCode: null, error: "the event's data cannot be decrypted", latencyMs: 0 };
-    const body = eventBody({ id: delivery.eventId, type: delivery.eventType, createdAt: delivery.eventCreatedAt, data });
+    // A message sent through Twilio's or Alibaba's API reports in that vendor's format (src/services/compat-callbacks.ts).
+    const vendor =
+      delivery.callbackFormat === null
+        ? null
+        : await compatPost(delivery.callbackFormat, delivery.url, data as StatusEventData, { from: delivery.messageFrom, submittedAt: delivery.submittedAt, credentialId: delivery.credentialId }, delivery.credentialSecret ?? null);
+    if (vendor && delivery.callbackFormat === "twilio" && !vendor.headers["X-Twilio-Signature"]) {
+      return { statusCode: null, error: "the credential that signs this callback was revoked", latencyMs: 0 };
+    }
+    const body = vendor?.body ?? eventBody({ id: delivery.eventId, type: delivery.eventType, createdAt: delivery.eventCreatedAt, data });
     const timestamp = Math.floor(now / 1000);
     const signatures = await Promise.all(secrets.map((secret) => signWebhook(secret, delivery.eventId, timestamp, body)));
     try {
@@ -237,10 +264,11 @@ async function post(env: WebhookEnv, db: Db, delivery: ClaimedDelivery, now: num
         // Redirects are not followed: a public URL must not bounce a delivery to an internal one.
         redirect: "manual",
         headers: {
-          "content-type": "application/json",
+          "content-type": vendor?.contentType ?? "application/json",
           "user-agent": "sms-gateway-webhooks/1",
           ...signatures[0]!,
           "webhook-signature": signatures.map((s) => s["webhook-signature"]).join(" "),
+          ...vendor?.headers,
         },
         body,
         signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
@@ -265,7 +293,7 @@ export async function attemptDeliveries(env: WebhookEnv, db: Db, deliveryIds: re
   const outcomes = new Map<string, AttemptOutcome>(deliveryIds.map((id) => [id, { kind: "skipped" }]));
   if (deliveryIds.length === 0) return outcomes;
   const { claimed, deferred } = await claimDeliveries(db, [...new Set(deliveryIds)], now);
-  await withCallbackSecrets(controlDb(env), claimed);
+  await withCallbackSecrets(controlDb(env), env.DATA_ENCRYPTION_KEY, claimed);
   for (const id of deferred) outcomes.set(id, { kind: "deferred", delaySeconds: DEFER_SECONDS });
   const tries: { deliveryId: string; attempt: number; at: number; statusCode: number | null; latencyMs: number; error: string | null }[] = [];
   const updates: { id: string; status: DeliveryStatus; attempts: number; nextAttemptAt: number | null; lastStatusCode: number | null; lastError: string | null }[] = [];

@@ -5,7 +5,8 @@ export interface Operation {
   method: string;
   /** As documented, with `{params}`. */
   path: string;
-  kind: "tenant" | "admin" | "carrier" | "public";
+  /** Whose credentials it takes; `twilio` and `alibaba` answer in those vendors' error shapes, not problems. */
+  kind: "tenant" | "admin" | "carrier" | "public" | "twilio" | "alibaba";
   /** Documented response statuses. */
   statuses: Set<number>;
   operation: any;
@@ -18,7 +19,17 @@ export async function documentedOperations(): Promise<{ document: any; operation
   for (const [path, item] of Object.entries<any>(document.paths)) {
     for (const [method, operation] of Object.entries<any>(item)) {
       const security = JSON.stringify(operation.security ?? []);
-      const kind = security.includes("ApiKey") ? "tenant" : security.includes("AdminToken") ? "admin" : path.startsWith("/webhooks/") ? "carrier" : "public";
+      const kind = security.includes("ApiKey")
+        ? "tenant"
+        : security.includes("AdminToken")
+          ? "admin"
+          : security.includes("TwilioBasic")
+            ? "twilio"
+            : security.includes("AlibabaSignature")
+              ? "alibaba"
+              : path.startsWith("/webhooks/")
+                ? "carrier"
+                : "public";
       operations.push({ method: method.toUpperCase(), path, kind, statuses: new Set(Object.keys(operation.responses).map(Number)), operation });
     }
   }
@@ -36,6 +47,9 @@ export async function busyTenant() {
 }
 
 /** The credentials an operation of this kind takes. */
+/** The operations whose errors are problems (the compatible APIs answer in their vendors' shapes: test/openapi/compat-fuzz.test.ts). */
+export const problemKinds = (op: Operation) => op.kind !== "twilio" && op.kind !== "alibaba";
+
 export function credentials(kind: Operation["kind"], key: string): Record<string, string> {
   return kind === "tenant" ? { authorization: `Bearer ${key}` } : kind === "admin" ? ADMIN : {};
 }

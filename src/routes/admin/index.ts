@@ -13,6 +13,8 @@ import { decodeCursor, encodeCursor, invalidCursor, listQuery } from "../../lib/
 import { isShard, shardDb } from "../../db/shards";
 import { tenants } from "../../db/schema";
 import { CountryQuery, NumberParam, OperatorErasure } from "../recipients/schemas";
+import { createCompatCredential } from "../../services/compat-credentials";
+import { CreateCredentialBody, CreatedCredentialSchema, presentCreatedCredential, reportUrlOf } from "../keys/credentials";
 import { ApiKey, CreatedApiKey, CreateKeyBody, KeyIdParam, presentCreatedKey, presentKey } from "../keys/schemas";
 import {
   AssignNumberBody,
@@ -142,6 +144,17 @@ const revokeKeyRoute = adminRoute({
   responses: { 200: jsonResponse(ApiKey, "The revoked key.") }
 });
 
+const createCredentialRoute = adminRoute({
+  method: "post",
+  path: "/tenants/{id}/keys/{key_id}/credentials",
+  tags,
+  summary: "Create Twilio or Alibaba credentials for a tenant's key",
+  description: "As `POST /v1/keys/{id}/credentials`, for any active key of the tenant. The secret is in this response only.",
+  request: { params: TenantIdParam.merge(KeyIdParam), body: jsonBody(CreateCredentialBody) },
+  errors: ["limit_exceeded"],
+  responses: { 201: jsonResponse(CreatedCredentialSchema, "The new credential.") },
+});
+
 const eraseRoute = adminRoute({
   method: "post",
   path: "/recipients/{number}/erase",
@@ -156,6 +169,12 @@ const eraseRoute = adminRoute({
 });
 
 export const router = createRouter()
+  .openapi(createCredentialRoute, async (c) => {
+    const { id, key_id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const reportUrl = reportUrlOf(body, c.env.ENVIRONMENT === "development");
+    return c.json(presentCreatedCredential(await createCompatCredential(c.var.control, c.env.DATA_ENCRYPTION_KEY, { tenantId: id }, key_id, body.api, reportUrl)), 201);
+  })
   .openapi(createTenantRoute, async (c) => {
     return c.json(presentTenant(await createTenant(c.env, c.var.control, c.req.valid("json").name)), 201);
   })

@@ -3,6 +3,8 @@ import { createRouter } from "../../lib/create-router";
 import { jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { canGrant } from "../../domain/scopes";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../services/api-keys";
+import { createCompatCredential, listCompatCredentials, revokeCompatCredential } from "../../services/compat-credentials";
+import { CreateCredentialBody, CreatedCredentialSchema, Credential, CredentialList, CredentialParams, presentCreatedCredential, presentCredential, reportUrlOf } from "./credentials";
 import { ApiKey, ApiKeyList, CreatedApiKey, CreateKeyBody, presentCreatedKey, presentKey, SelfKeyIdParam } from "./schemas";
 
 const tags = ["API keys"];
@@ -38,6 +40,43 @@ const remove = tenantRoute({
   responses: { 200: jsonResponse(ApiKey, "The revoked key.") }
 });
 
+const createCredential = tenantRoute({
+  method: "post",
+  path: "/{id}/credentials",
+  tags,
+  summary: "Create Twilio or Alibaba credentials for a key",
+  description:
+    "An Account SID and auth token (`api: twilio`) or an AccessKey ID and secret (`api: alibaba`) that act as the key (its mode and " +
+    "scopes) on the Twilio- and Alibaba-compatible APIs. The secret is in this response only. Revoking the key revokes them.",
+  request: { params: SelfKeyIdParam, body: jsonBody(CreateCredentialBody) },
+  errors: ["limit_exceeded"],
+  responses: { 201: jsonResponse(CreatedCredentialSchema, "The new credential.") },
+});
+
+const listCredentials = tenantRoute({
+  method: "get",
+  path: "/{id}/credentials",
+  tags,
+  summary: "List a key's Twilio and Alibaba credentials (never their secrets)",
+  request: { params: SelfKeyIdParam },
+  responses: { 200: jsonResponse(CredentialList, "The key's credentials, newest first.") },
+});
+
+const revokeCredential = tenantRoute({
+  method: "delete",
+  path: "/{id}/credentials/{credential_id}",
+  tags,
+  summary: "Revoke a Twilio or Alibaba credential",
+  request: { params: CredentialParams },
+  responses: { 200: jsonResponse(Credential, "The revoked credential.") },
+});
+
+/** A key reaches the credentials of keys of its own mode (as it reaches the keys themselves). */
+async function ownKey(c: { var: { control: Parameters<typeof listApiKeys>[0]; auth: Parameters<typeof listApiKeys>[1] } }, id: string) {
+  const keys = await listApiKeys(c.var.control, c.var.auth);
+  if (!keys.some((key) => key.id === id)) throw new ApiError("not_found", `No API key ${id}.`);
+}
+
 export const router = createRouter()
   .openapi(list, async (c) => {
     const rows = await listApiKeys(c.var.control, c.var.auth);
@@ -60,4 +99,20 @@ export const router = createRouter()
   .openapi(remove, async (c) => {
     const row = await revokeApiKey(c.var.control, c.var.auth, c.req.valid("param").id);
     return c.json(presentKey(row), 200);
+  })
+  .openapi(createCredential, async (c) => {
+    const body = c.req.valid("json");
+    const reportUrl = reportUrlOf(body, c.env.ENVIRONMENT === "development");
+    const created = await createCompatCredential(c.var.control, c.env.DATA_ENCRYPTION_KEY, c.var.auth, c.req.valid("param").id, body.api, reportUrl);
+    return c.json(presentCreatedCredential(created), 201);
+  })
+  .openapi(listCredentials, async (c) => {
+    const { id } = c.req.valid("param");
+    await ownKey(c, id);
+    return c.json({ data: (await listCompatCredentials(c.var.control, c.var.auth.tenantId, id)).map(presentCredential) }, 200);
+  })
+  .openapi(revokeCredential, async (c) => {
+    const { id, credential_id } = c.req.valid("param");
+    await ownKey(c, id);
+    return c.json(presentCredential(await revokeCompatCredential(c.var.control, c.var.auth.tenantId, id, credential_id)), 200);
   });
