@@ -53,7 +53,6 @@ const body = [limitBody(), requireBodyType("form")] as const;
 
 export const router = createRouter();
 router.onError(renderTwilioError);
-router.notFound((c) => renderTwilioError(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`), c));
 
 router.post("/Accounts/:AccountSid/Messages.json", countSendRequest, twilioAuth, requireScopeNamed("messages:send"), ...body, async (c) => {
   parse(AccountParams, c.req.param(), "param");
@@ -139,5 +138,8 @@ router.delete(SINGLE, twilioAuth, requestRate, requireScopeNamed("messages:write
   await deleteMessage(c.var.db, c.var.auth, messageIdOf(c));
   return c.body(null, 204);
 });
+
+// Anything else under /2010-04-01 is Twilio's 20404, in Twilio's shape (a sub-app's notFound is not used once mounted).
+router.all("/*", (c) => renderTwilioError(new ApiError("not_found", `The requested resource ${c.req.path.slice(0, 200)} was not found.`), c));
 
 registerTwilioDocs(router.openAPIRegistry);
