@@ -13,6 +13,7 @@
 // The shared baseline (../shared/bench-baseline: a bare Worker doing a send's I/O and nothing else) runs beside
 // it, measured with the same load generator in the same run: its GET /hello and POST /full.
 // `BENCH_ONLY=hostile` runs bench/hostile.mjs alone (screening with 20 pattern rules, the request log's cost).
+// `BENCH_ONLY=compat` runs bench/compat.mjs alone: the Twilio- and Alibaba-compatible sends beside the native one.
 // `BENCH_ONLY=throughput` runs what issue 15 asks for alone: the floors, the baseline, sends, Twilio receipts,
 // and the 10,000-recipient batch and the 100,000-contact group to delivered, with D1 round trips per message.
 // Starts its own wranglers (own ports, own throwaway databases) and stops only their process groups.
@@ -20,6 +21,7 @@ import { createHmac } from "node:crypto";
 import { cpus, totalmem } from "node:os";
 import { hostileBench } from "./hostile.mjs";
 import { scaleBench } from "./scale.mjs";
+import { compatBench } from "./compat.mjs";
 import { BENCH_LIMITS, load, MAX_SECONDS, post, REQUESTS } from "./load.mjs";
 import { startGateway } from "../scripts/local-server.mjs";
 import { startBaseline } from "./baseline.mjs";
@@ -32,6 +34,10 @@ const ONLY_STATS = process.env.BENCH_ONLY === "stats";
 const ONLY_THROUGHPUT = process.env.BENCH_ONLY === "throughput";
 if (process.env.BENCH_ONLY === "hostile") {
   await hostileBench();
+  process.exit(0);
+}
+if (process.env.BENCH_ONLY === "compat") {
+  await compatBench();
   process.exit(0);
 }
 if (process.env.BENCH_ONLY === "scale") {
@@ -426,3 +432,4 @@ try {
 }
 // Issue 16's figures, on gateways of their own: the full bench only.
 if (!process.env.BENCH_ONLY) await hostileBench();
+if (!process.env.BENCH_ONLY) await compatBench();
