@@ -40,6 +40,6 @@ export type AppEnv = {
     /** On the compatible APIs' routes: the Twilio or Alibaba credential the request was authenticated with. */
     credential: ActiveCredential;
     /** On Alibaba's API: the verified request's action and its parameters (query and form body). */
-    rpc: { action: string; params: Record<string, string> };
+    rpc: { action: string; params: Record<string, string>; nonce: string };
   };
 };

@@ -7,16 +7,21 @@ const SECRET_LENGTH = 32;
 const PREFIX_SHOWN = 4;
 const KEY_PATTERN = /^sk_(test|live)_([0-9A-Za-z]{32})$/;
 
-/** A new key: `sk_<mode>_` and 32 unbiased base62 characters drawn from the given random source. */
-export function generateApiKey(mode: KeyMode, randomBytes: (n: number) => Uint8Array): string {
-  let secret = "";
-  while (secret.length < SECRET_LENGTH) {
-    for (const byte of randomBytes(SECRET_LENGTH * 2)) {
+/** `length` unbiased base62 characters drawn from the given random source. */
+export function randomBase62(length: number, randomBytes: (n: number) => Uint8Array): string {
+  let text = "";
+  while (text.length < length) {
+    for (const byte of randomBytes(length * 2)) {
       // 248 = 4 × 62: rejecting higher bytes keeps every character equally likely.
-      if (byte < 248 && secret.length < SECRET_LENGTH) secret += ALPHABET[byte % 62];
+      if (byte < 248 && text.length < length) text += ALPHABET[byte % 62];
     }
   }
-  return `sk_${mode}_${secret}`;
+  return text;
+}
+
+/** A new key: `sk_<mode>_` and 32 unbiased base62 characters drawn from the given random source. */
+export function generateApiKey(mode: KeyMode, randomBytes: (n: number) => Uint8Array): string {
+  return `sk_${mode}_${randomBase62(SECRET_LENGTH, randomBytes)}`;
 }
 
 /** The mode of a well-formed key, or null for anything that cannot be one of ours. */

@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 /** Every error the API can answer with: the stable machine code, its HTTP status and title. */
 export const ERRORS = {
   malformed_json: { status: 400, title: "Malformed JSON" },
+  nonce_reused: { status: 400, title: "Signature nonce already used" },
   unauthorized: { status: 401, title: "Unauthorized" },
   invalid_signature: { status: 401, title: "Invalid webhook signature" },
   insufficient_balance: { status: 402, title: "Insufficient balance" },

@@ -14,6 +14,7 @@ export const LIFECYCLE_STEPS = [
   "webhook_fanout",
   "refund",
   "batch_expansion",
+  "batch_create",
   "erasure",
 ] as const;
 export type LifecycleStep = (typeof LIFECYCLE_STEPS)[number];

@@ -76,14 +76,14 @@ const toEntry = (row: LedgerRow): LedgerEntry => ({
   createdAt: row.created_at,
 });
 
+/** Nonces older than this are forgotten: a request that old is refused by its timestamp anyway. */
+const NONCE_WINDOW_MS = REPLAY_WINDOW_MS;
+
 /**
  * One per tenant, addressed by tenant id: the single authority for everything counted per tenant.
  * Every method runs its reads and writes synchronously against the object's SQLite storage, so a
  * decision and what it consumes are one atomic step, and nothing is held only in memory.
  */
-/** Nonces older than this are forgotten: a request that old is refused by its timestamp anyway. */
-const NONCE_WINDOW_MS = REPLAY_WINDOW_MS;
-
 export class TenantMeter extends DurableObject<Env> {
   /** The meter's clock. Tests move it to cross windows and midnights without sleeping. */
   now: () => number = () => Date.now();
@@ -101,6 +101,7 @@ export class TenantMeter extends DurableObject<Env> {
   /** Decides a send and, if it is admitted, consumes everything it costs, in one step. */
   async admit(request: AdmitRequest): Promise<AdmitVerdict> {
     const now = this.now();
+    if (request.nonce !== undefined && !request.dryRun && !(await this.claimNonce(request.nonce, NONCE_WINDOW_MS))) return { outcome: "nonce_used" };
     if (request.idempotency && !request.dryRun) {
       const earlier = this.rememberedKey(request.idempotency.key, now);
       if (earlier) {
@@ -540,11 +541,6 @@ export class TenantMeter extends DurableObject<Env> {
   }
 
   /**
-   * Releases admissions whose message never reached D1, then deletes what can no longer count: cap
-   * records past the longest window, stale keys, old days. Runs while there is anything left to do.
-   * If D1 cannot be read the alarm throws and is retried; nothing is released on a guess.
-   */
-  /**
    * Takes a signed request's nonce (`<credential>:<nonce>`): true the first time within `windowMs`, false for a
    * replay. The tenant's own meter holds them, so a nonce costs no shared database and nothing across tenants.
    */
@@ -555,6 +551,11 @@ export class TenantMeter extends DurableObject<Env> {
     return taken;
   }
 
+  /**
+   * Releases admissions whose message never reached D1, then deletes what can no longer count: cap
+   * records past the longest window, stale keys, old days. Runs while there is anything left to do.
+   * If D1 cannot be read the alarm throws and is retried; nothing is released on a guess.
+   */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     const now = this.now();

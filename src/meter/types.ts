@@ -22,6 +22,11 @@ export interface AdmitRequest {
   keywordReply?: boolean;
   /** The key, a hash of the request, and the answer to replay for it. */
   idempotency?: { key: string; fingerprint: string; response: string };
+  /**
+   * A signed request's nonce (`<credential>:<nonce>`, Alibaba's API): taken before anything else, in the same
+   * call, so a replayed send is refused without a round trip of its own.
+   */
+  nonce?: string;
 }
 
 export type AdmitVerdict =
@@ -29,7 +34,8 @@ export type AdmitVerdict =
   | { outcome: "refused"; refusal: Refusal; quotas: QuotaState[] }
   | { outcome: "dry_run"; refusal: Refusal | null; quotas: QuotaState[] }
   | { outcome: "replay"; messageId: string; response: string }
-  | { outcome: "idempotency_mismatch" };
+  | { outcome: "idempotency_mismatch" }
+  | { outcome: "nonce_used" };
 
 /** One recipient of a batch chunk, as the meter sees it. */
 export interface BatchAdmitItem {

@@ -83,8 +83,8 @@ async function credentialOf(c: Context<AppEnv>, id: string): Promise<ActiveCrede
 
 /**
  * Alibaba's request signing, either version its SDKs send, then its replay rules: the timestamp within 15
- * minutes of now, and the nonce never seen before within them (the tenant's meter remembers it). The
- * request then works as the AccessKey's API key; the action and its parameters are in `c.var.rpc`.
+ * minutes of now here, and the nonce never seen before within them, taken by the action (`takeNonce`). The
+ * request then works as the AccessKey's API key; the action, its parameters and the nonce are in `c.var.rpc`.
  */
 export const alibabaSignature = createMiddleware<AppEnv>(async (c, next) => {
   const body = await c.req.text();
@@ -103,12 +103,20 @@ export const alibabaSignature = createMiddleware<AppEnv>(async (c, next) => {
   if (!NONCE.test(signed.nonce)) throw refuse("validation_failed", "MissingSignatureNonce", "SignatureNonce must be 8–64 printable characters.");
   if (signed.version !== DYSMSAPI_VERSION) throw refuse("validation_failed", "InvalidVersion", `Specified parameter Version is not valid; this API is ${DYSMSAPI_VERSION}.`);
   const { credential } = signed;
-  if (!(await meterFor(c.env, credential.key.tenantId).claimNonce(`${credential.id}:${signed.nonce}`, REPLAY_WINDOW_MS))) {
-    throw refuse("validation_failed", "SignatureNonceUsed", "Specified signature nonce was used already.");
-  }
   c.set("credential", credential);
   actAs(c, credential.key);
   const queryAction = query.find(([key]) => key === "Action")?.[1];
-  c.set("rpc", { action: queryAction ?? signed.action, params: Object.fromEntries([...query, ...form]) });
+  c.set("rpc", { action: queryAction ?? signed.action, params: Object.fromEntries([...query, ...form]), nonce: `${credential.id}:${signed.nonce}` });
   await next();
 });
+
+/**
+ * Takes the request's nonce in the tenant's meter: a replay within the window is 400 `SignatureNonceUsed`. Every
+ * action takes it before it changes anything; a single send has its meter take it in the call that admits it
+ * (`SendInput.compat.nonce`), so a send still costs one Durable Object round trip.
+ */
+export async function takeNonce(c: Context<AppEnv>): Promise<void> {
+  if (!(await meterFor(c.env, c.var.auth.tenantId).claimNonce(c.var.rpc.nonce, REPLAY_WINDOW_MS))) {
+    throw new ApiError("nonce_reused", "Specified signature nonce was used already.");
+  }
+}

@@ -3,7 +3,7 @@ import { parseBasicAuth } from "../domain/compat/twilio";
 import type { Scope } from "../domain/scopes";
 import { ApiError } from "../lib/errors";
 import { findCompatCredential, tokenMatches } from "../services/compat-credentials";
-import type { AppEnv } from "../types";
+import type { AppEnv, AuthContext } from "../types";
 import { actAs } from "./auth";
 
 /**
@@ -24,13 +24,16 @@ export const twilioAuth = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** A restricted key's credential reaches only what its scopes allow, as the key itself does. */
+/** A restricted key's credential reaches only what its scopes allow, as the key itself does: 403 `insufficient_scope`. */
+export function assertScope(auth: AuthContext, scope: Scope): void {
+  if (auth.scopes && !auth.scopes.includes(scope)) {
+    throw new ApiError("insufficient_scope", `This key is restricted; the request needs the \`${scope}\` scope.`, { extra: { scope } });
+  }
+}
+
 export function requireScopeNamed(scope: Scope) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const { scopes } = c.var.auth;
-    if (scopes && !scopes.includes(scope)) {
-      throw new ApiError("insufficient_scope", `This key is restricted; the request needs the \`${scope}\` scope.`, { extra: { scope } });
-    }
+    assertScope(c.var.auth, scope);
     await next();
   });
 }

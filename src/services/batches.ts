@@ -7,7 +7,7 @@ import { runBatch } from "../db/statements";
 import { batches, batchItems, batchRejects, messages, type BatchRejectRow, type BatchRow, type MessageRow } from "../db/schema";
 import { CANCELABLE_BATCH_STATUSES, hasUnsubmitted, type BatchStatus, type StatusCounts } from "../domain/batches";
 import { MESSAGE_STATUSES, type MessageStatus, type MessageType } from "../domain/message-status";
-import { ApiError } from "../lib/errors";
+import { ApiError, ERRORS, type ErrorCode } from "../lib/errors";
 import { fingerprint } from "../lib/fingerprint";
 import { newId } from "../lib/ids";
 import { IDEMPOTENCY_TTL_MS } from "../meter/tenant-meter";
@@ -21,6 +21,7 @@ import { loadComposition } from "./composition";
 import { assertLiveSending, listMessages } from "./messages";
 import { requireGroup } from "./contacts";
 import { parseSendAt } from "./scheduling";
+import { checkpoint } from "../lib/faults";
 import type { CompatApi } from "../domain/compat/apis";
 
 export interface BatchInput {
@@ -59,7 +60,7 @@ function unknownReference(error: unknown, path: string): never {
  * metered (block list, caps, balance, quota), happens in the batch queue, chunk by chunk.
  */
 export async function createBatch(
-  env: Pick<Env, "DB" | "BATCH_QUEUE" | "ENVIRONMENT" | "LIVE_CARRIER" | "PUBLIC_BASE_URL">,
+  env: BatchCreateEnv,
   db: Db,
   auth: AuthContext,
   input: BatchInput,
@@ -73,6 +74,59 @@ export async function createBatch(
     const earlier = await replayOf(db, auth, key, requestHash!, now);
     if (earlier) return { batch: earlier, replayed: true };
   }
+  const prepared = await prepareBatch(env, db, auth, input, now, { key, requestHash });
+  try {
+    await runBatch(db, prepared.statements);
+  } catch (error) {
+    // The same key at the same moment: the other request made the batch; this one answers it.
+    const earlier = key === null ? null : await replayOf(db, auth, key, requestHash!, now).catch(() => null);
+    if (earlier) return { batch: earlier, replayed: true };
+    throw error;
+  }
+  if (prepared.batch.status === "expanding") await queueBatchStep(env, prepared.batch.id);
+  return { batch: prepared.batch, replayed: false };
+}
+
+/**
+ * Several batches (no idempotency keys) written in one D1 transaction, so a failure leaves none of them and a
+ * retry sends nothing twice: the compatible APIs' many-recipient sends (Alibaba's, one batch per sign). Those
+ * APIs answer for the request as a whole, so a recipient refused here refuses it (a repeated number is sent once).
+ */
+export async function createBatches(env: BatchCreateEnv, db: Db, auth: AuthContext, inputs: readonly BatchInput[]): Promise<BatchView[]> {
+  assertLiveSending(env, auth.mode);
+  const now = Date.now();
+  const prepared: Awaited<ReturnType<typeof prepareBatch>>[] = [];
+  for (const input of inputs) prepared.push(await prepareBatch(env, db, auth, input, now, { key: null, requestHash: null }));
+  const refused = prepared.flatMap((p) => p.batch.rejects).find((reject) => reject.code !== "duplicate_recipient");
+  if (refused) throw rejectError(refused);
+  checkpoint("batch_create");
+  await runBatch(db, prepared.flatMap((p) => p.statements));
+  checkpoint("batch_create", "after");
+  for (const { batch } of prepared) if (batch.status === "expanding") await queueBatchStep(env, batch.id);
+  return prepared.map((p) => p.batch);
+}
+
+/** A recipient's reject as the error a single send would have answered. */
+function rejectError(reject: BatchRejectRow): ApiError {
+  if (reject.code === "invalid_params") {
+    return new ApiError("validation_failed", `Recipient ${reject.idx}: ${reject.detail}`, { errors: [{ path: `body.recipients.${reject.idx}.params`, message: reject.detail }] });
+  }
+  // The other reject codes are the send's own error codes (invalid_number, content_blocked, body_too_long, …).
+  const code = reject.code in ERRORS ? (reject.code as ErrorCode) : "validation_failed";
+  return new ApiError(code, `Recipient ${reject.idx} (${reject.to}): ${reject.detail}`);
+}
+
+type BatchCreateEnv = Pick<Env, "DB" | "BATCH_QUEUE" | "ENVIRONMENT" | "LIVE_CARRIER" | "PUBLIC_BASE_URL">;
+
+/** A batch's row, checked recipients and rejects, and the statements that write them. */
+async function prepareBatch(
+  env: BatchCreateEnv,
+  db: Db,
+  auth: AuthContext,
+  input: BatchInput,
+  now: number,
+  { key, requestHash }: { key: string | null; requestHash: string | null },
+) {
   const sendAt = parseSendAt(input.send_at, now);
   const context = await loadComposition(db, controlDb(env), auth, input).catch((error) => unknownReference(error, "body.template_id"));
   if (context.template && context.template.type !== input.type) {
@@ -130,20 +184,12 @@ export async function createBatch(
     credentialId: input.compat?.credentialId ?? null,
     reference: input.compat?.reference ?? null,
   };
-  try {
-    await runBatch(db, [
-      db.insert(batches).values(row),
-      ...chunksByBytes(items, ITEM_CHUNK_BYTES).map((chunk) => insertJsonRows(batchItems, chunk)),
-      ...chunksByBytes(rejects, ITEM_CHUNK_BYTES).map((chunk) => insertJsonRows(batchRejects, chunk)),
-    ]);
-  } catch (error) {
-    // The same key at the same moment: the other request made the batch; this one answers it.
-    const earlier = key === null ? null : await replayOf(db, auth, key, requestHash!, now).catch(() => null);
-    if (earlier) return { batch: earlier, replayed: true };
-    throw error;
-  }
-  if (status === "expanding") await queueBatchStep(env, id);
-  return { batch: { ...row, counts: null, rejects }, replayed: false };
+  const statements = [
+    db.insert(batches).values(row),
+    ...chunksByBytes(items, ITEM_CHUNK_BYTES).map((chunk) => insertJsonRows(batchItems, chunk)),
+    ...chunksByBytes(rejects, ITEM_CHUNK_BYTES).map((chunk) => insertJsonRows(batchRejects, chunk)),
+  ];
+  return { batch: { ...row, counts: null, rejects } as BatchView, statements };
 }
 
 /**

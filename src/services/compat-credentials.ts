@@ -2,31 +2,23 @@
 // secret, each standing for one of the tenant's API keys (its mode and scopes). Shown once; kept hashed
 // (what Twilio's Basic auth is checked against) and encrypted (Alibaba's signatures and Twilio's callback
 // signatures are HMACs keyed with the secret itself, so it must be readable).
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { insertJsonRows } from "../db/json-rows";
+import { runBatch } from "../db/statements";
 import type { Db } from "../db/client";
 import { apiKeys, compatCredentials, tenants, type CompatCredentialRow } from "../db/schema";
 import type { CompatApi } from "../domain/compat/apis";
+import { randomBase62 } from "../domain/api-key";
 import { randomBytes, secretsEqual, sha256Hex, toHex } from "../lib/crypto";
 import { decryptText, encryptText } from "../lib/data-crypto";
 import { ApiError, limitExceeded } from "../lib/errors";
 import { TtlCache } from "../lib/ttl-cache";
 import { KEY_CACHE_MS, type ActiveKey } from "./api-keys";
 
-const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-function base62(length: number): string {
-  let text = "";
-  while (text.length < length) {
-    // 248 = 4 × 62: rejecting higher bytes keeps every character equally likely.
-    for (const byte of randomBytes(length * 2)) if (byte < 248 && text.length < length) text += BASE62[byte % 62];
-  }
-  return text;
-}
-
 /** Each vendor's shapes: Twilio's `AC` + 32 hex and a 32-hex token; Alibaba's `LTAI` + 20 and a 30-character secret. */
 const SHAPES: Record<CompatApi, () => { id: string; secret: string }> = {
   twilio: () => ({ id: `AC${toHex(randomBytes(16))}`, secret: toHex(randomBytes(16)) }),
-  alibaba: () => ({ id: `LTAI${base62(20)}`, secret: base62(30) }),
+  alibaba: () => ({ id: `LTAI${randomBase62(20, randomBytes)}`, secret: randomBase62(30, randomBytes) }),
 };
 
 /** Credentials one key may have at once (rotation needs two). */
@@ -34,21 +26,21 @@ export const MAX_CREDENTIALS_PER_KEY = 5;
 
 export type CreatedCredential = CompatCredentialRow & { plainSecret: string };
 
-/** Makes a credential for one of the tenant's active keys; `mode` given (a key asking), only a key of that mode. */
-export async function createCompatCredential(
-  control: Db,
-  dataKey: string | undefined,
-  owner: { tenantId: string; mode?: "test" | "live" },
-  keyId: string,
-  api: CompatApi,
-  reportUrl: string | null,
-): Promise<CreatedCredential> {
+/** Whose credentials a request reaches: a tenant's, and with `mode` (a key asking) only those of keys of that mode. */
+type CredentialOwner = { tenantId: string; mode?: "test" | "live" };
+
+/** One of the owner's keys (active ones only, when `active`), or not found. */
+async function ownedKey(control: Db, owner: CredentialOwner, keyId: string, active: boolean) {
   const key = await control.query.apiKeys.findFirst({
-    where: and(eq(apiKeys.id, keyId), eq(apiKeys.tenantId, owner.tenantId), owner.mode ? eq(apiKeys.mode, owner.mode) : undefined, isNull(apiKeys.revokedAt)),
+    columns: { id: true },
+    where: and(eq(apiKeys.id, keyId), eq(apiKeys.tenantId, owner.tenantId), owner.mode ? eq(apiKeys.mode, owner.mode) : undefined, active ? isNull(apiKeys.revokedAt) : undefined),
   });
-  if (!key) throw new ApiError("not_found", `No active API key ${keyId}.`);
-  const existing = await control.$count(compatCredentials, and(eq(compatCredentials.keyId, keyId), isNull(compatCredentials.revokedAt)));
-  if (existing >= MAX_CREDENTIALS_PER_KEY) throw limitExceeded("credentials per key", MAX_CREDENTIALS_PER_KEY);
+  if (!key) throw new ApiError("not_found", `No ${active ? "active " : ""}API key ${keyId}.`);
+}
+
+/** Makes a credential for one of the owner's active keys, at most MAX_CREDENTIALS_PER_KEY unrevoked a key. */
+export async function createCompatCredential(control: Db, dataKey: string | undefined, owner: CredentialOwner, keyId: string, api: CompatApi, reportUrl: string | null): Promise<CreatedCredential> {
+  await ownedKey(control, owner, keyId, true);
   const { id, secret } = SHAPES[api]();
   const row: CompatCredentialRow = {
     id,
@@ -61,21 +53,27 @@ export async function createCompatCredential(
     createdAt: Date.now(),
     revokedAt: null,
   };
-  await control.insert(compatCredentials).values(row);
+  // The count and the insert are one statement: two concurrent creates cannot both take the last place.
+  const room = sql`(SELECT COUNT(*) FROM compat_credentials WHERE key_id = ${keyId} AND revoked_at IS NULL) < ${MAX_CREDENTIALS_PER_KEY}`;
+  const [inserted] = await runBatch<{ id: string }>(control, [sql`${insertJsonRows(compatCredentials, [row], room)} RETURNING id`]);
+  if (inserted!.length === 0) throw limitExceeded("credentials per key", MAX_CREDENTIALS_PER_KEY);
   return { ...row, plainSecret: secret };
 }
 
-/** A key's credentials (never their secrets). */
-export async function listCompatCredentials(control: Db, tenantId: string, keyId: string): Promise<CompatCredentialRow[]> {
+/** One of the owner's keys' credentials (never their secrets), newest first. */
+export async function listCompatCredentials(control: Db, owner: CredentialOwner, keyId: string): Promise<CompatCredentialRow[]> {
+  await ownedKey(control, owner, keyId, false);
   return control
     .select()
     .from(compatCredentials)
-    .where(and(eq(compatCredentials.tenantId, tenantId), eq(compatCredentials.keyId, keyId)))
+    .where(and(eq(compatCredentials.tenantId, owner.tenantId), eq(compatCredentials.keyId, keyId)))
     .orderBy(desc(compatCredentials.createdAt));
 }
 
-export async function revokeCompatCredential(control: Db, tenantId: string, keyId: string, id: string): Promise<CompatCredentialRow> {
-  const scope = and(eq(compatCredentials.id, id), eq(compatCredentials.tenantId, tenantId), eq(compatCredentials.keyId, keyId));
+/** Revokes one of the owner's keys' credentials; revoking twice is harmless. */
+export async function revokeCompatCredential(control: Db, owner: CredentialOwner, keyId: string, id: string): Promise<CompatCredentialRow> {
+  await ownedKey(control, owner, keyId, false);
+  const scope = and(eq(compatCredentials.id, id), eq(compatCredentials.tenantId, owner.tenantId), eq(compatCredentials.keyId, keyId));
   const [revoked] = await control.update(compatCredentials).set({ revokedAt: Date.now() }).where(and(scope, isNull(compatCredentials.revokedAt))).returning();
   verified.delete(id);
   const row = revoked ?? (await control.query.compatCredentials.findFirst({ where: scope }));
@@ -136,22 +134,31 @@ export async function tokenMatches(credential: ActiveCredential, token: string):
   return secretsEqual(await sha256Hex(token), credential.secretHash);
 }
 
-/** The auth tokens that sign Twilio callbacks, by Account SID; each looked up with its tenant. */
+/**
+ * The auth tokens that sign Twilio callbacks, by Account SID: those this isolate verified recently from its
+ * cache, the rest in one statement for the whole consumer batch. Each must belong to its delivery's tenant.
+ */
 export async function callbackSigningSecrets(
   control: Db,
   dataKey: string | undefined,
   credentials: readonly { id: string; tenantId: string }[],
 ): Promise<Map<string, string>> {
   const found = new Map<string, string>();
-  const unique = [...new Map(credentials.map((c) => [c.id, c])).values()];
+  const wanted = new Map(credentials.map((c) => [c.id, c.tenantId]));
+  const missing: string[] = [];
+  for (const [id, tenantId] of wanted) {
+    const cached = verified.get(id);
+    if (cached && cached.key.tenantId === tenantId) found.set(id, cached.secret);
+    else missing.push(id);
+  }
+  if (missing.length === 0) return found;
+  // A revoked credential no longer signs: its callbacks fail (and are retried) rather than go unsigned.
+  const rows = await control
+    .select({ id: compatCredentials.id, tenantId: compatCredentials.tenantId, secret: compatCredentials.secret })
+    .from(compatCredentials)
+    .where(and(sql`${compatCredentials.id} IN (SELECT value FROM json_each(${JSON.stringify(missing)}))`, isNull(compatCredentials.revokedAt)));
   await Promise.all(
-    unique.map(async ({ id, tenantId }) => {
-      const cached = verified.get(id);
-      if (cached && cached.key.tenantId === tenantId) return found.set(id, cached.secret);
-      const row = await control.query.compatCredentials.findFirst({ where: and(eq(compatCredentials.id, id), eq(compatCredentials.tenantId, tenantId)) });
-      // A revoked credential no longer signs: its callbacks fail (and are retried) rather than go unsigned.
-      if (row && row.revokedAt === null) found.set(id, await decryptText(dataKey, row.tenantId, row.secret));
-    }),
+    rows.filter((row) => wanted.get(row.id) === row.tenantId).map(async (row) => found.set(row.id, await decryptText(dataKey, row.tenantId, row.secret))),
   );
   return found;
 }

@@ -129,7 +129,7 @@ export interface SendInput extends ComposeInput {
    * Set by a compatible API (Twilio's, Alibaba's): the shape of the callback posts, the credential that
    * signs them, and Twilio's ValidityPeriod (seconds it may wait for a carrier).
    */
-  compat?: { format: CompatApi; credentialId: string; validitySeconds?: number };
+  compat?: { format: CompatApi; credentialId: string; validitySeconds?: number; nonce?: string };
 }
 
 type SendEnv = Pick<Env, "DB" | "PUBLIC_BASE_URL" | "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "DATA_ENCRYPTION_KEY">;
@@ -298,6 +298,7 @@ export async function acceptMessage(
     exempt: !auth.metered,
     sandbox: auth.mode === "live" && auth.sandbox,
     keywordReply: options.keywordReply,
+    nonce: input.compat?.nonce,
     // Test and live keys of one tenant never share an idempotency key, as they share no messages.
     idempotency: options.idempotencyKey
       ? { key: `${auth.mode}:${options.idempotencyKey}`, fingerprint: await fingerprint(input), response: options.render(message) }
@@ -308,6 +309,8 @@ export async function acceptMessage(
   options.onMetered?.();
   checkpoint("admission", "after");
   switch (verdict.outcome) {
+    case "nonce_used":
+      throw new ApiError("nonce_reused", "Specified signature nonce was used already.");
     case "idempotency_mismatch":
       throw new ApiError("idempotency_mismatch", "This idempotency key was used with a different request in the last 24 hours.");
     case "replay":

@@ -144,6 +144,7 @@ const BUSINESS: Partial<Record<ErrorCode, string>> = {
 };
 const GATEWAY: Partial<Record<ErrorCode, { code: string; status: number }>> = {
   unauthorized: { code: "InvalidAccessKeyId.NotFound", status: 404 },
+  nonce_reused: { code: "SignatureNonceUsed", status: 400 },
   insufficient_scope: { code: "Forbidden.RAM", status: 403 },
   not_found: { code: "InvalidParameter", status: 400 },
   validation_failed: { code: "InvalidParameter", status: 400 },
@@ -157,7 +158,7 @@ const GATEWAY: Partial<Record<ErrorCode, { code: string; status: number }>> = {
 /** A template or sign that names nothing, and a field the action lacks, have codes of their own. */
 export function alibabaError(code: ErrorCode, httpStatus: number, field?: string): { Code: string; status: number } {
   if (code === "not_found" && field === "TemplateCode") return { Code: "isv.SMS_TEMPLATE_ILLEGAL", status: 200 };
-  if (code === "validation_failed" && field === "TemplateParam") return { Code: "isv.TEMPLATE_MISSING_PARAMETERS", status: 200 };
+  if (code === "validation_failed" && (field === "TemplateParam" || field === "recipients")) return { Code: "isv.TEMPLATE_MISSING_PARAMETERS", status: 200 };
   if (code === "validation_failed" && field === "PhoneNumbers") return { Code: "isv.MOBILE_NUMBER_ILLEGAL", status: 200 };
   const business = BUSINESS[code];
   if (business) return { Code: business, status: 200 };

@@ -107,6 +107,21 @@ export function signatureBase(url: string, params: Record<string, string>): stri
   return url + Object.keys(params).sort().map((name) => name + params[name]).join("");
 }
 
+const DAY_MS = 86_400_000;
+const startOf = (text: string) => Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
+
+/**
+ * The creation-time bounds of Twilio's list filters (days `YYYY-MM-DD` or UTC instants): `DateSent` is its
+ * whole UTC day, `DateSent>` from then on, `DateSent<` before then.
+ */
+export function dateSentRange(filter: { on?: string; after?: string; before?: string }): { createdFrom?: number; createdBefore?: number } {
+  if (filter.on !== undefined) {
+    const day = Date.parse(`${filter.on.slice(0, 10)}T00:00:00Z`);
+    return { createdFrom: day, createdBefore: day + DAY_MS };
+  }
+  return { createdFrom: filter.after === undefined ? undefined : startOf(filter.after), createdBefore: filter.before === undefined ? undefined : startOf(filter.before) };
+}
+
 /** `Authorization: Basic base64(AccountSid:AuthToken)`, as Twilio's SDKs send it. */
 export function parseBasicAuth(header: string | undefined): { username: string; password: string } | null {
   const match = header && /^Basic\s+([A-Za-z0-9+/=]{1,512})$/i.exec(header.trim());

@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import type { z } from "@hono/zod-openapi";
 import { createRouter } from "../../lib/create-router";
-import { messageIdOfSid, messageSid, TWILIO_API_VERSION, twilioError } from "../../domain/compat/twilio";
+import { dateSentRange, messageIdOfSid, messageSid, TWILIO_API_VERSION, twilioError } from "../../domain/compat/twilio";
 import { ApiError } from "../../lib/errors";
 import { encodeCursor } from "../../lib/pagination";
 import { asApiError, validationError } from "../../lib/problem";
@@ -81,20 +81,16 @@ router.post("/Accounts/:AccountSid/Messages.json", countSendRequest, twilioAuth,
   return c.json(presentTwilioMessage(result.message, credential.id), 201, result.headers);
 });
 
-router.get("/Accounts/:AccountSid/Messages.json", twilioAuth, requestRate, requireScopeNamed("messages:read"), async (c) => {
+router.get("/Accounts/:AccountSid/Messages.json", twilioAuth, requireScopeNamed("messages:read"), requestRate, async (c) => {
   parse(AccountParams, c.req.param(), "param");
   const query = parse(ListMessagesQuery, c.req.query(), "query");
-  const dayStart = (text: string) => Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
   const after = query.PageToken ? messageIdOfSid(query.PageToken.slice(2)) : null;
-  const cursor = after ? encodeCursor(after) : undefined;
-  const on = query.DateSent === undefined ? undefined : dayStart(query.DateSent);
   const rows = await listMessages(c.var.db, c.var.auth, {
     to: query.To,
     from: query.From,
     limit: query.PageSize,
-    cursor,
-    createdFrom: on ?? (query["DateSent>"] === undefined ? undefined : dayStart(query["DateSent>"])),
-    createdBefore: on !== undefined && query.DateSent!.length === 10 ? on + 86_400_000 : query["DateSent<"] === undefined ? undefined : dayStart(query["DateSent<"]),
+    cursor: after ? encodeCursor(after) : undefined,
+    ...dateSentRange({ on: query.DateSent, after: query["DateSent>"], before: query["DateSent<"] }),
   });
   const page = rows.slice(0, query.PageSize);
   const base = `/${TWILIO_API_VERSION}/Accounts/${c.var.credential.id}/Messages.json`;
@@ -121,12 +117,12 @@ router.get("/Accounts/:AccountSid/Messages.json", twilioAuth, requestRate, requi
   );
 });
 
-router.get(SINGLE, twilioAuth, requestRate, requireScopeNamed("messages:read"), async (c) => {
+router.get(SINGLE, twilioAuth, requireScopeNamed("messages:read"), requestRate, async (c) => {
   const [message] = await present(c, [await getMessage(c.var.db, c.var.auth, messageIdOf(c))]);
   return c.json(message!, 200);
 });
 
-router.post(SINGLE, twilioAuth, requestRate, requireScopeNamed("messages:write"), ...body, async (c) => {
+router.post(SINGLE, twilioAuth, requireScopeNamed("messages:write"), requestRate, ...body, async (c) => {
   const id = messageIdOf(c);
   const form = parse(UpdateMessageForm, await formOf(c), "json");
   const row = form.Status === "canceled" ? await cancelMessage(c.env, c.var.db, c.var.auth, id) : await redactMessage(c.var.db, c.var.auth, id);
@@ -134,7 +130,7 @@ router.post(SINGLE, twilioAuth, requestRate, requireScopeNamed("messages:write")
   return c.json(message!, 200);
 });
 
-router.delete(SINGLE, twilioAuth, requestRate, requireScopeNamed("messages:write"), async (c) => {
+router.delete(SINGLE, twilioAuth, requireScopeNamed("messages:write"), requestRate, async (c) => {
   await deleteMessage(c.var.db, c.var.auth, messageIdOf(c));
   return c.body(null, 204);
 });

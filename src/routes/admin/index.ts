@@ -13,8 +13,7 @@ import { decodeCursor, encodeCursor, invalidCursor, listQuery } from "../../lib/
 import { isShard, shardDb } from "../../db/shards";
 import { tenants } from "../../db/schema";
 import { CountryQuery, NumberParam, OperatorErasure } from "../recipients/schemas";
-import { createCompatCredential } from "../../services/compat-credentials";
-import { CreateCredentialBody, CreatedCredentialSchema, presentCreatedCredential, reportUrlOf } from "../keys/credentials";
+import { createCredentialFrom, CreateCredentialBody, CreatedCredentialSchema } from "../keys/credentials";
 import { ApiKey, CreatedApiKey, CreateKeyBody, KeyIdParam, presentCreatedKey, presentKey } from "../keys/schemas";
 import {
   AssignNumberBody,
@@ -171,9 +170,7 @@ const eraseRoute = adminRoute({
 export const router = createRouter()
   .openapi(createCredentialRoute, async (c) => {
     const { id, key_id } = c.req.valid("param");
-    const body = c.req.valid("json");
-    const reportUrl = reportUrlOf(body, c.env.ENVIRONMENT === "development");
-    return c.json(presentCreatedCredential(await createCompatCredential(c.var.control, c.env.DATA_ENCRYPTION_KEY, { tenantId: id }, key_id, body.api, reportUrl)), 201);
+    return c.json(await createCredentialFrom(c.env, c.var.control, { tenantId: id }, key_id, c.req.valid("json")), 201);
   })
   .openapi(createTenantRoute, async (c) => {
     return c.json(presentTenant(await createTenant(c.env, c.var.control, c.req.valid("json").name)), 201);

@@ -22,13 +22,15 @@ import { reportCost } from "../../domain/stats";
 import { ApiError } from "../../lib/errors";
 import { validationError } from "../../lib/problem";
 import { chargeRequests } from "../../middleware/request-rate";
-import { createBatch } from "../../services/batches";
+import { createBatches } from "../../services/batches";
+import { takeNonce } from "../../middleware/alibaba-signature";
 import { openMessages } from "../../services/message-data";
 import { acceptMessage, recipientDay } from "../../services/messages";
 import { createSender, findSenderByValue } from "../../services/senders";
 import { statsReport } from "../../services/stats";
 import { createTemplate, getTemplate, servingTemplate } from "../../services/templates";
 import type { AppEnv } from "../../types";
+import type { Scope } from "../../domain/scopes";
 import {
   AddSmsSignParams,
   AddSmsTemplateParams,
@@ -102,23 +104,17 @@ async function templateType(c: C, id: string, code: string) {
   return template.type;
 }
 
-const compat = (c: C) => ({ format: "alibaba" as const, credentialId: c.var.credential.id, callbackUrl: c.var.credential.reportUrl, reference: null });
-
-/** Several recipients go as batches (one per SignName): their sends are metered and written in bulk. BizId names them. */
+/**
+ * Several recipients go as batches (one per SignName), metered and written in bulk, all in one D1 transaction
+ * (none is made if that fails, so a retry sends nothing twice). BizId names them.
+ */
 async function sendAsBatches(c: C, templateId: string, code: string, outId: string | undefined, groups: Map<string, { to: string; params: Record<string, string> }[]>) {
   const type = await templateType(c, templateId, code);
-  const ids: string[] = [];
-  for (const [sign, recipients] of groups) {
-    const { batch } = await createBatch(c.env, c.var.db, c.var.auth, {
-      type,
-      template_id: templateId,
-      from: sign,
-      recipients,
-      compat: { ...compat(c), reference: outId ?? null },
-    });
-    ids.push(batch.id);
-  }
-  return ids.join(",");
+  const compat = { format: "alibaba" as const, credentialId: c.var.credential.id, callbackUrl: c.var.credential.reportUrl, reference: outId ?? null };
+  const inputs = [...groups].map(([sign, recipients]) => ({ type, template_id: templateId, from: sign, recipients, compat }));
+  await takeNonce(c);
+  const batches = await createBatches(c.env, c.var.db, c.var.auth, inputs);
+  return batches.map((batch) => batch.id).join(",");
 }
 
 async function sendSms(c: C, params: Record<string, string>): Promise<Answer> {
@@ -143,7 +139,8 @@ async function sendSms(c: C, params: Record<string, string>): Promise<Answer> {
       from: q.SignName,
       reference: q.OutId,
       callback_url: c.var.credential.reportUrl ?? undefined,
-      compat: { format: "alibaba", credentialId: c.var.credential.id },
+      // The meter takes the request's nonce in the call that admits the message: one round trip.
+      compat: { format: "alibaba", credentialId: c.var.credential.id, nonce: c.var.rpc.nonce },
     },
     { render: (message) => message.id, onMetered: () => c.set("requestCounted", true) },
   ).catch((error: unknown) => {
@@ -267,8 +264,11 @@ async function querySmsSign(c: C, params: Record<string, string>): Promise<Answe
   return { SignName: sender.value, SignStatus: reviewStatus(sender.status), CreateDate: cstDateTime(sender.createdAt), Reason: sender.reasons?.join("; ") ?? "" };
 }
 
-/** Each action, and the scope a restricted key needs for it. */
-export const ACTION_HANDLERS: Record<Action, { scope: string; send?: boolean; run: (c: C, params: Record<string, string>) => Promise<Answer> }> = {
+/**
+ * Each action, and the scope a restricted key needs for it. The sends take the request's nonce themselves
+ * (with the message's admission, or before their batches are written); the rest have it taken before they run.
+ */
+export const ACTION_HANDLERS: Record<Action, { scope: Scope; send?: boolean; run: (c: C, params: Record<string, string>) => Promise<Answer> }> = {
   SendSms: { scope: "messages:send", send: true, run: sendSms },
   SendBatchSms: { scope: "messages:send", send: true, run: sendBatchSms },
   QuerySendDetails: { scope: "messages:read", run: querySendDetails },

@@ -6,7 +6,8 @@ import { alibabaError } from "../../domain/compat/alibaba";
 import { createRouter } from "../../lib/create-router";
 import { ApiError } from "../../lib/errors";
 import { asApiError } from "../../lib/problem";
-import { alibabaSignature } from "../../middleware/alibaba-signature";
+import { alibabaSignature, takeNonce } from "../../middleware/alibaba-signature";
+import { assertScope } from "../../middleware/compat-auth";
 import { limitBody, requireBodyType } from "../../middleware/json-body";
 import { countSendRequest } from "../../middleware/request-rate";
 import type { AppEnv } from "../../types";
@@ -34,10 +35,8 @@ async function dispatch(c: C) {
   const { action, params } = c.var.rpc;
   const handler = (ACTIONS as readonly string[]).includes(action) ? ACTION_HANDLERS[action as Action] : undefined;
   if (!handler) throw new ApiError("not_found", `Specified api ${action.slice(0, 64)} is not found.`, { extra: { alibaba: "InvalidAction.NotFound" } });
-  const { scopes } = c.var.auth;
-  if (scopes && !(scopes as readonly string[]).includes(handler.scope)) {
-    throw new ApiError("insufficient_scope", `This key is restricted; ${action} needs the \`${handler.scope}\` scope.`, { extra: { scope: handler.scope } });
-  }
+  assertScope(c.var.auth, handler.scope);
+  if (!handler.send) await takeNonce(c);
   const answer = await handler.run(c, params);
   // Reads and reviews counted themselves; a send is counted by its meter call, or after (countSendRequest).
   if (!handler.send) c.set("requestCounted", true);

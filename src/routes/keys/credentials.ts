@@ -5,7 +5,8 @@ import type { CompatCredentialRow } from "../../db/schema";
 import { COMPAT_APIS } from "../../domain/compat/apis";
 import { webhookUrlProblem } from "../../domain/webhook-url";
 import { ApiError } from "../../lib/errors";
-import type { CreatedCredential } from "../../services/compat-credentials";
+import type { Db } from "../../db/client";
+import { createCompatCredential, type CreatedCredential } from "../../services/compat-credentials";
 
 export const CreateCredentialBody = z
   .object({
@@ -55,8 +56,20 @@ export function presentCredential(row: CompatCredentialRow): z.infer<typeof Cred
 
 export const presentCreatedCredential = (row: CreatedCredential): z.infer<typeof CreatedCredentialSchema> => ({ ...presentCredential(row), secret: row.plainSecret });
 
+/** The tenant's and the operator's create: the body checked, the credential made, answered with its secret. */
+export async function createCredentialFrom(
+  env: Pick<Env, "ENVIRONMENT" | "DATA_ENCRYPTION_KEY">,
+  control: Db,
+  owner: { tenantId: string; mode?: "test" | "live" },
+  keyId: string,
+  body: z.infer<typeof CreateCredentialBody>,
+): Promise<z.infer<typeof CreatedCredentialSchema>> {
+  const reportUrl = reportUrlOf(body, env.ENVIRONMENT === "development");
+  return presentCreatedCredential(await createCompatCredential(control, env.DATA_ENCRYPTION_KEY, owner, keyId, body.api, reportUrl));
+}
+
 /** A report URL is a webhook URL (public https), and only Alibaba's credentials push reports. */
-export function reportUrlOf(body: z.infer<typeof CreateCredentialBody>, development: boolean): string | null {
+function reportUrlOf(body: z.infer<typeof CreateCredentialBody>, development: boolean): string | null {
   if (body.report_url === undefined) return null;
   const problem = body.api === "alibaba" ? webhookUrlProblem(body.report_url, development) : "is for Alibaba credentials only (Twilio's StatusCallback is per message)";
   if (problem) throw new ApiError("validation_failed", `report_url ${problem}.`, { errors: [{ path: "body.report_url", message: problem }] });

@@ -3,8 +3,8 @@ import { createRouter } from "../../lib/create-router";
 import { jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
 import { canGrant } from "../../domain/scopes";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../services/api-keys";
-import { createCompatCredential, listCompatCredentials, revokeCompatCredential } from "../../services/compat-credentials";
-import { CreateCredentialBody, CreatedCredentialSchema, Credential, CredentialList, CredentialParams, presentCreatedCredential, presentCredential, reportUrlOf } from "./credentials";
+import { listCompatCredentials, revokeCompatCredential } from "../../services/compat-credentials";
+import { createCredentialFrom, CreateCredentialBody, CreatedCredentialSchema, Credential, CredentialList, CredentialParams, presentCredential } from "./credentials";
 import { ApiKey, ApiKeyList, CreatedApiKey, CreateKeyBody, presentCreatedKey, presentKey, SelfKeyIdParam } from "./schemas";
 
 const tags = ["API keys"];
@@ -71,12 +71,6 @@ const revokeCredential = tenantRoute({
   responses: { 200: jsonResponse(Credential, "The revoked credential.") },
 });
 
-/** A key reaches the credentials of keys of its own mode (as it reaches the keys themselves). */
-async function ownKey(c: { var: { control: Parameters<typeof listApiKeys>[0]; auth: Parameters<typeof listApiKeys>[1] } }, id: string) {
-  const keys = await listApiKeys(c.var.control, c.var.auth);
-  if (!keys.some((key) => key.id === id)) throw new ApiError("not_found", `No API key ${id}.`);
-}
-
 export const router = createRouter()
   .openapi(list, async (c) => {
     const rows = await listApiKeys(c.var.control, c.var.auth);
@@ -101,18 +95,13 @@ export const router = createRouter()
     return c.json(presentKey(row), 200);
   })
   .openapi(createCredential, async (c) => {
-    const body = c.req.valid("json");
-    const reportUrl = reportUrlOf(body, c.env.ENVIRONMENT === "development");
-    const created = await createCompatCredential(c.var.control, c.env.DATA_ENCRYPTION_KEY, c.var.auth, c.req.valid("param").id, body.api, reportUrl);
-    return c.json(presentCreatedCredential(created), 201);
+    return c.json(await createCredentialFrom(c.env, c.var.control, c.var.auth, c.req.valid("param").id, c.req.valid("json")), 201);
   })
   .openapi(listCredentials, async (c) => {
-    const { id } = c.req.valid("param");
-    await ownKey(c, id);
-    return c.json({ data: (await listCompatCredentials(c.var.control, c.var.auth.tenantId, id)).map(presentCredential) }, 200);
+    // A key reaches the credentials of keys of its own mode, as it reaches the keys themselves.
+    return c.json({ data: (await listCompatCredentials(c.var.control, c.var.auth, c.req.valid("param").id)).map(presentCredential) }, 200);
   })
   .openapi(revokeCredential, async (c) => {
     const { id, credential_id } = c.req.valid("param");
-    await ownKey(c, id);
-    return c.json(presentCredential(await revokeCompatCredential(c.var.control, c.var.auth.tenantId, id, credential_id)), 200);
+    return c.json(presentCredential(await revokeCompatCredential(c.var.control, c.var.auth, id, credential_id)), 200);
   });
