@@ -9,7 +9,7 @@ import type { Db } from "../db/client";
 import { apiKeys, compatCredentials, tenants, type CompatCredentialRow } from "../db/schema";
 import type { CompatApi } from "../domain/compat/apis";
 import { randomBase62 } from "../domain/api-key";
-import { randomBytes, secretsEqual, sha256Hex, toHex } from "../lib/crypto";
+import { randomBytes, sha256Hex, toHex } from "../lib/crypto";
 import { decryptText, encryptText } from "../lib/data-crypto";
 import { ApiError, limitExceeded } from "../lib/errors";
 import { TtlCache } from "../lib/ttl-cache";
@@ -129,10 +129,14 @@ export async function findCompatCredential(control: Db, dataKey: string | undefi
   return verified.set(id, active, now);
 }
 
-/** Twilio's Basic auth: the token against the stored hash, in constant time. */
+/** Twilio's Basic auth: the token's hash against the stored one (both 64 hex digits), in constant time. */
 export async function tokenMatches(credential: ActiveCredential, token: string): Promise<boolean> {
-  return secretsEqual(await sha256Hex(token), credential.secretHash);
+  const given = encoder.encode(await sha256Hex(token));
+  const stored = encoder.encode(credential.secretHash);
+  return given.length === stored.length && crypto.subtle.timingSafeEqual(given, stored);
 }
+
+const encoder = new TextEncoder();
 
 /**
  * The auth tokens that sign Twilio callbacks, by Account SID: those this isolate verified recently from its

@@ -85,6 +85,14 @@ describe("Twilio-compatible API", () => {
     expect((await call(`/v1/messages/${id}`, { key })).status).toBe(404);
   });
 
+  it("answers a send the balance cannot cover with 402 and Twilio's 20005, sending nothing", async () => {
+    // A live key of a tenant out of the sandbox with no credit (every destination has a price).
+    const { key, keyId } = await createTenant("live");
+    const cred = await credential(key, keyId, "twilio");
+    await twilioError(await twilio(cred, "POST", "/Messages.json", { To: number(), Body: "hi" }), 402, 20005);
+    expect((await okJson(await call("/v1/messages", { key }), 200)).data).toEqual([]);
+  });
+
   it("answers a replayed I-Twilio-Idempotency-Token with the first message, sending once", async () => {
     const { key, keyId } = await createTenant();
     const cred = await credential(key, keyId, "twilio");

@@ -68,7 +68,7 @@ const API_ERRORS: Partial<Record<ErrorCode, { code: number; status: number }>> =
   body_too_long: { code: 21617, status: 400 },
   sender_not_approved: { code: 21212, status: 400 },
   sandbox_recipient_not_allowed: { code: 21608, status: 400 },
-  insufficient_balance: { code: 20005, status: 401 },
+  insufficient_balance: { code: 20005, status: 402 },
   content_blocked: { code: 30007, status: 400 },
   validation_failed: { code: 21200, status: 400 },
   malformed_json: { code: 21200, status: 400 },

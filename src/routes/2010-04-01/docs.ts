@@ -18,7 +18,7 @@ const shared = {
   500: error("An unexpected error."),
 };
 const withBody = {
-  400: error("21200 invalid parameter, 21604 no To, 21602 no Body, 21609 bad StatusCallback, 21211 invalid To, 21614 not SMS-capable, 21212 unapproved From, 21610 unsubscribed recipient, 21617 body too long, 30007 content blocked, 20009 not cancelable."),
+  400: error("21200 invalid parameter, 21604 no To, 21602 no Body, 21609 bad StatusCallback, 21211 invalid To, 21614 not SMS-capable, 21212 unapproved From, 21610 unsubscribed recipient, 21608 sandbox recipient, 21617 body too long, 30007 content blocked, 20009 not cancelable or not final."),
   413: error("The form is larger than 64 KiB."),
 };
 
