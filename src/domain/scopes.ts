@@ -76,8 +76,16 @@ export function requiredScope(method: string, path: string): string | null {
   return `${resource}:${verb === "GET" || verb === "HEAD" ? "read" : "write"}`;
 }
 
-/** Whether a key with `granted` scopes (null: full access) may make a key with `wanted` (null: full access). */
+/**
+ * Whether a key with `granted` scopes (null: full access) may act on a key with `wanted` (null: full access):
+ * make it, make or revoke its credentials, or revoke it. A key never wields, nor takes away, power it lacks.
+ */
 export function canGrant(granted: readonly Scope[] | null, wanted: readonly Scope[] | null): boolean {
   if (granted === null) return true;
   return wanted !== null && wanted.every((scope) => granted.includes(scope));
+}
+
+/** The scope named in a refusal by `canGrant`: the first of `wanted` missing from `granted` (full access: `keys:write`). */
+export function firstUngranted(granted: readonly Scope[] | null, wanted: readonly Scope[] | null): string {
+  return wanted?.find((scope) => !granted?.includes(scope)) ?? "keys:write";
 }

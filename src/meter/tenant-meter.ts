@@ -351,6 +351,14 @@ export class TenantMeter extends DurableObject<Env> {
   }
 
   /**
+   * Says these messages were stored, before their rows are deleted (a Twilio-style DELETE): the reconciler
+   * would otherwise find them missing from the outbox and refund a message that was sent.
+   */
+  confirmStored(messageIds: string[]): void {
+    this.sql.exec(`DELETE FROM unconfirmed WHERE message_id IN (SELECT value FROM json_each(?))`, JSON.stringify(messageIds));
+  }
+
+  /**
    * Refunds a message's reservation. Exactly once: the ledger holds at most one refund per message,
    * so a second call, from a redelivered job or a sweep, changes nothing and returns null.
    */
@@ -615,9 +623,14 @@ export class TenantMeter extends DurableObject<Env> {
     this.sql.exec(`INSERT OR REPLACE INTO unconfirmed (message_id, at) VALUES (?, ?)`, request.messageId, now);
   }
 
+  /**
+   * Gives back what an admission took, once. A message refunded already was stored (only a stored message is
+   * refunded by `refund`): it is only confirmed, never released, so nothing is refunded twice.
+   */
   private releaseNow(messageId: string, now: number): void {
-    this.sql.exec(`DELETE FROM idempotency WHERE message_id = ?`, messageId);
     this.sql.exec(`DELETE FROM unconfirmed WHERE message_id = ?`, messageId);
+    if (this.sql.exec(`SELECT 1 FROM ledger WHERE kind = 'refund' AND message_id = ?`, messageId).toArray().length > 0) return;
+    this.sql.exec(`DELETE FROM idempotency WHERE message_id = ?`, messageId);
     const send = this.sql
       .exec<{ at: number }>(`DELETE FROM recipient_sends WHERE message_id = ? RETURNING at`, messageId)
       .toArray()[0];

@@ -9,6 +9,7 @@ import { TtlCache } from "../lib/ttl-cache";
 import type { Scope } from "../domain/scopes";
 import type { Owner } from "../types";
 import { forgetVerifiedCredentials } from "./compat-credentials";
+import { assertMayActOn, type KeyActor } from "./key-power";
 
 /** Creates a key and returns it in full, the only time it is ever available; only its hash is kept. */
 export async function createApiKey(db: Db, tenantId: string, mode: KeyMode, scopes: Scope[] | null = null): Promise<ApiKeyRow & { key: string }> {
@@ -71,10 +72,14 @@ export async function listApiKeys(db: Db, owner: Owner): Promise<ApiKeyRow[]> {
 
 /**
  * Revokes a tenant's key; revoking twice is harmless. Another tenant's key is not found, nor, for a key
- * (`owner.mode` given), a key of the other mode; the operator revokes any of the tenant's keys.
+ * (`owner.mode` given), a key of the other mode; a restricted key revokes only keys within its scopes
+ * (`assertMayActOn`); the operator revokes any of the tenant's keys.
  */
-export async function revokeApiKey(db: Db, owner: { tenantId: string; mode?: KeyMode }, keyId: string): Promise<ApiKeyRow> {
+export async function revokeApiKey(db: Db, owner: KeyActor, keyId: string): Promise<ApiKeyRow> {
   const scope = and(eq(apiKeys.id, keyId), eq(apiKeys.tenantId, owner.tenantId), owner.mode ? eq(apiKeys.mode, owner.mode) : undefined);
+  const target = await db.query.apiKeys.findFirst({ columns: { scopes: true }, where: scope });
+  if (!target) throw new ApiError("not_found", `No API key ${keyId}.`);
+  assertMayActOn(owner, target.scopes, "revoke");
   const [revoked] = await db
     .update(apiKeys)
     .set({ revokedAt: Date.now() })

@@ -14,6 +14,7 @@ import { decryptText, encryptText } from "../lib/data-crypto";
 import { ApiError, limitExceeded } from "../lib/errors";
 import { TtlCache } from "../lib/ttl-cache";
 import { KEY_CACHE_MS, type ActiveKey } from "./api-keys";
+import { assertMayActOn, type KeyActor } from "./key-power";
 
 /** Each vendor's shapes: Twilio's `AC` + 32 hex and a 32-hex token; Alibaba's `LTAI` + 20 and a 30-character secret. */
 const SHAPES: Record<CompatApi, () => { id: string; secret: string }> = {
@@ -26,21 +27,25 @@ export const MAX_CREDENTIALS_PER_KEY = 5;
 
 export type CreatedCredential = CompatCredentialRow & { plainSecret: string };
 
-/** Whose credentials a request reaches: a tenant's, and with `mode` (a key asking) only those of keys of that mode. */
-type CredentialOwner = { tenantId: string; mode?: "test" | "live" };
+/**
+ * Whose credentials a request reaches: a tenant's, and with `mode` (a key asking) only those of keys of that
+ * mode; with `scopes` (a restricted key) it makes and revokes only those of keys within its scopes.
+ */
+type CredentialOwner = KeyActor;
 
 /** One of the owner's keys (active ones only, when `active`), or not found. */
 async function ownedKey(control: Db, owner: CredentialOwner, keyId: string, active: boolean) {
   const key = await control.query.apiKeys.findFirst({
-    columns: { id: true },
+    columns: { id: true, scopes: true },
     where: and(eq(apiKeys.id, keyId), eq(apiKeys.tenantId, owner.tenantId), owner.mode ? eq(apiKeys.mode, owner.mode) : undefined, active ? isNull(apiKeys.revokedAt) : undefined),
   });
   if (!key) throw new ApiError("not_found", `No ${active ? "active " : ""}API key ${keyId}.`);
+  return key;
 }
 
 /** Makes a credential for one of the owner's active keys, at most MAX_CREDENTIALS_PER_KEY unrevoked a key. */
 export async function createCompatCredential(control: Db, dataKey: string | undefined, owner: CredentialOwner, keyId: string, api: CompatApi, reportUrl: string | null): Promise<CreatedCredential> {
-  await ownedKey(control, owner, keyId, true);
+  assertMayActOn(owner, (await ownedKey(control, owner, keyId, true)).scopes, "make credentials for");
   const { id, secret } = SHAPES[api]();
   const row: CompatCredentialRow = {
     id,
@@ -72,7 +77,7 @@ export async function listCompatCredentials(control: Db, owner: CredentialOwner,
 
 /** Revokes one of the owner's keys' credentials; revoking twice is harmless. */
 export async function revokeCompatCredential(control: Db, owner: CredentialOwner, keyId: string, id: string): Promise<CompatCredentialRow> {
-  await ownedKey(control, owner, keyId, false);
+  assertMayActOn(owner, (await ownedKey(control, owner, keyId, false)).scopes, "revoke credentials of");
   const scope = and(eq(compatCredentials.id, id), eq(compatCredentials.tenantId, owner.tenantId), eq(compatCredentials.keyId, keyId));
   const [revoked] = await control.update(compatCredentials).set({ revokedAt: Date.now() }).where(and(scope, isNull(compatCredentials.revokedAt))).returning();
   verified.delete(id);

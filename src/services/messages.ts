@@ -457,9 +457,14 @@ export async function redactMessage(db: Db, owner: Owner, id: string): Promise<M
   return { ...current, body: "" };
 }
 
-/** Deletes a final message's record with its events, receipts and deliveries (the stats keep their counts). */
-export async function deleteMessage(db: Db, owner: Owner, id: string): Promise<void> {
+/**
+ * Deletes a final message's record with its events, receipts and deliveries (the stats keep their counts).
+ * The meter hears first that the message was stored, so its reconciler never takes the missing row for an
+ * admission that never reached D1 and refunds a message that was sent.
+ */
+export async function deleteMessage(env: Pick<Env, "METER">, db: Db, owner: Owner, id: string): Promise<void> {
   assertFinal(await getMessage(db, owner, id), "deleted");
+  await meterFor(env, owner.tenantId).confirmStored([id]);
   await runBatch(db, messageDeletion(JSON.stringify([id])));
 }
 

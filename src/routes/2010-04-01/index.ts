@@ -131,7 +131,7 @@ router.post(SINGLE, twilioAuth, requireScopeNamed("messages:write"), requestRate
 });
 
 router.delete(SINGLE, twilioAuth, requireScopeNamed("messages:write"), requestRate, async (c) => {
-  await deleteMessage(c.var.db, c.var.auth, messageIdOf(c));
+  await deleteMessage(c.env, c.var.db, c.var.auth, messageIdOf(c));
   return c.body(null, 204);
 });
 

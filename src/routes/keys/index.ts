@@ -1,8 +1,8 @@
 import { ApiError } from "../../lib/errors";
 import { createRouter } from "../../lib/create-router";
 import { jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi";
-import { canGrant } from "../../domain/scopes";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../services/api-keys";
+import { assertMayActOn } from "../../services/key-power";
 import { listCompatCredentials, revokeCompatCredential } from "../../services/compat-credentials";
 import { createCredentialFrom, CreateCredentialBody, CreatedCredentialSchema, Credential, CredentialList, CredentialParams, presentCredential } from "./credentials";
 import { ApiKey, ApiKeyList, CreatedApiKey, CreateKeyBody, presentCreatedKey, presentKey, SelfKeyIdParam } from "./schemas";
@@ -36,6 +36,7 @@ const remove = tenantRoute({
   path: "/{id}",
   tags,
   summary: "Revoke an API key",
+  description: "A restricted key revokes only keys restricted to scopes it has (403 `insufficient_scope`).",
   request: { params: SelfKeyIdParam },
   responses: { 200: jsonResponse(ApiKey, "The revoked key.") }
 });
@@ -47,7 +48,8 @@ const createCredential = tenantRoute({
   summary: "Create Twilio or Alibaba credentials for a key",
   description:
     "An Account SID and auth token (`api: twilio`) or an AccessKey ID and secret (`api: alibaba`) that act as the key (its mode and " +
-    "scopes) on the Twilio- and Alibaba-compatible APIs. The secret is in this response only. Revoking the key revokes them.",
+    "scopes) on the Twilio- and Alibaba-compatible APIs. The secret is in this response only. Revoking the key revokes them. " +
+    "A restricted key makes and revokes credentials only for keys restricted to scopes it has (403 `insufficient_scope`).",
   request: { params: SelfKeyIdParam, body: jsonBody(CreateCredentialBody) },
   errors: ["limit_exceeded"],
   responses: { 201: jsonResponse(CreatedCredentialSchema, "The new credential.") },
@@ -67,6 +69,7 @@ const revokeCredential = tenantRoute({
   path: "/{id}/credentials/{credential_id}",
   tags,
   summary: "Revoke a Twilio or Alibaba credential",
+  description: "A restricted key revokes only credentials of keys restricted to scopes it has (403 `insufficient_scope`).",
   request: { params: CredentialParams },
   responses: { 200: jsonResponse(Credential, "The revoked credential.") },
 });
@@ -83,11 +86,7 @@ export const router = createRouter()
         errors: [{ path: "body.mode", message: `a ${c.var.auth.mode} key creates only ${c.var.auth.mode} keys` }],
       });
     }
-    if (!canGrant(c.var.auth.scopes ?? null, scopes)) {
-      throw new ApiError("insufficient_scope", "A restricted key can create only keys restricted to scopes it has.", {
-        extra: { scope: scopes?.find((scope) => !c.var.auth.scopes?.includes(scope)) ?? "keys:write" },
-      });
-    }
+    assertMayActOn(c.var.auth, scopes, "create");
     return c.json(presentCreatedKey(await createApiKey(c.var.control, c.var.auth.tenantId, mode, scopes)), 201);
   })
   .openapi(remove, async (c) => {
