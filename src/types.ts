@@ -1,6 +1,7 @@
 import type { Db } from "./db/client";
 import type { ApiKeyRow, TenantRow } from "./db/schema";
 import type { ActiveCredential } from "./services/compat-credentials";
+import type { SignedNonce } from "./meter/types";
 
 export interface AuthContext {
   tenantId: string;
@@ -40,6 +41,6 @@ export type AppEnv = {
     /** On the compatible APIs' routes: the Twilio or Alibaba credential the request was authenticated with. */
     credential: ActiveCredential;
     /** On Alibaba's API: the verified request's action and its parameters (query and form body). */
-    rpc: { action: string; params: Record<string, string>; nonce: string };
+    rpc: { action: string; params: Record<string, string>; nonce: SignedNonce };
   };
 };

@@ -24,6 +24,9 @@ export async function startDueBatches(db: Db, queue: Queue, now: number): Promis
 }
 
 /**
+ * Every filter is inside the LIMITed selection: filtering after it would let 100 rows that need nothing (drained
+ * canceled batches, batches still sending) hide every row behind them for good.
+ *
  * Restarts batch work whose chain of jobs broke (an enqueue failed, or a job was lost): expanding
  * batches, and canceled ones with messages left to cancel, untouched for BATCH_STALLED_AFTER_MS.
  * Touching `updated_at` first, conditionally, keeps overlapping runs from restarting one twice; a
@@ -34,6 +37,7 @@ export async function restartStalledBatches(db: Db, queue: Queue, now: number): 
     UPDATE batches SET updated_at = ${now}
     WHERE id IN (
       SELECT id FROM batches WHERE status IN ('expanding', 'canceled') AND updated_at < ${now - BATCH_STALLED_AFTER_MS}
+        AND (status = 'expanding' OR drained_at IS NULL)
       ORDER BY updated_at LIMIT ${BATCHES_PER_RUN})
       AND updated_at < ${now - BATCH_STALLED_AFTER_MS} AND (status = 'expanding' OR drained_at IS NULL)
     RETURNING id, position`);
@@ -46,7 +50,10 @@ export async function restartStalledBatches(db: Db, queue: Queue, now: number): 
 export async function completeBatches(db: Db, now: number): Promise<number> {
   const done = await db.all<{ id: string }>(sql`
     UPDATE batches SET status = 'completed', completed_at = ${now}, updated_at = ${now}
-    WHERE id IN (SELECT id FROM batches WHERE status = 'sending' ORDER BY updated_at LIMIT ${BATCHES_PER_RUN})
+    WHERE id IN (
+      SELECT b.id FROM batches b WHERE b.status = 'sending'
+        AND NOT EXISTS (SELECT 1 FROM messages WHERE batch_id = b.id AND status IN ('scheduled', 'queued', 'sending'))
+      ORDER BY b.updated_at LIMIT ${BATCHES_PER_RUN})
       AND status = 'sending'
       AND NOT EXISTS (SELECT 1 FROM messages WHERE batch_id = batches.id AND status IN ('scheduled', 'queued', 'sending'))
     RETURNING id`);

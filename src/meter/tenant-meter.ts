@@ -12,6 +12,7 @@ import type {
   BlockEntry,
   AllowEntry,
   AccountState,
+  SignedNonce,
 } from "./types";
 import {
   firstRefusal,
@@ -549,13 +550,16 @@ export class TenantMeter extends DurableObject<Env> {
   }
 
   /**
-   * Takes a signed request's nonce (`<credential>:<nonce>`): true the first time within `windowMs`, false for a
-   * replay. The tenant's own meter holds them, so a nonce costs no shared database and nothing across tenants.
+   * Takes a signed request's nonce (`<credential>:<nonce>`): true the first time, false for a replay. A nonce is
+   * kept until `windowMs` past the later of now and the time it was signed for: a request signed ahead of time
+   * stays acceptable by its timestamp that much longer, so its nonce must be remembered as long. The tenant's
+   * own meter holds them, so a nonce costs no shared database and nothing across tenants.
    */
-  async claimNonce(key: string, windowMs: number): Promise<boolean> {
+  async claimNonce(nonce: SignedNonce, windowMs: number): Promise<boolean> {
     const now = this.now();
-    const taken = this.sql.exec(`INSERT INTO nonces (key, at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET at = excluded.at WHERE nonces.at <= ? RETURNING key`, key, now, now - windowMs).toArray().length > 0;
-    if (taken) await this.ensureAlarmBy(now + windowMs + 60_000);
+    const at = Math.max(now, nonce.signedAt);
+    const taken = this.sql.exec(`INSERT INTO nonces (key, at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET at = excluded.at WHERE nonces.at <= ? RETURNING key`, nonce.key, at, now - windowMs).toArray().length > 0;
+    if (taken) await this.ensureAlarmBy(Date.now() + (at - now) + windowMs + 60_000);
     return taken;
   }
 

@@ -26,7 +26,13 @@ export interface AdmitRequest {
    * A signed request's nonce (`<credential>:<nonce>`, Alibaba's API): taken before anything else, in the same
    * call, so a replayed send is refused without a round trip of its own.
    */
-  nonce?: string;
+  nonce?: SignedNonce;
+}
+
+/** A signed request's nonce (`<credential>:<nonce>`) and the time it was signed for, which may be ahead of now. */
+export interface SignedNonce {
+  key: string;
+  signedAt: number;
 }
 
 export type AdmitVerdict =

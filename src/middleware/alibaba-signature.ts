@@ -106,7 +106,7 @@ export const alibabaSignature = createMiddleware<AppEnv>(async (c, next) => {
   c.set("credential", credential);
   actAs(c, credential.key);
   const queryAction = query.find(([key]) => key === "Action")?.[1];
-  c.set("rpc", { action: queryAction ?? signed.action, params: Object.fromEntries([...query, ...form]), nonce: `${credential.id}:${signed.nonce}` });
+  c.set("rpc", { action: queryAction ?? signed.action, params: Object.fromEntries([...query, ...form]), nonce: { key: `${credential.id}:${signed.nonce}`, signedAt: signed.at } });
   await next();
 });
 

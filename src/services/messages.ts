@@ -22,7 +22,7 @@ import { log } from "../lib/log";
 import { idBefore } from "../lib/pagination";
 import { meterFor } from "../meter/client";
 import { refusalError } from "../meter/refusals";
-import type { AdmitRequest } from "../meter/types";
+import type { AdmitRequest, SignedNonce } from "../meter/types";
 import { enqueueSend } from "../queues/jobs";
 import type { AuthContext, Owner } from "../types";
 import type { CompatApi } from "../domain/compat/apis";
@@ -129,7 +129,7 @@ export interface SendInput extends ComposeInput {
    * Set by a compatible API (Twilio's, Alibaba's): the shape of the callback posts, the credential that
    * signs them, and Twilio's ValidityPeriod (seconds it may wait for a carrier).
    */
-  compat?: { format: CompatApi; credentialId: string; validitySeconds?: number; nonce?: string };
+  compat?: { format: CompatApi; credentialId: string; validitySeconds?: number; nonce?: SignedNonce };
 }
 
 type SendEnv = Pick<Env, "DB" | "PUBLIC_BASE_URL" | "SEND_QUEUE" | "LIVE_CARRIER" | "METER" | "BILLING_CURRENCY" | "ENVIRONMENT" | "DATA_ENCRYPTION_KEY">;

@@ -5,7 +5,9 @@ import { eq } from "drizzle-orm";
 import { http, HttpResponse } from "msw";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { batches, messages, webhookDeliveries } from "../../src/db/schema";
-import { templateCode } from "../../src/domain/compat/alibaba";
+import { REPLAY_WINDOW_MS, templateCode } from "../../src/domain/compat/alibaba";
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { meterOf, setMeterClock } from "../helpers/meter";
 import { messageSid } from "../../src/domain/compat/twilio";
 import { observeD1, type D1Call } from "../../src/db/probe";
 import { clearFaults, injectFault, pendingFaults } from "../../src/lib/faults";
@@ -157,6 +159,17 @@ describe("Alibaba-compatible API", () => {
     const replay = await alibaba(cred, "SendSms", params, "nonce-send-1");
     expect(replay).toMatchObject({ status: 400, body: { Code: "SignatureNonceUsed" } });
     expect((await okJson(await call(`/v1/messages?to=${encodeURIComponent(to)}`, { key }), 200)).data).toHaveLength(1);
+  });
+
+  it("keeps a nonce signed ahead of time until its signature has expired: no replay once the window from first use has passed", async () => {
+    const { tenantId, cred, code } = await ready();
+    const start = Date.now();
+    const ahead = start + REPLAY_WINDOW_MS - 60_000;
+    expect((await alibaba(cred, "QuerySmsTemplate", { TemplateCode: code }, "nonce-ahead-1", ahead)).body.Code).toBe("OK");
+    // The meter's clock past the window from first use, the signature still inside its own window.
+    await setMeterClock(tenantId, start + REPLAY_WINDOW_MS + 60_000);
+    await runDurableObjectAlarm(meterOf(tenantId));
+    expect(await alibaba(cred, "QuerySmsTemplate", { TemplateCode: code }, "nonce-ahead-1", ahead)).toMatchObject({ status: 400, body: { Code: "SignatureNonceUsed" } });
   });
 
   it("writes SendBatchSms's batches (one per sign) all or none: a failed write leaves nothing, the retry sends each number once", async () => {
