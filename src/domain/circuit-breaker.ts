@@ -15,3 +15,22 @@ export function breakerState(health: { openUntil: number | null } | undefined, n
  * outcome, not an outage, so it never opens a circuit that would stall every tenant's test traffic.
  */
 export const WITHOUT_BREAKER: readonly string[] = ["simulator"];
+
+/**
+ * The failures that say a carrier is unwell (unreachable, slow, failing, throttling, refusing our account) and
+ * so count toward its breaker. A failure about the message or the tenant's own set-up (no sender, a sender
+ * or destination the carrier will not take, an unreadable body) never does: a breaker is shared by every
+ * tenant, and one tenant's configuration must not open it for all.
+ */
+const CARRIER_FAULTS: ReadonlySet<string> = new Set([
+  "carrier_timeout",
+  "carrier_unreachable",
+  "carrier_unavailable",
+  "carrier_throttled",
+  "carrier_auth_failed",
+  "carrier_config_error",
+  "carrier_quota_exceeded",
+  "carrier_error",
+]);
+
+export const isCarrierFault = (code: string): boolean => CARRIER_FAULTS.has(code);

@@ -12,7 +12,7 @@ import { MAX_SEND_ATTEMPTS, retryDelaySeconds } from "../domain/retry";
 import { checkpoint } from "../lib/faults";
 import { log } from "../lib/log";
 import { CarrierBreakers } from "./carrier-health";
-import { WITHOUT_BREAKER } from "../domain/circuit-breaker";
+import { isCarrierFault, WITHOUT_BREAKER } from "../domain/circuit-breaker";
 import { toFanOut, type EventOutbox } from "./events";
 import { acrossBases, applyReceipts } from "./receipts";
 import { settleStatements, type Settlement } from "./transitions";
@@ -139,7 +139,7 @@ async function submitOne(plan: CarrierPlan, breakers: CarrierBreakers, claimed: 
   if (carrier !== null && adapter) {
     // A 2xx the gateway could not read still shows the carrier is up.
     if (result.ok || result.unknown) breakers.succeeded(carrier, now);
-    else if (result.retryable) breakers.failed(carrier, now);
+    else if (result.retryable && isCarrierFault(result.code)) breakers.failed(carrier, now);
   }
   return settlementOf(claimed, order, carrier, result);
 }

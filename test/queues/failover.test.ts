@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { http, HttpResponse } from "msw";
 import { describe, expect, it } from "vitest";
 import { carrierHealth } from "../../src/db/schema";
+import { BREAKER_THRESHOLD } from "../../src/domain/circuit-breaker";
 import { QUEUES } from "../../src/queues";
 import { ADMIN, call, createTenant, getMessage, okJson } from "../helpers/api";
 import { putRoute, TWILIO_MESSAGES, twilioAccepts, twilioFails, ukNumber, VONAGE_SMS, vonageAccepts } from "../helpers/carriers";
@@ -93,6 +94,27 @@ describe("circuit breaker", () => {
     await drive(QUEUES.send, pair.map((r) => sendJob(r.id)));
     expect(recovered.count).toBe(1);
     expect((await Promise.all(pair.map(async (r) => (await getMessage(key, r.id)).carrier))).sort()).toEqual(["twilio", "vonage"]);
+    expect(await circuitOf("twilio")).toMatchObject({ circuit: "closed", consecutive_failures: 0 });
+  });
+
+  it("counts only carrier faults: a tenant's message without a sender, or with a sender the carrier refuses, opens no circuit", async () => {
+    await resetBreakers();
+    const { tenantId } = await createTenant("live");
+    const tryEach = async (from: string | null) => {
+      for (let i = 0; i < BREAKER_THRESHOLD + 1; i += 1) {
+        const row = await insertQueuedMessage(tenantId, ukNumber(), Date.now(), "simulator", { mode: "live", country: "GB", from });
+        await drive(QUEUES.send, [sendJob(row.id)]);
+      }
+    };
+    // Vonage refuses a message with no sender before any request is made.
+    await putRoute("GB", [{ carrier: "vonage" }]);
+    await tryEach(null);
+    expect(await circuitOf("vonage")).toMatchObject({ circuit: "closed", consecutive_failures: 0 });
+    // Twilio refuses this tenant's sender: about the tenant, not the carrier.
+    await putRoute("GB", [{ carrier: "twilio" }]);
+    const twilio = counting(twilioFails(400, 21606, "The From phone number is not a valid, SMS-capable inbound phone number"), TWILIO_MESSAGES);
+    await tryEach("Acme");
+    expect(twilio.count).toBe(BREAKER_THRESHOLD + 1);
     expect(await circuitOf("twilio")).toMatchObject({ circuit: "closed", consecutive_failures: 0 });
   });
 
