@@ -12,8 +12,39 @@ function privateIPv4(host: string): boolean {
     (a === 172 && b >= 16 && b <= 31) ||
     (a === 192 && b === 168) ||
     (a === 198 && (b === 18 || b === 19)) ||
+    // Reserved: IETF protocol assignments 192.0.0.0/24, documentation 192.0.2.0/24, 198.51.100.0/24 and
+    // 203.0.113.0/24, and the retired 6to4 relay anycast 192.88.99.0/24.
+    (a === 192 && b === 0 && (Number(m[3]) === 0 || Number(m[3]) === 2)) ||
+    (a === 198 && b === 51 && Number(m[3]) === 100) ||
+    (a === 203 && b === 0 && Number(m[3]) === 113) ||
+    (a === 192 && b === 88 && Number(m[3]) === 99) ||
     a >= 224
   );
+}
+
+/** Services whose names resolve to the address written in them, in hexadecimal too (`7f000001.nip.io`). */
+const ADDRESS_DNS_SUFFIXES = [".nip.io", ".sslip.io", ".xip.io"];
+/** Public names whose every subdomain resolves to 127.0.0.1. */
+const LOOPBACK_DOMAINS = ["localtest.me", "lvh.me", "vcap.me", "localho.st"];
+
+/**
+ * Whether a name carries a non-public IPv4 address, dotted or dashed (`127.0.0.1.nip.io`, `app-10-0-0-5.sslip.io`):
+ * wildcard DNS services answer such names with that address, so the name is as good as the address. Every
+ * run of four numbers is read, overlapping runs included.
+ */
+function namesPrivateIPv4(host: string): boolean {
+  for (const m of host.matchAll(/(?<!\d)(?=(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})(?!\d))/g)) {
+    const octets = m.slice(1, 5).map(Number);
+    if (octets.every((o) => o <= 255) && privateIPv4(octets.join("."))) return true;
+  }
+  if (LOOPBACK_DOMAINS.some((domain) => host === domain || host.endsWith(`.${domain}`))) return true;
+  if (ADDRESS_DNS_SUFFIXES.some((suffix) => host.endsWith(suffix))) {
+    for (const m of host.matchAll(/(?<![0-9a-f])([0-9a-f]{8})(?![0-9a-f])/g)) {
+      const n = parseInt(m[1]!, 16);
+      if (privateIPv4([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join("."))) return true;
+    }
+  }
+  return false;
 }
 
 /** The eight 16-bit groups of an IPv6 address as the URL parser writes it (no zone), or null. */
@@ -66,7 +97,8 @@ const INTERNAL_SUFFIXES = [".localhost", ".local", ".internal", ".home.arpa"];
 
 /**
  * Why a tenant's webhook URL is refused, or null. It must be https to a public host: no loopback, private,
- * link-local or internal name or address (the URL parser already turns `http://2130706433` into 127.0.0.1).
+ * link-local, reserved or internal name or address, nor a name that carries such an address (the URL parser
+ * already turns `http://2130706433` into 127.0.0.1).
  * In development, http://localhost and http://127.0.0.1 are allowed too, for a receiver on the laptop.
  */
 export function webhookUrlProblem(raw: string, development: boolean): string | null {
@@ -82,7 +114,7 @@ export function webhookUrlProblem(raw: string, development: boolean): string | n
   if (url.username || url.password) return "must not carry credentials";
   // `localhost.` and `internal.` are the same names as without the dot: refused rather than normalised.
   if (host.endsWith(".")) return "must not end with a dot";
-  if (host === "localhost" || INTERNAL_SUFFIXES.some((s) => host.endsWith(s)) || privateIPv4(host) || privateIPv6(host)) {
+  if (host === "localhost" || INTERNAL_SUFFIXES.some((s) => host.endsWith(s)) || privateIPv4(host) || privateIPv6(host) || namesPrivateIPv4(host)) {
     return "must not point at a private, loopback or internal address";
   }
   if (!host.includes(".") && !host.startsWith("[")) return "must name a public host";

@@ -8,6 +8,10 @@ describe("webhook URLs", () => {
     expect(webhookUrlProblem("https://93.184.216.34/hook", false)).toBeNull();
     expect(webhookUrlProblem("https://[2606:4700:4700::1111]/hook", false)).toBeNull();
     expect(webhookUrlProblem("https://[2a00:1450:4001:80b::200e]/hook", false)).toBeNull();
+    // A public address inside a name is fine, and so are names that only look numeric in part.
+    expect(webhookUrlProblem("https://93.184.216.34.nip.io/hook", false)).toBeNull();
+    expect(webhookUrlProblem("https://v1-2-3.hooks.example.com/", false)).toBeNull();
+    expect(webhookUrlProblem("https://192.0.3.1/", false)).toBeNull();
   });
 
   it.each([
@@ -51,6 +55,22 @@ describe("webhook URLs", () => {
     ["https://[feff::1]/", "private"],
     ["https://[ff02::1]/", "private"],
     ["https://[2001:db8::1]/", "private"],
+    // Reserved IPv4: documentation (TEST-NET-1/2/3), the old 6to4 relay anycast, IETF protocol assignments.
+    ["https://192.0.2.10/", "private"],
+    ["https://198.51.100.7/", "private"],
+    ["https://203.0.113.1/", "private"],
+    ["https://192.88.99.1/", "private"],
+    ["https://192.0.0.8/", "private"],
+    // Names that resolve to the address they carry (nip.io, sslip.io and the like), dotted or dashed.
+    ["https://127.0.0.1.nip.io/", "private"],
+    ["https://169.254.169.254.sslip.io/latest", "private"],
+    ["https://hooks.10.0.0.5.nip.io/", "private"],
+    ["https://app-192-168-1-1.sslip.io/", "private"],
+    ["https://127-0-0-1.sslip.io/", "private"],
+    ["https://www.192-168-0-1.nip.io/", "private"],
+    ["https://10-1-2-3.example.com/", "private"],
+    ["https://app-7f000001.nip.io/", "private"],
+    ["https://hooks.localtest.me/", "private"],
   ])("refuses %s", (url, problem) => {
     expect(webhookUrlProblem(url, false)).toContain(problem);
   });
