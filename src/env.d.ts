@@ -10,6 +10,7 @@ interface __BaseEnv_Env {
 	RECEIPT_QUEUE: Queue;
 	SIMULATOR_QUEUE: Queue;
 	SHARDS: string;
+	PLACEMENT_SHARDS: string;
 	LIVE_CARRIER: "simulator";
 	PUBLIC_BASE_URL: "http://127.0.0.1:8787";
 	BILLING_CURRENCY: "USD";
@@ -40,7 +41,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "SHARDS" | "LIVE_CARRIER" | "PUBLIC_BASE_URL" | "BILLING_CURRENCY" | "LOG_LEVEL" | "ADMIN_TOKEN" | "SIMULATOR_WEBHOOK_SECRET" | "TWILIO_ACCOUNT_SID" | "TWILIO_AUTH_TOKEN" | "TWILIO_MESSAGING_SERVICE_SID" | "VONAGE_API_KEY" | "VONAGE_API_SECRET" | "VONAGE_SIGNATURE_SECRET" | "ALIBABA_RECEIPT_TOKEN" | "SMPP_BRIDGE_SECRET" | "DATA_ENCRYPTION_KEY" | "ENVIRONMENT">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "SHARDS" | "PLACEMENT_SHARDS" | "LIVE_CARRIER" | "PUBLIC_BASE_URL" | "BILLING_CURRENCY" | "LOG_LEVEL" | "ADMIN_TOKEN" | "SIMULATOR_WEBHOOK_SECRET" | "TWILIO_ACCOUNT_SID" | "TWILIO_AUTH_TOKEN" | "TWILIO_MESSAGING_SERVICE_SID" | "VONAGE_API_KEY" | "VONAGE_API_SECRET" | "VONAGE_SIGNATURE_SECRET" | "ALIBABA_RECEIPT_TOKEN" | "SMPP_BRIDGE_SECRET" | "DATA_ENCRYPTION_KEY" | "ENVIRONMENT">> {}
 }
 declare module "*.txt" {
 	const value: string;

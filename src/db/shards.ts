@@ -19,20 +19,46 @@ function binding(env: Env, name: string): D1Database | undefined {
   return SHARD_NAME.test(name) && isD1(value) ? value : undefined;
 }
 
-/** The shards new tenants may be placed on, from `SHARDS` (binding names, in order). */
-export function shardNames(env: Env): string[] {
-  const names = (env.SHARDS ?? "")
+const listed = (value: string | undefined) =>
+  (value ?? "")
     .split(",")
     .map((name) => name.trim())
     .filter(Boolean);
+
+/**
+ * Every shard this deployment reaches, from `SHARDS` (binding names, in order): what the cron, receipts, erasure
+ * and the meters' reconciliation work on. A shard stays here as long as any tenant is on it, full or not.
+ */
+export function shardNames(env: Env): string[] {
+  const names = listed(env.SHARDS);
   const missing = names.filter((name) => !binding(env, name));
   if (missing.length > 0) throw new Error(`SHARDS names ${missing.join(", ")}, which is not a D1 binding of this Worker`);
   return names.length > 0 ? names : [CONTROL];
 }
 
+/**
+ * The shards new tenants are placed on, from `PLACEMENT_SHARDS` (all of `SHARDS` when unset). Taking a full shard
+ * out of placement is this setting alone: its tenants, its cron and its receipts go on as before. A name here
+ * that is not in `SHARDS` is a configuration error, thrown rather than guessed around.
+ */
+export function placementShards(env: Env): string[] {
+  const all = shardNames(env);
+  const names = listed(env.PLACEMENT_SHARDS);
+  if (names.length === 0) return all;
+  const unknown = names.filter((name) => !all.includes(name));
+  if (unknown.length > 0) throw new Error(`PLACEMENT_SHARDS names ${unknown.join(", ")}, which is not in SHARDS`);
+  return names;
+}
+
 /** Whether a name (from a queue job or a carrier's reference) is a shard this Worker can reach. */
 export function isShard(env: Env, name: string): boolean {
   return name === CONTROL ? true : shardNames(env).includes(name);
+}
+
+/** A tenant's shard, which must be one this deployment reaches: an unknown one throws instead of reading elsewhere. */
+export function reachableShard(env: Env, name: string): string {
+  if (!isShard(env, name)) throw new Error(`Shard ${name} is not in SHARDS: its tenants' data cannot be reached`);
+  return name;
 }
 
 /** A handle on one shard. Made per use, so a test's D1 observer sees its calls (drizzle's wrapper is cheap). */

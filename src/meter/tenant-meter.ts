@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { isShard, shardBinding } from "../db/shards";
+import { CONTROL, reachableShard, shardBinding } from "../db/shards";
 import { DurableObject } from "cloudflare:workers";
 import type {
   AdmitRequest,
@@ -585,9 +585,12 @@ export class TenantMeter extends DurableObject<Env> {
   private async reconcile(now: number): Promise<void> {
     const tenantId = this.sql.exec<{ value: string }>(`SELECT value FROM settings WHERE name = 'tenant_id'`).toArray()[0]?.value;
     if (!tenantId) return;
-    // The outbox is the tenant's shard (its placement is in the control database; none: from before sharding).
+    // The outbox is the tenant's shard (its placement is in the control database). A shard this Worker does not
+    // reach throws: reading another database would find no message and refund every admission.
     const placed = await this.env.DB.prepare(`SELECT shard FROM tenants WHERE id = ?`).bind(tenantId).first<{ shard: string }>();
-    const outbox = placed && isShard(this.env, placed.shard) ? shardBinding(this.env, placed.shard) : this.env.DB;
+    if (!placed) throw new Error(`The meter's tenant ${tenantId} is not in the control database`);
+    const shard = reachableShard(this.env, placed.shard);
+    const outbox = shard === CONTROL ? this.env.DB : shardBinding(this.env, shard);
     for (;;) {
       const due = this.sql
         .exec<{ message_id: string }>(

@@ -2,7 +2,7 @@ import { count, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { tenants, type TenantRow } from "../db/schema";
 import { ApiError } from "../lib/errors";
-import { CONTROL, shardDb, shardNames } from "../db/shards";
+import { CONTROL, placementShards, shardDb } from "../db/shards";
 import { newId } from "../lib/ids";
 import { forgetVerifiedKeys } from "./api-keys";
 
@@ -10,14 +10,14 @@ import { forgetVerifiedKeys } from "./api-keys";
 export const DEFAULT_RETENTION_DAYS = 90;
 
 /**
- * Creates a tenant on the shard with the fewest tenants (the first listed, on a tie). Placement is for
+ * Creates a tenant on the placement shard with the fewest tenants (the first listed, on a tie). Placement is for
  * good: a shard added later takes new tenants and moves no one. Two creations at once may pick the same
  * shard, which only makes the spread a little less even. The shard gets the tenant's row too, first: its
  * tables' foreign keys name the tenant. That copy anchors them and nothing more; the control database's
  * row is the one read and changed.
  */
 export async function createTenant(env: Env, control: Db, name: string): Promise<TenantRow> {
-  const shards = shardNames(env);
+  const shards = placementShards(env);
   const counts = await control.select({ shard: tenants.shard, n: count() }).from(tenants).groupBy(tenants.shard);
   const load = new Map(counts.map((row) => [row.shard, row.n]));
   const shard = shards.reduce((best, next) => ((load.get(next) ?? 0) < (load.get(best) ?? 0) ? next : best));

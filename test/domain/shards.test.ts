@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { clientReference, CONTROL, isShard, readReference, shardNames } from "../../src/db/shards";
+import { clientReference, CONTROL, isShard, placementShards, reachableShard, readReference, shardNames } from "../../src/db/shards";
 
 const d1 = { prepare: () => null } as unknown as D1Database;
-const envWith = (shards: string, bindings: Record<string, unknown> = { SHARD_1: d1, SHARD_2: d1 }) => ({ SHARDS: shards, DB: d1, ...bindings }) as unknown as Env;
+const envWith = (shards: string, bindings: Record<string, unknown> = { SHARD_1: d1, SHARD_2: d1 }, placement?: string) =>
+  ({ SHARDS: shards, PLACEMENT_SHARDS: placement, DB: d1, ...bindings }) as unknown as Env;
 
 describe("client references", () => {
   it("carry the message id and its shard there and back", () => {
@@ -20,6 +21,17 @@ describe("client references", () => {
 });
 
 describe("shard names", () => {
+  it("separate where new tenants go (PLACEMENT_SHARDS) from what is reached (SHARDS), and refuse an unknown one loudly", () => {
+    expect(placementShards(envWith("SHARD_1,SHARD_2"))).toEqual(["SHARD_1", "SHARD_2"]);
+    // A full shard out of placement is still reached by everything else.
+    const closed = envWith("SHARD_1,SHARD_2", undefined, "SHARD_2");
+    expect(placementShards(closed)).toEqual(["SHARD_2"]);
+    expect(isShard(closed, "SHARD_1")).toBe(true);
+    expect(reachableShard(closed, "SHARD_1")).toBe("SHARD_1");
+    expect(() => placementShards(envWith("SHARD_1", undefined, "SHARD_1,SHARD_2"))).toThrow(/SHARD_2.*not in SHARDS/);
+    expect(() => reachableShard(envWith("SHARD_2"), "SHARD_1")).toThrow(/SHARD_1 is not in SHARDS/);
+  });
+
   it("come from SHARDS, in order, and must be D1 bindings of the Worker", () => {
     expect(shardNames(envWith("SHARD_1,SHARD_2"))).toEqual(["SHARD_1", "SHARD_2"]);
     expect(shardNames(envWith(" SHARD_2 , SHARD_1 "))).toEqual(["SHARD_2", "SHARD_1"]);

@@ -147,6 +147,30 @@ describe("tenant meter reconciliation", () => {
   });
 });
 
+describe("tenant meter reconciliation on an unreachable shard", () => {
+  it("refunds nothing and fails loudly when the tenant's shard is not one this Worker reaches", async () => {
+    const { tenantId, key } = await fundedLiveTenant(30_000, { clock: NOON });
+    await okJson(await send(key, { to: number(), body: "stored" }), 202);
+    const { control } = await import("../helpers/seed");
+    const { tenants } = await import("../../src/db/schema");
+    const { eq } = await import("drizzle-orm");
+    const [{ shard }] = await control.select({ shard: tenants.shard }).from(tenants).where(eq(tenants.id, tenantId));
+    // As if SHARDS had lost the tenant's shard: its messages cannot be seen, so nothing may be taken for missing.
+    await control.update(tenants).set({ shard: "SHARD_9" }).where(eq(tenants.id, tenantId));
+    try {
+      await setMeterClock(tenantId, NOON + RECONCILE_AFTER_MS + 1000);
+      await expect(runDurableObjectAlarm(meterOf(tenantId))).rejects.toThrow(/SHARD_9 is not in SHARDS/);
+      expect((await ledger(tenantId)).filter((e) => e.kind === "refund")).toEqual([]);
+    } finally {
+      await control.update(tenants).set({ shard }).where(eq(tenants.id, tenantId));
+    }
+    // The runtime retries a failed alarm; once the shard is back, the stored message is confirmed, not refunded.
+    await runInDurableObject(meterOf(tenantId), (meter: TenantMeter) => meter.alarm());
+    expect((await ledger(tenantId)).filter((e) => e.kind === "refund")).toEqual([]);
+    expect(await rowCounts(tenantId)).toMatchObject({ unconfirmed: 0 });
+  });
+});
+
 describe("tenant meter batch admission", () => {
   it("carries one chunk's caps, quota and balance from item to item, and a repeat consumes nothing", async () => {
     const { tenantId, key } = await fundedLiveTenant(35_000, { clock: NOON });

@@ -10,7 +10,7 @@ import { createTenant, getTenant, updateTenant } from "../../services/tenants";
 import { ERASE_TENANTS_PER_REQUEST, eraseEverywhere } from "../../services/erasure";
 import { asc, gt } from "drizzle-orm";
 import { decodeCursor, encodeCursor, invalidCursor, listQuery } from "../../lib/pagination";
-import { isShard, shardDb } from "../../db/shards";
+import { reachableShard, shardDb } from "../../db/shards";
 import { tenants } from "../../db/schema";
 import { CountryQuery, NumberParam, OperatorErasure } from "../recipients/schemas";
 import { createCredentialFrom, CreateCredentialBody, CreatedCredentialSchema } from "../keys/credentials";
@@ -240,7 +240,8 @@ export const router = createRouter()
       .orderBy(asc(tenants.id))
       .limit(ERASE_TENANTS_PER_REQUEST + 1);
     const page = rows.slice(0, ERASE_TENANTS_PER_REQUEST);
-    const placed = page.filter((row) => isShard(c.env, row.shard)).map((row) => ({ id: row.id, db: shardDb(c.env, row.shard) }));
+    // Every tenant is erased, or the request fails: a tenant on a shard this Worker does not reach is not skipped.
+    const placed = page.map((row) => ({ id: row.id, db: shardDb(c.env, reachableShard(c.env, row.shard)) }));
     const next = rows.length > ERASE_TENANTS_PER_REQUEST ? encodeCursor(page.at(-1)!.id) : null;
     return c.json({ ...(await eraseEverywhere(c.env, placed, number)), next_cursor: next }, 200);
   })
