@@ -11,6 +11,7 @@ import { router as account } from "./routes/account";
 import { router as adminRoutes } from "./routes/admin";
 import { router as adminCarrierRoutes } from "./routes/admin/carriers";
 import { router as adminD1CallRoutes } from "./routes/admin/d1-calls";
+import { router as adminDeadLetterRoutes } from "./routes/admin/dead-letters";
 import { router as adminHealthRoutes } from "./routes/admin/health";
 import { router as adminReviewRoutes } from "./routes/admin/reviews";
 import { router as adminStatsRoutes } from "./routes/admin/stats";
@@ -88,6 +89,7 @@ function buildApp() {
   app.route("/v1/admin", adminStatsRoutes);
   app.route("/v1/admin", adminHealthRoutes);
   app.route("/v1/admin", adminD1CallRoutes);
+  app.route("/v1/admin", adminDeadLetterRoutes);
   app.route("/webhooks", carrierWebhooks);
   app.route("/2010-04-01", twilio);
   app.route("/", dysmsapi);

@@ -1,5 +1,6 @@
 import type { Db } from "../db/client";
-import { controlDb, everyShard, type ShardScope } from "../db/shards";
+import { CONTROL, controlDb, everyShard, type ShardScope } from "../db/shards";
+import { purgeDeadLetters } from "../services/dead-letters";
 import { log } from "../lib/log";
 import { sweepRefunds } from "../services/billing";
 import { dispatchDue } from "../services/scheduling";
@@ -37,6 +38,8 @@ function shardJobs({ db, env, shard }: ShardScope, control: Db, now: number): Re
       await outbox.flush(env.WEBHOOK_QUEUE);
     },
     purge_expired: () => purgeExpired(db, control, shard, now),
+    // Platform data on the control database, once a run.
+    ...(shard === CONTROL && { purge_dead_letters: () => purgeDeadLetters(control, now) }),
   };
 }
 

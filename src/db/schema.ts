@@ -465,6 +465,20 @@ export const prices = sqliteTable("prices", {
   updatedAt: integer("updated_at").notNull(),
 });
 
+// Jobs a queue gave up on (the receipts dead-letter queue), kept sealed for an operator to replay
+// (POST /v1/admin/dead-letters/replay) and purged after DEAD_LETTER_RETENTION_DAYS. Control database only.
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    id: text("id").primaryKey(),
+    queue: text("queue").notNull(),
+    // The job's body as JSON, sealed: a receipt carries phone numbers.
+    body: text("body").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("dead_letters_queue_idx").on(t.queue, t.id), index("dead_letters_age_idx").on(t.createdAt)],
+);
+
 // The simulator carrier's own records: what a real carrier would hold on its side.
 export const simulatorSubmissions = sqliteTable(
   "simulator_submissions",

@@ -105,3 +105,8 @@ export async function decryptText(secret: string | undefined, tenantId: string, 
   );
   return decoder.decode(plain);
 }
+
+/** Several stored values of one tenant (or context), in order. */
+export function decryptTexts(secret: string | undefined, tenantId: string, stored: readonly string[]): Promise<string[]> {
+  return Promise.all(stored.map((value) => decryptText(secret, tenantId, value)));
+}

@@ -17,6 +17,7 @@ export const ID_PREFIXES = {
   receipt: "rcp",
   webhookEndpoint: "whk",
   alertRule: "alr",
+  deadLetter: "dlq",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

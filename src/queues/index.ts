@@ -7,6 +7,7 @@ import { refundMessages } from "../services/billing";
 import { failDeadLettered } from "../services/delivery";
 import { EventOutbox } from "../services/events";
 import { applyReceiptsAcrossShards } from "../services/receipts";
+import { isReplayable, keepDeadLetters } from "../services/dead-letters";
 import { enqueueSimulatorReceipts, QueueBody, type BatchJob } from "./jobs";
 import { handleSends, recordSettlements } from "./send";
 import { runDeliveries, runEventFanOut } from "./webhooks";
@@ -19,6 +20,7 @@ export const QUEUES = {
   simulator: "sms-simulator",
   webhooks: "sms-webhooks",
   receipts: "sms-receipts",
+  receiptsDeadLetter: "sms-receipts-dlq",
 } as const;
 
 /**
@@ -167,6 +169,15 @@ export type AppFetch = (request: Request, env: Env, ctx: ExecutionContext) => Re
  */
 export async function queue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext, fetch: AppFetch): Promise<void> {
   const q = batch.queue;
+  if (isReplayable(q)) {
+    // A dead letter is kept, sealed, for an operator to replay; if it cannot be kept, the queue tries again.
+    const jobs = batch.messages.map((message) => ({ message }));
+    await settleGroup(q, jobs, async () => {
+      await keepDeadLetters(env, controlDb(env), q, batch.messages.map((message) => message.body));
+      ackAll(jobs);
+    });
+    return;
+  }
   const { shards, receipts, simulator } = byShardAndKind(env, batch.messages, q);
   const control = controlDb(env);
   const outbox = receiptOutbox(env.SIMULATOR_QUEUE);

@@ -154,7 +154,8 @@ describe("tenant meter reconciliation on an unreachable shard", () => {
     const { control } = await import("../helpers/seed");
     const { tenants } = await import("../../src/db/schema");
     const { eq } = await import("drizzle-orm");
-    const [{ shard }] = await control.select({ shard: tenants.shard }).from(tenants).where(eq(tenants.id, tenantId));
+    const [row] = await control.select({ shard: tenants.shard }).from(tenants).where(eq(tenants.id, tenantId));
+    const shard = row!.shard;
     // As if SHARDS had lost the tenant's shard: its messages cannot be seen, so nothing may be taken for missing.
     await control.update(tenants).set({ shard: "SHARD_9" }).where(eq(tenants.id, tenantId));
     try {

@@ -25,6 +25,8 @@ const MISCONFIGURED = [
   ["PUBLIC_BASE_URL is http", { ...PRODUCTION, PUBLIC_BASE_URL: "http://sms.example.com" }, /PUBLIC_BASE_URL must/],
   ["PUBLIC_BASE_URL is the laptop", { ...PRODUCTION, PUBLIC_BASE_URL: "http://127.0.0.1:8787" }, /PUBLIC_BASE_URL must/],
   ["PUBLIC_BASE_URL is a private address", { ...PRODUCTION, PUBLIC_BASE_URL: "https://10.0.0.5" }, /PUBLIC_BASE_URL/],
+  ["the live carrier has no credentials", { ...PRODUCTION, TWILIO_AUTH_TOKEN: "" }, /twilio has no usable credentials \(TWILIO_AUTH_TOKEN not set\)/],
+  ["the live carrier is one the gateway cannot submit to", { ...PRODUCTION, LIVE_CARRIER: "smpp" }, /smpp is not a carrier this gateway can submit to/],
 ] as const;
 
 describe("a production deployment that cannot carry live traffic", () => {
@@ -69,6 +71,10 @@ describe("liveSendingProblems", () => {
 
   it("names every setting that is wrong at once", () => {
     expect(liveSendingProblems({ ENVIRONMENT: "production" })).toHaveLength(2);
-    expect(liveSendingProblems(PRODUCTION)).toEqual([]);
+    expect(liveSendingProblems({ ...PRODUCTION, TWILIO_ACCOUNT_SID: "AC1", TWILIO_AUTH_TOKEN: "token" })).toEqual([]);
+    expect(liveSendingProblems({ ...PRODUCTION, PUBLIC_BASE_URL: "" })).toEqual([
+      "LIVE_CARRIER: twilio has no usable credentials (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN not set): every send to it fails no_route",
+      "PUBLIC_BASE_URL is not set: carriers could not post delivery receipts to it",
+    ]);
   });
 });

@@ -56,6 +56,20 @@ describe("GET /v1/admin/health", () => {
     expect(health.oldest.sent).toMatchObject({ id: sent.id, since: new Date(now - 7_000_000).toISOString() });
   });
 
+  it("says which carriers cannot be used, and why, so a live carrier without credentials is not reported healthy", async () => {
+    const request = new Request("http://gateway.test/v1/admin/health", { headers: ADMIN });
+    const response = await app.fetch(request, { ...env, LIVE_CARRIER: "twilio", TWILIO_AUTH_TOKEN: "", TWILIO_MESSAGING_SERVICE_SID: "" }, createExecutionContext());
+    const health = await okJson(response, 200);
+    expect(health.live_carrier).toBe("twilio");
+    const twilio = health.carriers.find((c: { carrier: string }) => c.carrier === "twilio");
+    expect(twilio.configuration).toEqual({
+      usable: false,
+      problems: [expect.stringMatching(/twilio has no usable credentials \(TWILIO_AUTH_TOKEN not set\)/)],
+      warnings: [expect.stringMatching(/TWILIO_MESSAGING_SERVICE_SID/)],
+    });
+    expect(health.carriers.find((c: { carrier: string }) => c.carrier === "simulator").configuration).toEqual({ usable: true, problems: [], warnings: [] });
+  });
+
   it("is the operator's only", async () => {
     const { key } = await createTenant();
     await expectProblem(await call("/v1/admin/health", { key }), 401, "unauthorized");
