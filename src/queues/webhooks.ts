@@ -8,8 +8,8 @@ const MAX_QUEUE_DELAY_SECONDS = 12 * 60 * 60;
 type WebhookEnv = Pick<Env, "DB" | "ENVIRONMENT" | "WEBHOOK_QUEUE" | "DATA_ENCRYPTION_KEY">;
 
 /** Tries deliveries together, then queues the next try of each that failed (one queue call for all). */
-export async function runDeliveries(env: WebhookEnv, db: Db, deliveryIds: readonly string[]): Promise<void> {
-  const outcomes = await attemptDeliveries(env, db, deliveryIds);
+export async function runDeliveries(env: WebhookEnv, db: Db, deliveryIds: readonly string[], now = Date.now()): Promise<void> {
+  const outcomes = await attemptDeliveries(env, db, deliveryIds, now);
   const next = [...outcomes].flatMap(([id, outcome]) =>
     (outcome.kind === "retry" || outcome.kind === "deferred") && outcome.delaySeconds <= MAX_QUEUE_DELAY_SECONDS ? [{ id, delaySeconds: outcome.delaySeconds }] : [],
   );

@@ -163,7 +163,10 @@ export type AttemptOutcome =
   | { kind: "succeeded" }
   | { kind: "retry"; delaySeconds: number }
   | { kind: "failed" }
-  /** Not tried: its tenant had its share of this batch. Tried later, not counted as a try. */
+  /**
+   * Not tried: its tenant had its share of this batch. Its next try was moved to a later slot (POSTS_PER_TENANT
+   * a slot, DEFER_SECONDS apart), so it is queued once for that slot; not counted as a try.
+   */
   | { kind: "deferred"; delaySeconds: number };
 
 /** Posts in flight at once per consumer batch: a slow endpoint holds one slot, not the batch. */
@@ -200,13 +203,24 @@ interface ClaimedDelivery {
   credentialSecret?: string | null;
 }
 
-/** The claim of many deliveries (a conditional update) and, in the same D1 batch, everything their tries need. */
-/** Claims the deliveries of `ids` that are due, up to POSTS_PER_TENANT a tenant; `deferred` are due ones over that. */
-async function claimDeliveries(db: Db, ids: readonly string[], now: number): Promise<{ claimed: ClaimedDelivery[]; deferred: string[] }> {
+/**
+ * Claims the deliveries of `ids` that are due, up to POSTS_PER_TENANT a tenant, with everything their tries need,
+ * in one D1 batch. The due ones over a tenant's share are `deferred`: their next try moves to a later slot, the
+ * n-th over the share to n / POSTS_PER_TENANT slots of DEFER_SECONDS ahead, so each is queued once for its slot
+ * and a tenant's backlog costs work in proportion to its size, not its square.
+ */
+async function claimDeliveries(db: Db, ids: readonly string[], now: number): Promise<{ claimed: ClaimedDelivery[]; deferred: { id: string; delaySeconds: number }[] }> {
   const json = JSON.stringify(ids);
   const until = now + DELIVERY_TIMEOUT_MS + 50_000;
-  const [, claimed, deferred] = await runBatch<ClaimedDelivery & { id: string }>(db, [
-    // At most POSTS_PER_TENANT of one tenant's deliveries a batch: the rest wait for the next (see attemptDeliveries).
+  const [deferred, , claimed] = await runBatch<ClaimedDelivery & { id: string; nextAttemptAt: number }>(db, [
+    sql`UPDATE webhook_deliveries SET next_attempt_at = ${now} + ((r.nth - 1) / ${POSTS_PER_TENANT}) * ${DEFER_SECONDS * 1000}
+      FROM (
+        SELECT d.id, ROW_NUMBER() OVER (PARTITION BY d.tenant_id ORDER BY d.next_attempt_at, d.id) AS nth
+        FROM json_each(${json}) AS j CROSS JOIN webhook_deliveries d ON d.id = j.value
+        WHERE d.status = 'pending' AND d.next_attempt_at <= ${now} AND (d.claimed_until IS NULL OR d.claimed_until < ${now})) AS r
+      WHERE webhook_deliveries.id = r.id AND r.nth > ${POSTS_PER_TENANT}
+      RETURNING webhook_deliveries.id AS id, webhook_deliveries.next_attempt_at AS nextAttemptAt`,
+    // What is still due after that is at most POSTS_PER_TENANT a tenant: this batch's to try.
     sql`UPDATE webhook_deliveries SET claimed_until = ${until}
       WHERE id IN (
         SELECT id FROM (
@@ -222,10 +236,8 @@ async function claimDeliveries(db: Db, ids: readonly string[], now: number): Pro
         LEFT JOIN webhook_endpoints w ON w.id = d.endpoint_id AND w.deleted_at IS NULL
         LEFT JOIN messages m ON d.endpoint_id IS NULL AND m.id = e.data ->> '$.message_id' AND m.tenant_id = d.tenant_id
       WHERE d.id IN (SELECT value FROM json_each(${json})) AND d.claimed_until = ${until} AND d.status = 'pending'`,
-    sql`SELECT id FROM webhook_deliveries WHERE id IN (SELECT value FROM json_each(${json})) AND status = 'pending'
-      AND next_attempt_at <= ${now} AND (claimed_until IS NULL OR claimed_until < ${now})`,
   ]);
-  return { claimed: claimed!, deferred: deferred!.map((row) => row.id) };
+  return { claimed: claimed!, deferred: deferred!.map((row) => ({ id: row.id, delaySeconds: Math.max(1, Math.ceil((row.nextAttemptAt - now) / 1000)) })) };
 }
 
 /** The endpoint's secret, and its previous one while the rotation overlap lasts; or the tenant's callback secret. */
@@ -294,7 +306,7 @@ export async function attemptDeliveries(env: WebhookEnv, db: Db, deliveryIds: re
   if (deliveryIds.length === 0) return outcomes;
   const { claimed, deferred } = await claimDeliveries(db, [...new Set(deliveryIds)], now);
   await withCallbackSecrets(controlDb(env), env.DATA_ENCRYPTION_KEY, claimed);
-  for (const id of deferred) outcomes.set(id, { kind: "deferred", delaySeconds: DEFER_SECONDS });
+  for (const { id, delaySeconds } of deferred) outcomes.set(id, { kind: "deferred", delaySeconds });
   const tries: { deliveryId: string; attempt: number; at: number; statusCode: number | null; latencyMs: number; error: string | null }[] = [];
   const updates: { id: string; status: DeliveryStatus; attempts: number; nextAttemptAt: number | null; lastStatusCode: number | null; lastError: string | null }[] = [];
   for (let i = 0; i < claimed.length; i += POSTS_AT_ONCE) {
