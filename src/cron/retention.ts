@@ -37,10 +37,10 @@ async function cutoffs(control: Db, shard: string, now: number): Promise<TenantC
 
 const finalStatuses = sql.raw(FINAL_STATUSES.map((status) => `'${status}'`).join(", "));
 
-/** Up to PURGE_CHUNK final messages past their tenant's retention, by the (tenant_id, id) index. */
+/** Up to PURGE_CHUNK final messages past their tenant's retention, by the (tenant_id, mode, id) index. */
 function expiredMessages(tenantsJson: string) {
   return sql`SELECT m.id FROM json_each(${tenantsJson}) AS t
-    CROSS JOIN messages m ON m.tenant_id = t.value ->> '$.id' AND m.id < t.value ->> '$.messagesBefore'
+    CROSS JOIN messages m ON m.tenant_id = t.value ->> '$.id' AND m.mode IN ('test', 'live') AND m.id < t.value ->> '$.messagesBefore'
     WHERE m.status IN (${finalStatuses}) AND m.updated_at < t.value ->> '$.cutoff'
     LIMIT ${PURGE_CHUNK}`;
 }
@@ -55,7 +55,7 @@ function expiredInbound(tenantsJson: string) {
 /** Finished batches past retention whose messages are all gone: their recipient lists and rejects go with them. */
 function expiredBatches(tenantsJson: string) {
   return sql`SELECT b.id FROM json_each(${tenantsJson}) AS t
-    CROSS JOIN batches b ON b.tenant_id = t.value ->> '$.id'
+    CROSS JOIN batches b ON b.tenant_id = t.value ->> '$.id' AND b.mode IN ('test', 'live')
     WHERE b.status IN ('completed', 'canceled') AND b.updated_at < t.value ->> '$.cutoff'
       AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.batch_id = b.id)
     LIMIT 50`;

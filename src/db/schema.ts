@@ -137,10 +137,12 @@ export const messages = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
-    // Newest-first listing per tenant (ids sort by time), optionally filtered.
-    index("messages_tenant_idx").on(t.tenantId, t.id),
-    index("messages_tenant_status_idx").on(t.tenantId, t.status, t.id),
-    index("messages_tenant_to_idx").on(t.tenantId, t.to, t.id),
+    // Newest-first listing per tenant and key mode (ids sort by time), optionally filtered: the mode leads, so a
+    // test key's listing never walks the live history (test/db/query-plans.test.ts holds every filter to an index).
+    index("messages_tenant_mode_idx").on(t.tenantId, t.mode, t.id),
+    index("messages_tenant_mode_status_idx").on(t.tenantId, t.mode, t.status, t.id),
+    index("messages_tenant_mode_from_idx").on(t.tenantId, t.mode, t.from, t.id),
+    index("messages_tenant_mode_to_idx").on(t.tenantId, t.mode, t.to, t.id),
     // The cron expires messages left `sent` with no final receipt.
     index("messages_awaiting_receipt_idx").on(t.submittedAt).where(sql`status = 'sent'`),
     // The sweeper looks for messages stuck in one status.
@@ -426,7 +428,7 @@ export const batches = sqliteTable(
     reference: text("reference"),
   },
   (t) => [
-    index("batches_tenant_idx").on(t.tenantId, t.id),
+    index("batches_tenant_mode_idx").on(t.tenantId, t.mode, t.id),
     index("batches_status_idx").on(t.status, t.updatedAt),
     uniqueIndex("batches_idempotency_idx").on(t.tenantId, t.idempotencyKey),
   ],
@@ -441,7 +443,8 @@ export const batchItems = sqliteTable(
     to: text("to").notNull(),
     params: text("params", { mode: "json" }).$type<Record<string, string>>(),
   },
-  (t) => [primaryKey({ columns: [t.batchId, t.idx] })],
+  // Erasure finds a number's places by the number, not by walking every item of the tenant's batches.
+  (t) => [primaryKey({ columns: [t.batchId, t.idx] }), index("batch_items_to_idx").on(t.to, t.batchId)],
 );
 
 export const batchRejects = sqliteTable(
@@ -455,7 +458,7 @@ export const batchRejects = sqliteTable(
     code: text("code").notNull(),
     detail: text("detail").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.batchId, t.idx] })],
+  (t) => [primaryKey({ columns: [t.batchId, t.idx] }), index("batch_rejects_to_idx").on(t.to, t.batchId)],
 );
 
 // The operator's price list: micro-units per segment, by destination country; `default` for the rest.

@@ -601,8 +601,8 @@ export class TenantMeter extends DurableObject<Env> {
         .toArray()
         .map((row) => row.message_id);
       if (due.length === 0) return;
-      // Message ids sort by time, so one range read on (tenant_id, id) finds every one of them that was stored.
-      const { results } = await outbox.prepare(`SELECT id FROM messages WHERE tenant_id = ? AND id BETWEEN ? AND ?`)
+      // Message ids sort by time, so one range read per mode on (tenant_id, mode, id) finds every one of them that was stored.
+      const { results } = await outbox.prepare(`SELECT id FROM messages WHERE tenant_id = ? AND mode IN ('test', 'live') AND id BETWEEN ? AND ?`)
         .bind(tenantId, due[0], due.at(-1))
         .all<{ id: string }>();
       const stored = new Set(results.map((row) => row.id));

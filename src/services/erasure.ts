@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { runBatch } from "../db/statements";
 import { KEY_MODES, type KeyMode } from "../domain/api-key";
@@ -43,12 +43,19 @@ export const ERASE_PASSES = 20;
  * id order, so each statement of the pass takes the same ones.
  */
 async function erasePass(db: Db, tenantId: string, modes: readonly KeyMode[], number: string): Promise<ErasureCounts> {
+  const results = await runBatch(db, erasePassStatements(tenantId, modes, number));
+  const [events, receipts, messages, inbound, , contacts, items, rejects] = results.map((rows) => rows.length);
+  return { messages: messages!, inbound: inbound!, contacts: contacts!, batch_recipients: items! + rejects!, events: events!, receipts: receipts! };
+}
+
+/** One pass's statements, in order; each finds its rows by an index (test/db/query-plans.test.ts). */
+export function erasePassStatements(tenantId: string, modes: readonly KeyMode[], number: string): SQL[] {
   const inModes = sql`(SELECT value FROM json_each(${JSON.stringify(modes)}))`;
   const someMessages = sql`SELECT id FROM messages WHERE tenant_id = ${tenantId} AND "to" = ${number} AND mode IN ${inModes} ORDER BY id LIMIT ${ERASE_PASS}`;
   const someReplies = sql`SELECT id FROM inbound_messages WHERE tenant_id = ${tenantId} AND mode IN ${inModes} AND "from" = ${number} ORDER BY id LIMIT ${ERASE_PASS}`;
   const theirBatches = sql`SELECT id FROM batches WHERE tenant_id = ${tenantId} AND mode IN ${inModes}`;
   const stub = JSON.stringify({ erased: true });
-  const results = await runBatch(db, [
+  return [
     // Events first, while their messages and replies can still be found by the number.
     sql`UPDATE events SET data = ${stub} WHERE id IN (
         SELECT e.id FROM (${someMessages}) AS m CROSS JOIN events e ON e.source >= m.id || ':' AND e.source < m.id || ';'
@@ -64,9 +71,7 @@ async function erasePass(db: Db, tenantId: string, modes: readonly KeyMode[], nu
         SELECT rowid FROM batch_items WHERE batch_id IN (${theirBatches}) AND "to" = ${number} LIMIT ${ERASE_PASS}) RETURNING batch_id`,
     sql`UPDATE batch_rejects SET "to" = ${ERASED} WHERE rowid IN (
         SELECT rowid FROM batch_rejects WHERE batch_id IN (${theirBatches}) AND "to" = ${number} LIMIT ${ERASE_PASS}) RETURNING batch_id`,
-  ]);
-  const [events, receipts, messages, inbound, , contacts, items, rejects] = results.map((rows) => rows.length);
-  return { messages: messages!, inbound: inbound!, contacts: contacts!, batch_recipients: items! + rejects!, events: events!, receipts: receipts! };
+  ];
 }
 
 /** Passes until a pass finds less than a full pass of every kind, or ERASE_PASSES have run. */

@@ -1,10 +1,11 @@
-import { and, desc, eq, gt, gte, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gt, gte, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { controlDb, shardScope } from "../db/shards";
 import type { Owner } from "../types";
 import { inboundMessages, messages, tenantNumbers, tenants, type InboundMessageRow } from "../db/schema";
 import { autoReply, DEFAULT_KEYWORDS, keywordAction, type KeywordAction, type KeywordSettings } from "../domain/keywords";
 import { parsePhone } from "../domain/phone";
+import { KEY_MODES } from "../domain/api-key";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { SIMULATOR } from "../carriers/simulator";
@@ -74,7 +75,7 @@ export async function receiveInbound(
   const answered = owner
     ? await db.query.messages.findFirst({
         columns: { id: true },
-        where: and(eq(messages.tenantId, owner.tenantId), eq(messages.to, from)),
+        where: and(eq(messages.tenantId, owner.tenantId), inArray(messages.mode, KEY_MODES), eq(messages.to, from)),
         orderBy: desc(messages.id),
       })
     : undefined;

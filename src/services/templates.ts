@@ -175,8 +175,8 @@ export async function deleteTemplate(db: Db, tenantId: string, id: string): Prom
       and(
         eq(templates.id, id),
         eq(templates.tenantId, tenantId),
-        sql`NOT EXISTS (SELECT 1 FROM messages WHERE tenant_id = ${tenantId} AND status = 'scheduled' AND template_id = ${id})`,
-        sql`NOT EXISTS (SELECT 1 FROM batches WHERE tenant_id = ${tenantId} AND status IN ('scheduled', 'expanding') AND template_id = ${id})`,
+        sql`NOT EXISTS (SELECT 1 FROM messages WHERE tenant_id = ${tenantId} AND mode IN ('test', 'live') AND status = 'scheduled' AND template_id = ${id})`,
+        sql`NOT EXISTS (SELECT 1 FROM batches WHERE tenant_id = ${tenantId} AND mode IN ('test', 'live') AND status IN ('scheduled', 'expanding') AND template_id = ${id})`,
       ),
     )
     .returning({ id: templates.id });
