@@ -1,27 +1,30 @@
-import { and, eq, lt } from "drizzle-orm";
+import { and, eq, isNull, lt, or } from "drizzle-orm";
 import { carrierAdapter } from "../carriers/registry";
 import type { Db } from "../db/client";
 import { messages, type MessageRow } from "../db/schema";
 import { log } from "../lib/log";
 import { refundMessages } from "../services/billing";
 import { SUBMIT_INTERRUPTED, SUBMIT_UNCONFIRMED } from "../domain/message-status";
-import { settleSends, type SendSettlement } from "../services/delivery";
+import { RECLAIM_UNHANDED_AFTER_MS, settleSends, type SendSettlement } from "../services/delivery";
 import type { EventOutbox } from "../services/events";
 import { carriersFor, routeTable } from "../services/carrier-routes";
+import { enqueueSends } from "../queues/jobs";
 
 /**
  * A message still `sending` this long after its claim lost its consumer (the Worker died, or D1 and the
- * fallback queue both refused its outcome). With the cron every minute, none stays `sending` past 15 minutes.
+ * fallback queue both refused its outcome). Above the longest a queue consumer can run (15 minutes of wall
+ * time), so a consumer still at work never has a message taken from it.
  */
-export const RECONCILE_SENDING_AFTER_MS = 10 * 60 * 1000;
+export const RECONCILE_SENDING_AFTER_MS = 16 * 60 * 1000;
 /** Per cron run; a larger backlog is reconciled over the following minutes. */
 export const RECONCILE_PER_RUN = 100;
 
-type ReconcileEnv = Pick<Env, "METER" | "LIVE_CARRIER" | "PUBLIC_BASE_URL" | "TWILIO_ACCOUNT_SID" | "TWILIO_AUTH_TOKEN" | "TWILIO_MESSAGING_SERVICE_SID" | "VONAGE_API_KEY" | "VONAGE_API_SECRET">;
+type ReconcileEnv = Pick<Env, "METER" | "SEND_QUEUE" | "LIVE_CARRIER" | "PUBLIC_BASE_URL" | "TWILIO_ACCOUNT_SID" | "TWILIO_AUTH_TOKEN" | "TWILIO_MESSAGING_SERVICE_SID" | "VONAGE_API_KEY" | "VONAGE_API_SECRET">;
 
 /**
  * What became of messages stuck in `sending`, without sending anything again (Twilio and Vonage take no
  * idempotency key, so a blind resend could reach the handset twice):
+ * - one never handed to a carrier (its consumer died before its wave): back to `queued`, its send job enqueued;
  * - a carrier of the route that can be asked (`lookup`) has it: `sent` with its ids, and its held receipts apply;
  * - every carrier of the route can be asked and none has it: it provably never left, so `failed`
  *   (`submit_interrupted`) and refunded once;
@@ -33,7 +36,13 @@ export async function reconcileSending(env: ReconcileEnv, db: Db, control: Db, n
   const stuck = await db
     .select()
     .from(messages)
-    .where(and(eq(messages.status, "sending"), lt(messages.updatedAt, now - RECONCILE_SENDING_AFTER_MS)))
+    .where(
+      and(
+        eq(messages.status, "sending"),
+        lt(messages.updatedAt, now - RECLAIM_UNHANDED_AFTER_MS),
+        or(isNull(messages.handedAt), lt(messages.updatedAt, now - RECONCILE_SENDING_AFTER_MS)),
+      ),
+    )
     .orderBy(messages.updatedAt)
     .limit(RECONCILE_PER_RUN);
   if (stuck.length === 0) return 0;
@@ -51,6 +60,8 @@ export async function reconcileSending(env: ReconcileEnv, db: Db, control: Db, n
   const settlements = stuck.map((row) => settlementFor(row, routes.get(row.id)!, adapters, found.get(row.id)));
   const { moved } = await settleSends(db, settlements, [], now, events);
   await refundMessages(env, db, moved.filter((row) => row.status === "failed"));
+  // A lost enqueue loses nothing: a message `queued` too long is re-enqueued by the sweeper.
+  await enqueueSends(env.SEND_QUEUE, moved.filter((row) => row.status === "queued").map((row) => row.id));
   log.warn("reconciled_sending", {
     count: moved.length,
     unconfirmed: moved.filter((row) => row.errorCode === SUBMIT_UNCONFIRMED).length,
@@ -65,6 +76,9 @@ function settlementFor(
   adapters: Map<string, ReturnType<typeof carrierAdapter>>,
   held: { carrier: string; ids: string[] } | undefined,
 ): SendSettlement {
+  if (row.handedAt === null && !held) {
+    return { id: row.id, status: "queued", detail: "reconciled: its consumer stopped before handing it to a carrier; queued again" };
+  }
   if (held) {
     return {
       id: row.id,

@@ -131,6 +131,9 @@ export const messages = sqliteTable(
     validUntil: integer("valid_until"),
     // When a carrier accepted it; `sent` this long ago with no final receipt makes it `expired`.
     submittedAt: integer("submitted_at"),
+    // Set by the claiming consumer right before it hands the message to a carrier (a wave at a time). A message
+    // `sending` without it was never handed over: it is claimed again or requeued, never taken for sent.
+    handedAt: integer("handed_at"),
     // Bumped by every status change; the event of that change is stored under this number.
     version: integer("version").notNull().default(1),
     createdAt: integer("created_at").notNull(),

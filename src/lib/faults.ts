@@ -8,6 +8,7 @@ export const LIFECYCLE_STEPS = [
   "admission",
   "outbox_write",
   "claim",
+  "handoff",
   "submit",
   "record_sent",
   "receipt_apply",
@@ -28,22 +29,30 @@ export class InjectedFault extends Error {
 }
 
 const armed = new Map<string, number>();
+/** Passes to let through before an armed step starts throwing. */
+const skips = new Map<string, number>();
 const keyOf = (step: LifecycleStep, timing: FaultTiming) => `${timing}:${step}`;
 
-/** Throws if a test armed this step at this timing (each arming fires `times` times). */
+/** Throws if a test armed this step at this timing (each arming fires `times` times, after `skip` passes). */
 export function checkpoint(step: LifecycleStep, timing: FaultTiming = "before"): void {
   if (armed.size === 0) return;
   const key = keyOf(step, timing);
   const left = armed.get(key);
   if (!left) return;
+  const skip = skips.get(key) ?? 0;
+  if (skip > 0) {
+    skips.set(key, skip - 1);
+    return;
+  }
   if (left <= 1) armed.delete(key);
   else armed.set(key, left - 1);
   throw new InjectedFault(step, timing);
 }
 
-/** Tests only: makes the next `times` passes through `step` throw. */
-export function injectFault(step: LifecycleStep, timing: FaultTiming = "before", times = 1): void {
+/** Tests only: makes `times` passes through `step` throw, after letting `skip` through. */
+export function injectFault(step: LifecycleStep, timing: FaultTiming = "before", times = 1, skip = 0): void {
   armed.set(keyOf(step, timing), times);
+  skips.set(keyOf(step, timing), skip);
 }
 
 /** Tests only: the faults armed that have not fired yet (a test checks its fault really happened). */
@@ -53,4 +62,5 @@ export function pendingFaults(): string[] {
 
 export function clearFaults(): void {
   armed.clear();
+  skips.clear();
 }

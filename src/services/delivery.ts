@@ -9,6 +9,7 @@ import { canonicalId, receiptIdCandidates } from "../domain/carrier-ids";
 import { SUBMIT_UNCONFIRMED } from "../domain/message-status";
 import { nextCarrier } from "../domain/routing";
 import { MAX_SEND_ATTEMPTS, retryDelaySeconds } from "../domain/retry";
+import { chunks } from "../lib/chunks";
 import { checkpoint } from "../lib/faults";
 import { log } from "../lib/log";
 import { CarrierBreakers } from "./carrier-health";
@@ -24,6 +25,12 @@ export type SendOutcome =
 
 /** A retry that moves to another carrier goes at once (a second); one back to the same carrier backs off. */
 export const FAILOVER_DELAY_SECONDS = 1;
+/**
+ * A claimed message not handed to a carrier this long after its claim lost its consumer (a wave's hand-off comes
+ * right after the previous wave's submits, each at most SUBMIT_TIMEOUT_MS): a redelivered job or the reconciler
+ * takes it back. Should its consumer only have been slow, its hand-off then finds the message no longer its own.
+ */
+export const RECLAIM_UNHANDED_AFTER_MS = 60_000;
 /** Submits in flight at once to one carrier, per consumer batch: a batch of 100 does not open 100 connections. */
 export const SUBMITS_PER_CARRIER = 10;
 
@@ -48,13 +55,19 @@ export interface SendSettlement extends Settlement {
   partIds?: string[];
 }
 
-/** The claim, for a consumer batch: `queued → sending` for every id still queued, in one statement with its events. */
+/**
+ * The claim, for a consumer batch: `queued → sending` for every id still queued, in one statement with its events.
+ * A message left `sending` but never handed to a carrier for RECLAIM_UNHANDED_AFTER_MS (its consumer died between
+ * waves) is claimed again: its `attempts` moves on, so the consumer that lost it can no longer hand it over
+ * (`handOff`) even if it was only slow.
+ */
 function claimStatements(ids: readonly string[], now: number) {
   const json = JSON.stringify(ids);
   return [
     // `+status`: found by id, never by walking every queued message in the status index.
-    sql`UPDATE messages SET status = 'sending', attempts = attempts + 1, version = version + 1, updated_at = ${now}
-      WHERE id IN (SELECT value FROM json_each(${json})) AND +status = 'queued'
+    sql`UPDATE messages SET status = 'sending', attempts = attempts + 1, version = version + 1, updated_at = ${now}, handed_at = NULL
+      WHERE id IN (SELECT value FROM json_each(${json}))
+        AND (+status = 'queued' OR (+status = 'sending' AND handed_at IS NULL AND updated_at <= ${now - RECLAIM_UNHANDED_AFTER_MS}))
       RETURNING ${columnsAs(messages, "messages")}`,
     sql`INSERT INTO message_events (message_id, seq, status, at)
       SELECT id, version, 'sending', ${now} FROM messages
@@ -67,25 +80,20 @@ function claimStatements(ids: readonly string[], now: number) {
   ];
 }
 
-/** At most `limit` of `run` at once for each key. */
-function perKeyLimit() {
-  const active = new Map<string, number>();
-  const waiting = new Map<string, (() => void)[]>();
-  return async <T>(key: string, limit: number, run: () => Promise<T>): Promise<T> => {
-    if ((active.get(key) ?? 0) >= limit) {
-      await new Promise<void>((resolve) => {
-        if (!waiting.has(key)) waiting.set(key, []);
-        waiting.get(key)!.push(resolve);
-      });
-    }
-    active.set(key, (active.get(key) ?? 0) + 1);
-    try {
-      return await run();
-    } finally {
-      active.set(key, active.get(key)! - 1);
-      waiting.get(key)?.shift()?.();
-    }
-  };
+/**
+ * Marks a wave of claimed messages as handed to their carrier, right before their submits: only those still
+ * claimed by this consumer (same `attempts`, still `sending`, not handed) are marked, and only those are submitted.
+ */
+async function handOff(db: Db, wave: readonly MessageRow[], now: number): Promise<Set<string>> {
+  if (wave.length === 0) return new Set();
+  checkpoint("handoff");
+  const json = JSON.stringify(wave.map((message) => ({ id: message.id, attempts: message.attempts })));
+  const rows = await db.all<{ id: string }>(sql`UPDATE messages SET handed_at = ${now}
+    FROM json_each(${json}) AS w
+    WHERE messages.id = w.value ->> '$.id' AND messages.attempts = w.value ->> '$.attempts' AND messages.status = 'sending' AND messages.handed_at IS NULL
+    RETURNING messages.id AS id`);
+  checkpoint("handoff", "after");
+  return new Set(rows.map((row) => row.id));
 }
 
 /**
@@ -93,21 +101,24 @@ function perKeyLimit() {
  * a first try) whose circuit is not open. Null when every circuit is open.
  */
 async function chooseCarrier(breakers: CarrierBreakers, message: MessageRow, order: string[], now: number): Promise<string | null> {
-  const lastTried = message.attempts > 1 && order.includes(message.carrier) ? message.carrier : null;
   const open = new Set<string>();
   for (;;) {
-    const candidate = nextCarrier(order, lastTried, (c) => open.has(c));
+    const candidate = nextCarrier(order, message.carrier, (carrier) => open.has(carrier));
     if (candidate === null || (await breakers.available(candidate, now))) return candidate;
     open.add(candidate);
   }
 }
 
-/** One claimed message's try: the carrier chosen, its answer, and what it makes of the message. */
-async function submitOne(plan: CarrierPlan, breakers: CarrierBreakers, claimed: MessageRow, limit: ReturnType<typeof perKeyLimit>, now: number) {
+type Try = { settlement: SendSettlement; delaySeconds?: number };
+/** A claimed message ready for its carrier, or settled without one (expired, unreadable, no carrier). */
+type Prepared = { settled: Try } | { message: MessageRow; order: string[]; carrier: string; adapter: CarrierAdapter; body: string };
+
+/** Everything a claimed message's try needs before the carrier: its validity, its body, its carrier. */
+async function prepareTry(plan: CarrierPlan, breakers: CarrierBreakers, claimed: MessageRow, now: number): Promise<Prepared> {
   const order = plan.order(claimed);
   // Twilio's ValidityPeriod: a message still waiting for a carrier past it fails (30036) and is refunded.
   if (claimed.validUntil !== null && now > claimed.validUntil) {
-    return settlementOf(claimed, order, null, { ok: false, retryable: false, code: "validity_period_expired", message: "Its validity period ended before a carrier took it." });
+    return { settled: settlementOf(claimed, order, null, { ok: false, retryable: false, code: "validity_period_expired", message: "Its validity period ended before a carrier took it." }) };
   }
   let body: string;
   try {
@@ -116,32 +127,57 @@ async function submitOne(plan: CarrierPlan, breakers: CarrierBreakers, claimed: 
     // The key it was encrypted under is not configured: no carrier is to blame, and none is tried. It waits
     // for its retries (an operator restores the key) and, past them, fails and is refunded.
     log.error("message_body_unreadable", { message_id: claimed.id, error: String(error) });
-    return settlementOf(claimed, order, null, { ok: false, retryable: true, code: "body_unreadable", message: "The message body cannot be decrypted." });
+    return { settled: settlementOf(claimed, order, null, { ok: false, retryable: true, code: "body_unreadable", message: "The message body cannot be decrypted." }) };
   }
   // A breaker that cannot be read (its probe claim failed) sends nothing: the try waits as if all were cooling.
   const carrier = await chooseCarrier(breakers, claimed, order, now).catch((error: unknown) => {
     log.error("carrier_choice_failed", { message_id: claimed.id, error: String(error) });
     return null;
   });
-  const adapter = carrier === null ? null : plan.adapter(carrier);
-  let result: SubmitResult;
   if (carrier === null) {
-    result = { ok: false, retryable: true, code: "no_carrier_available", message: `Every carrier of the route (${order.join(", ")}) is cooling down.` };
-  } else if (!adapter) {
-    // Another carrier of the route may be configured; with none, there is nothing to retry.
-    result = { ok: false, retryable: order.length > 1, code: "no_route", message: `No carrier adapter "${carrier}" is configured.` };
-  } else {
-    result = await limit(carrier, adapter.concurrency ?? SUBMITS_PER_CARRIER, async () => {
-      checkpoint("submit");
-      return adapter.submit({ messageId: claimed.id, reference: clientReference(plan.shard, claimed.id), to: claimed.to, from: claimed.from, body, segments: claimed.segments, encoding: claimed.encoding });
-    }).catch((error: unknown) => ({ ok: false as const, retryable: true, code: "carrier_error", message: String(error) }));
+    return { settled: settlementOf(claimed, order, null, { ok: false, retryable: true, code: "no_carrier_available", message: `Every carrier of the route (${order.join(", ")}) is cooling down.` }) };
   }
-  if (carrier !== null && adapter) {
-    // A 2xx the gateway could not read still shows the carrier is up.
-    if (result.ok || result.unknown) breakers.succeeded(carrier, now);
-    else if (result.retryable && isCarrierFault(result.code)) breakers.failed(carrier, now);
-  }
-  return settlementOf(claimed, order, carrier, result);
+  const adapter = plan.adapter(carrier);
+  // Another carrier of the route may be configured; with none, there is nothing to retry.
+  if (!adapter) return { settled: settlementOf(claimed, order, carrier, { ok: false, retryable: order.length > 1, code: "no_route", message: `No carrier adapter "${carrier}" is configured.` }) };
+  return { message: claimed, order, carrier, adapter, body };
+}
+
+/** One handed message's submit, and what its answer makes of it and of its carrier's breaker. */
+async function submitTry(plan: CarrierPlan, breakers: CarrierBreakers, ready: Extract<Prepared, { message: MessageRow }>, now: number): Promise<Try> {
+  const { message, carrier, adapter, body } = ready;
+  const result: SubmitResult = await (async () => {
+    checkpoint("submit");
+    return adapter.submit({ messageId: message.id, reference: clientReference(plan.shard, message.id), to: message.to, from: message.from, body, segments: message.segments, encoding: message.encoding });
+  })().catch((error: unknown) => ({ ok: false as const, retryable: true, code: "carrier_error", message: String(error) }));
+  // A 2xx the gateway could not read still shows the carrier is up.
+  if (result.ok || result.unknown) breakers.succeeded(carrier, now);
+  else if (result.retryable && isCarrierFault(result.code)) breakers.failed(carrier, now);
+  return settlementOf(message, ready.order, carrier, result);
+}
+
+/**
+ * The claimed messages' tries. Each carrier takes its messages in waves as large as the submits it may have in
+ * flight (SUBMITS_PER_CARRIER, or the adapter's own), and each wave is handed off in D1 right before its
+ * submits: a consumer that dies mid-batch leaves the rest `sending` but never handed, so they are claimed again
+ * (and sent once), never taken for sent. The first waves of every carrier are handed off in one statement.
+ */
+async function submitInWaves(db: Db, plan: CarrierPlan, breakers: CarrierBreakers, claimed: readonly MessageRow[], now: number): Promise<Try[]> {
+  const prepared = await Promise.all(claimed.map((message) => prepareTry(plan, breakers, message, now)));
+  const tries: Try[] = prepared.flatMap((p) => ("settled" in p ? [p.settled] : []));
+  const byCarrier = new Map<string, Extract<Prepared, { message: MessageRow }>[]>();
+  for (const p of prepared) if (!("settled" in p)) byCarrier.set(p.carrier, [...(byCarrier.get(p.carrier) ?? []), p]);
+  const waves = [...byCarrier.values()].map((ready) => chunks(ready, ready[0]!.adapter.concurrency ?? SUBMITS_PER_CARRIER));
+  const firstHanded = await handOff(db, waves.flatMap((w) => w[0]!.map((r) => r.message)), now);
+  await Promise.all(
+    waves.map(async (carrierWaves) => {
+      for (const [i, wave] of carrierWaves.entries()) {
+        const handed = i === 0 ? firstHanded : await handOff(db, wave.map((r) => r.message), now);
+        tries.push(...(await Promise.all(wave.filter((r) => handed.has(r.message.id)).map((r) => submitTry(plan, breakers, r, now)))));
+      }
+    }),
+  );
+  return tries;
 }
 
 /** What a try's result makes of the message: `sent`, back to `queued` for a retry, or `failed`. */
@@ -275,9 +311,10 @@ export interface DeliveryReport {
 }
 
 /**
- * Processes a consumer batch of send jobs in two round trips to its shard: one conditional claim for all of them
- * (`queued → sending`, so a redelivered or duplicated job finds nothing to claim and submits nothing),
- * then concurrent submits (at most SUBMITS_PER_CARRIER at once per carrier), then one batch that records
+ * Processes a consumer batch of send jobs in three round trips to its shard when every carrier takes its messages
+ * in one wave (one more per further wave): one conditional claim for all of them (`queued → sending`, so a
+ * redelivered or duplicated job finds nothing to claim and submits nothing), the hand-off of each wave right
+ * before its concurrent submits (at most SUBMITS_PER_CARRIER at once per carrier), then one batch that records
  * every outcome. The breakers are read and written on the control database beside them. If that record fails, the outcomes go to `plan.settleLater` (a queue) so a submit is never
  * forgotten; if that fails too, the messages stay `sending` for the reconciler (src/cron/reconcile-sending.ts).
  */
@@ -291,8 +328,7 @@ export async function deliverBatch(db: Db, ids: readonly string[], plan: Carrier
   const guarded = claimed.some((message) => plan.order(message).some((carrier) => !WITHOUT_BREAKER.includes(carrier)));
   const healthRows = guarded ? await plan.control.all<CarrierHealthRow>(CarrierBreakers.query) : [];
   const breakers = CarrierBreakers.from(plan.control, healthRows);
-  const limit = perKeyLimit();
-  const tries = await Promise.all(claimed.map((message) => submitOne(plan, breakers, message, limit, now)));
+  const tries = await submitInWaves(db, plan, breakers, claimed, now);
 
   const settlements = tries.map((t) => t.settlement);
   let settled: SettledBatch;
@@ -330,8 +366,9 @@ export async function deliver(db: Db, messageId: string, plan: CarrierPlan, now 
 }
 
 /**
- * Send jobs that reached the dead-letter queue: each message still waiting in `queued` is failed for good,
- * in one statement. One caught in `sending` may have reached the carrier, so it is the reconciler's.
+ * Send jobs that reached the dead-letter queue: each message still waiting in `queued`, or claimed but never
+ * handed to a carrier, is failed for good, in one statement. One handed to a carrier may have reached it, so it
+ * is the reconciler's.
  */
 export async function failDeadLettered(db: Db, messageIds: readonly string[], events?: EventOutbox): Promise<MessageRow[]> {
   const now = Date.now();
@@ -342,7 +379,8 @@ export async function failDeadLettered(db: Db, messageIds: readonly string[], ev
     errorMessage: "The send job exhausted its queue retries.",
     detail: "dead_lettered",
   }));
-  const [moved, , created] = await runBatch(db, settleStatements(settlements, ["queued"], now));
+  const neverHanded = sql`(messages.status = 'sending' AND messages.handed_at IS NULL)`;
+  const [moved, , created] = await runBatch(db, settleStatements(settlements, ["queued"], now, neverHanded));
   events?.add(toFanOut(created as { id: string; fanned_out_at: number | null }[]));
   return moved as MessageRow[];
 }

@@ -71,6 +71,7 @@ export function newMessageRow(message: NewMessage & Partial<Pick<MessageRow, "ca
     parts: null,
     partsDelivered: 0,
     submittedAt: null,
+    handedAt: null,
     version: 1,
     createdAt: now,
     updatedAt: now,

@@ -100,6 +100,7 @@ export async function insertQueuedMessage(
     parts: null,
     partsDelivered: 0,
     submittedAt: null,
+    handedAt: null,
     version: 1,
     createdAt: updatedAt,
     updatedAt,

@@ -5,6 +5,7 @@ import { http, HttpResponse } from "msw";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { RECONCILE_SENDING_AFTER_MS } from "../../src/cron/reconcile-sending";
 import { STUCK_AFTER_MS } from "../../src/cron/sweep-stuck";
+import { RECLAIM_UNHANDED_AFTER_MS } from "../../src/services/delivery";
 import { createDb } from "../../src/db/client";
 import { observeD1 } from "../../src/db/probe";
 import { applyReceipts, receiptRow } from "../../src/services/receipts";
@@ -134,13 +135,28 @@ describe("the send consumer", () => {
     expect((await history(key, row.id)).steps).toEqual(["queued", "sending", "sent", "delivered"]);
   });
 
-  it("claim committed, then the Worker died: never sent blindly; the reconciler fails it (no carrier has it) and refunds it once", async () => {
+  it("claim committed, then the Worker died before the hand-off: claimed again once the claim is stale, and sent once", async () => {
+    const { key, tenantId } = await createTenant();
+    const row = await insertQueuedMessage(tenantId, number("5555"));
+    arm("claim", "after");
+    expect((await drive(QUEUES.send, [sendJob(row.id)])).retryMessages).toHaveLength(1);
+    // A redelivery right away finds a fresh claim and leaves it: its consumer may only be slow.
+    await drive(QUEUES.send, [sendJob(row.id)]);
+    expect((await getMessage(key, row.id)).status).toBe("sending");
+    // Past the reclaim window the reconciler queues it again (it was never handed to a carrier), and it is sent once.
+    await runCron(Date.now() + RECLAIM_UNHANDED_AFTER_MS + 1000);
+    await waitForStatus(key, row.id, "delivered");
+    expect(await simulatorSubmissionsTo(row.to)).toHaveLength(1);
+    expect((await history(key, row.id)).steps).toEqual(["queued", "sending", "queued", "sending", "sent", "delivered"]);
+  });
+
+  it("handed to the carrier, then the Worker died: never sent blindly; the reconciler fails it (no carrier has it) and refunds it once", async () => {
     const { key, tenantId } = await fundedLiveTenant(10_000);
     const db = await dbOf(tenantId);
     const accepted = await okJson(await send(key, { to: number("5555"), body: "hello", send_at: new Date(Date.now() + 3_600_000).toISOString() }), 202);
-    // Due now: dispatched by the cron into the send queue, whose consumer dies right after its claim.
+    // Due now: dispatched by the cron into the send queue, whose consumer dies right after handing it over.
     await db.update(messages).set({ sendAt: Date.now() - 1 }).where(eq(messages.id, accepted.id));
-    arm("claim", "after");
+    arm("handoff", "after");
     await runCron(Date.now());
     await vi.waitFor(async () => expect((await getMessage(key, accepted.id)).status).toBe("sending"), { timeout: 10_000 });
     // Redeliveries find it claimed and leave it: the carrier may or may not have it.
@@ -396,7 +412,7 @@ describe("unknown carrier outcomes", () => {
     await putRoute("GB", [{ carrier: "vonage" }]);
     const { key, tenantId } = await fundedLiveTenant(10_000);
     const claimedAt = Date.now() - RECONCILE_SENDING_AFTER_MS - 60_000;
-    const row = await insertQueuedMessage(tenantId, ukNumber(), claimedAt, "simulator", { mode: "live", country: "GB", status: "sending", attempts: 1, price: 10_000 });
+    const row = await insertQueuedMessage(tenantId, ukNumber(), claimedAt, "simulator", { mode: "live", country: "GB", status: "sending", attempts: 1, price: 10_000, handedAt: claimedAt });
     // Vonage echoes our id as client-ref; no submit recorded its message id, so the receipt waits.
     const dlr = { msisdn: "447911123456", to: "Acme", messageId: "0E00000000000001", status: "delivered", "err-code": "0", "client-ref": row.id };
     await receiptResult(await postVonage("/webhooks/vonage/status", dlr), "held");
@@ -418,7 +434,7 @@ describe("unknown carrier outcomes", () => {
     network.use(http.post(TWILIO_MESSAGES, () => ((posts += 1), HttpResponse.json({ sid: "SMnever" }, { status: 201 }))));
     const { key, tenantId } = await fundedLiveTenant(10_000);
     const claimedAt = Date.now() - RECONCILE_SENDING_AFTER_MS - 60_000;
-    const row = await insertQueuedMessage(tenantId, number("5555"), claimedAt, "simulator", { mode: "live", status: "sending", attempts: 1, price: 10_000 });
+    const row = await insertQueuedMessage(tenantId, number("5555"), claimedAt, "simulator", { mode: "live", status: "sending", attempts: 1, price: 10_000, handedAt: claimedAt });
     await runCron(Date.now());
     expect(await getMessage(key, row.id)).toMatchObject({ status: "sent", error: { code: "submit_unconfirmed" }, refunded: false });
     expect(posts).toBe(0);

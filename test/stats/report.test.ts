@@ -69,6 +69,7 @@ function generated(tenantId: string, mode: "test" | "live", i: number): MessageR
     parts: null,
     partsDelivered: 0,
     submittedAt: null,
+    handedAt: null,
     version: 1,
     createdAt,
     updatedAt: createdAt,
