@@ -112,7 +112,7 @@ export function createSimulator(deps: SimulatorDeps): CarrierAdapter {
       }
       const now = deps.now?.() ?? new Date();
       const id = newId("simulatorMessage", now.getTime());
-      await record({ id, to: sms.to, body: sms.body, outcome, createdAt: now.getTime(), messageId: sms.messageId });
+      await record({ id, outcome, createdAt: now.getTime(), messageId: sms.messageId });
       await deps.scheduleReceipts(plannedReceipts(outcome, id, now, sms.reference), RECEIPT_DELAY_SECONDS);
       return { ok: true, carrierMessageIds: [id] };
     },

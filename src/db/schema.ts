@@ -485,19 +485,18 @@ export const deadLetters = sqliteTable(
   (t) => [index("dead_letters_queue_idx").on(t.queue, t.id), index("dead_letters_age_idx").on(t.createdAt)],
 );
 
-// The simulator carrier's own records: what a real carrier would hold on its side.
+// The simulator carrier's own records: which of our messages it took and with what outcome, never a number
+// or a body (personal data stays in the tenant's sealed rows). Purged by age with the retention cron.
 export const simulatorSubmissions = sqliteTable(
   "simulator_submissions",
   {
     id: text("id").primaryKey(),
-    to: text("to").notNull(),
-    body: text("body").notNull(),
     outcome: text("outcome").notNull(),
     createdAt: integer("created_at").notNull(),
     // Our message id, as a client reference: the reconciler asks the simulator whether it took a message.
     messageId: text("message_id"),
   },
-  (t) => [index("simulator_submissions_message_idx").on(t.messageId)],
+  (t) => [index("simulator_submissions_message_idx").on(t.messageId), index("simulator_submissions_age_idx").on(t.createdAt)],
 );
 
 // A tenant's webhook endpoints. The secret signs deliveries (Standard Webhooks), so it is kept, not hashed.

@@ -32,4 +32,6 @@ export const METER_SCHEMA = [
   // Signature nonces of Alibaba-signed requests seen in the replay window (src/middleware/alibaba-signature.ts).
   `CREATE TABLE IF NOT EXISTS nonces (key TEXT PRIMARY KEY, at INTEGER NOT NULL)`,
   `CREATE INDEX IF NOT EXISTS nonces_by_age ON nonces (at)`,
+  // Answers were once kept with their keys, bodies in clear; a replay now renders the stored message again.
+  `UPDATE idempotency SET response = '' WHERE response <> ''`,
 ];

@@ -108,7 +108,7 @@ export class TenantMeter extends DurableObject<Env> {
       if (earlier) {
         if (!request.exempt) this.countRequest(now);
         return earlier.fingerprint === request.idempotency.fingerprint
-          ? { outcome: "replay", messageId: earlier.message_id, response: earlier.response }
+          ? { outcome: "replay", messageId: earlier.message_id }
           : { outcome: "idempotency_mismatch" };
       }
     }
@@ -692,8 +692,8 @@ export class TenantMeter extends DurableObject<Env> {
   /** The earlier request with this key, if it is less than 24 hours old. */
   private rememberedKey(key: string, now: number) {
     return this.sql
-      .exec<{ fingerprint: string; message_id: string; response: string }>(
-        `SELECT fingerprint, message_id, response FROM idempotency WHERE key = ? AND created_at > ?`,
+      .exec<{ fingerprint: string; message_id: string }>(
+        `SELECT fingerprint, message_id FROM idempotency WHERE key = ? AND created_at > ?`,
         key,
         now - IDEMPOTENCY_TTL_MS,
       )
@@ -701,13 +701,13 @@ export class TenantMeter extends DurableObject<Env> {
   }
 
   private rememberKey(idempotency: NonNullable<AdmitRequest["idempotency"]>, messageId: string, now: number): void {
-    // REPLACE: a key older than 24 hours may be used again, for a new request.
+    // REPLACE: a key older than 24 hours may be used again, for a new request. No answer is kept (`response` is
+    // empty): it would hold the message body in clear.
     this.sql.exec(
-      `INSERT OR REPLACE INTO idempotency (key, fingerprint, message_id, response, created_at) VALUES (?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO idempotency (key, fingerprint, message_id, response, created_at) VALUES (?, ?, ?, '', ?)`,
       idempotency.key,
       idempotency.fingerprint,
       messageId,
-      idempotency.response,
       now,
     );
   }

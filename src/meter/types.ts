@@ -20,8 +20,11 @@ export interface AdmitRequest {
   sandbox?: boolean;
   /** An answer to the recipient's keyword reply (HELP), owed even to a number that opted out. */
   keywordReply?: boolean;
-  /** The key, a hash of the request, and the answer to replay for it. */
-  idempotency?: { key: string; fingerprint: string; response: string };
+  /**
+   * The key and a hash of the request. Only the message id is remembered with them, never the answer (it holds
+   * the body): a replay is answered by rendering the stored message again.
+   */
+  idempotency?: { key: string; fingerprint: string };
   /**
    * A signed request's nonce (`<credential>:<nonce>`, Alibaba's API): taken before anything else, in the same
    * call, so a replayed send is refused without a round trip of its own.
@@ -39,7 +42,7 @@ export type AdmitVerdict =
   | { outcome: "admitted"; quotas: QuotaState[] }
   | { outcome: "refused"; refusal: Refusal; quotas: QuotaState[] }
   | { outcome: "dry_run"; refusal: Refusal | null; quotas: QuotaState[] }
-  | { outcome: "replay"; messageId: string; response: string }
+  | { outcome: "replay"; messageId: string }
   | { outcome: "idempotency_mismatch" }
   | { outcome: "nonce_used" };
 

@@ -23,7 +23,7 @@ import { refundCanceled } from "./billing";
 import { loadComposition, type CompositionContext } from "./composition";
 import { unitPrice } from "./prices";
 import { quietHoursOf } from "./scheduling";
-import { sealMessages } from "./message-data";
+import { openBatchBody, openParams, sealMessages } from "./message-data";
 
 /**
  * Recipients expanded per job, and messages canceled per job: each job's work stays the same size. A job's
@@ -49,12 +49,15 @@ interface SourceRecipient {
 }
 
 /** The next recipients after the batch's cursor: from its list, or from its group as it was when the batch was made. */
-async function readSource(db: Db, batch: BatchRow, placeholders: readonly string[] | null): Promise<SourceRecipient[]> {
+async function readSource(secret: string | undefined, db: Db, batch: BatchRow, placeholders: readonly string[] | null): Promise<SourceRecipient[]> {
   if (batch.groupId === null) {
     const rows = await db.all<{ idx: number; to: string; params: string | null }>(sql`
       SELECT idx, "to", params FROM batch_items WHERE batch_id = ${batch.id} AND idx > ${Number(batch.cursor ?? -1)}
       ORDER BY idx LIMIT ${EXPANSION_CHUNK}`);
-    return rows.map((r) => ({ idx: r.idx, to: r.to, params: r.params ? JSON.parse(r.params) : null, contactId: null, key: String(r.idx) }));
+    // Sealed params (or, from before sealing, their JSON as it was) opened for rendering.
+    return Promise.all(
+      rows.map(async (r) => ({ idx: r.idx, to: r.to, params: await openParams(secret, batch.tenantId, r.params), contactId: null, key: String(r.idx) })),
+    );
   }
   const rows = await db.all<{ id: string; phone: string; attributes: string }>(sql`
     SELECT c.id, c.phone, c.attributes FROM group_members AS gm JOIN contacts AS c ON c.id = gm.contact_id
@@ -99,7 +102,7 @@ export async function expandStep(env: BatchEnv, db: Db, batch: BatchRow, job: Ba
     await stopExpansion(db, batch, total, error);
     return null;
   }
-  const source = await readSource(db, batch, context.template?.placeholders ?? null);
+  const source = await readSource(env.DATA_ENCRYPTION_KEY, db, batch, context.template?.placeholders ?? null);
 
   const prepared = source.map((recipient) => ({ recipient, result: prepareRecipient(context, batch, recipient) }));
   const ids = new Map(prepared.map(({ recipient }) => [recipient.idx, batchMessageId(batch.id, recipient.idx, job.at)]));
@@ -296,8 +299,9 @@ export async function cancelStep(env: Pick<Env, "METER">, db: Db, batch: BatchRo
 
 /** Runs one queued step of a batch: the next expansion chunk, or the next cancellation chunk. */
 export async function runBatchStep(env: BatchEnv, db: Db, job: BatchJob): Promise<void> {
-  const batch = await db.query.batches.findFirst({ where: eq(batches.id, job.batch_id) });
-  if (!batch) return;
+  const stored = await db.query.batches.findFirst({ where: eq(batches.id, job.batch_id) });
+  if (!stored) return;
+  const batch = await openBatchBody(env.DATA_ENCRYPTION_KEY, stored);
   if (batch.status === "expanding" && batch.position === job.position) {
     const next = await expandStep(env, db, batch, job);
     if (next) await enqueueBatchStep(env.BATCH_QUEUE, batch.id, next.position, next.delaySeconds);

@@ -9,6 +9,7 @@ import { CANCELABLE_BATCH_STATUSES, hasUnsubmitted, type BatchStatus, type Statu
 import { MESSAGE_STATUSES, type MessageStatus, type MessageType } from "../domain/message-status";
 import { ApiError, ERRORS, type ErrorCode } from "../lib/errors";
 import { fingerprint } from "../lib/fingerprint";
+import { sealBatch } from "./message-data";
 import { newId } from "../lib/ids";
 import { IDEMPOTENCY_TTL_MS } from "../meter/tenant-meter";
 import { log } from "../lib/log";
@@ -116,7 +117,7 @@ function rejectError(reject: BatchRejectRow): ApiError {
   return new ApiError(code, `Recipient ${reject.idx} (${reject.to}): ${reject.detail}`);
 }
 
-type BatchCreateEnv = Pick<Env, "DB" | "BATCH_QUEUE" | "ENVIRONMENT" | "LIVE_CARRIER" | "PUBLIC_BASE_URL">;
+type BatchCreateEnv = Pick<Env, "DB" | "BATCH_QUEUE" | "ENVIRONMENT" | "LIVE_CARRIER" | "PUBLIC_BASE_URL" | "DATA_ENCRYPTION_KEY">;
 
 /** A batch's row, checked recipients and rejects, and the statements that write them. */
 async function prepareBatch(
@@ -184,9 +185,11 @@ async function prepareBatch(
     credentialId: input.compat?.credentialId ?? null,
     reference: input.compat?.reference ?? null,
   };
+  // The body and each recipient's params (one-time codes, names) are sealed under the tenant's key, as message bodies are.
+  const sealed = await sealBatch(env.DATA_ENCRYPTION_KEY, auth.tenantId, row, items);
   const statements = [
-    db.insert(batches).values(row),
-    ...chunksByBytes(items, ITEM_CHUNK_BYTES).map((chunk) => insertJsonRows(batchItems, chunk)),
+    db.insert(batches).values(sealed.row),
+    ...chunksByBytes(sealed.items, ITEM_CHUNK_BYTES).map((chunk) => insertJsonRows(batchItems, chunk)),
     ...chunksByBytes(rejects, ITEM_CHUNK_BYTES).map((chunk) => insertJsonRows(batchRejects, chunk)),
   ];
   return { batch: { ...row, counts: null, rejects } as BatchView, statements };
@@ -267,13 +270,14 @@ export async function listBatches(db: Db, owner: Owner, filter: { status?: Batch
 }
 
 export async function listBatchMessages(
+  secret: string | undefined,
   db: Db,
   owner: Owner,
   id: string,
   filter: { status?: MessageStatus; limit: number; cursor?: string },
 ): Promise<MessageRow[]> {
   await findBatch(db, owner, id);
-  return listMessages(db, owner, { ...filter, batchId: id });
+  return listMessages(secret, db, owner, { ...filter, batchId: id });
 }
 
 /** The batch's rejects in recipient order; the cursor is the last index seen. */

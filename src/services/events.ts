@@ -1,3 +1,4 @@
+import { openEventData } from "./message-data";
 import { enqueueWebhookEvents } from "../queues/jobs";
 import { and, asc, eq, gt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
@@ -125,7 +126,7 @@ export interface EventPage {
 }
 
 /** The tenant's events after `after` (an event id), oldest first, in the order they were committed. */
-export async function listEvents(db: Db, owner: Owner, after: string | undefined, limit: number): Promise<EventPage> {
+export async function listEvents(secret: string | undefined, db: Db, owner: Owner, after: string | undefined, limit: number): Promise<EventPage> {
   const owned = and(eq(events.tenantId, owner.tenantId), eq(events.mode, owner.mode));
   let from = 0;
   if (after) {
@@ -133,6 +134,8 @@ export async function listEvents(db: Db, owner: Owner, after: string | undefined
     if (!anchor) throw new ApiError("not_found", `No event ${after}.`);
     from = anchor.seq;
   }
-  const data = await db.select().from(events).where(and(owned, gt(events.seq, from))).orderBy(asc(events.seq)).limit(limit);
+  const rows = await db.select().from(events).where(and(owned, gt(events.seq, from))).orderBy(asc(events.seq)).limit(limit);
+  // A reply's text is sealed in its event's data: opened here, so the route is never given it sealed.
+  const data = await Promise.all(rows.map(async (event) => ({ ...event, data: await openEventData(secret, event.tenantId, event.data) })));
   return { data, last: data.at(-1)?.id ?? after ?? null };
 }

@@ -168,10 +168,7 @@ async function sendAutoReply(env: InboundEnv, db: Db, owner: Owner & { shard: st
   }
   try {
     const auth = { tenantId: owner.tenantId, shard: owner.shard, keyId: "auto_reply", mode: owner.mode, metered: false, sandbox: false };
-    await acceptMessage(env, db, auth, { to: reply.from, body, type: "notification" }, {
-      render: () => "",
-      keywordReply: owed,
-    });
+    await acceptMessage(env, db, auth, { to: reply.from, body, type: "notification" }, { keywordReply: owed });
   } catch (error) {
     // A reply the content rules refuse, or a confirmation to a number the tenant blocked: recorded, not retried.
     // Anything else, the carrier's redelivery tries again.
@@ -196,6 +193,7 @@ export function inboundView(row: InboundMessageRow) {
 }
 
 export async function listInbound(
+  secret: string | undefined,
   db: Db,
   owner: Owner,
   filter: { from?: string; to?: string; since?: number; limit: number; cursor?: string },
@@ -205,5 +203,6 @@ export async function listInbound(
   if (filter.to) conditions.push(eq(inboundMessages.to, e164OrRaw(filter.to)));
   if (filter.since !== undefined) conditions.push(gte(inboundMessages.receivedAt, filter.since));
   if (filter.cursor) conditions.push(idBefore(inboundMessages.id, filter.cursor));
-  return db.select().from(inboundMessages).where(and(...conditions)).orderBy(desc(inboundMessages.id)).limit(filter.limit + 1);
+  const rows = await db.select().from(inboundMessages).where(and(...conditions)).orderBy(desc(inboundMessages.id)).limit(filter.limit + 1);
+  return Promise.all(rows.map((row) => openInbound(secret, row)));
 }

@@ -46,3 +46,30 @@ export async function openEventData<T>(secret: string | undefined, tenantId: str
   if (typeof text !== "string" || !isEncrypted(text)) return data;
   return { ...data, text: await decryptText(secret, tenantId, text) };
 }
+
+/**
+ * A batch as D1 stores it: its free-text body and each list recipient's params (JSON) sealed under the tenant's
+ * key. `openBatchBody` and `openParams` give them back to the expansion that renders the messages.
+ */
+export async function sealBatch<B extends { body: string | null }, I extends { params: string | null }>(
+  secret: string | undefined,
+  tenantId: string,
+  row: B,
+  items: readonly I[],
+): Promise<{ row: B; items: I[] }> {
+  const texts = [row.body ?? "", ...items.map((item) => item.params ?? "")];
+  const [body, ...params] = await encryptTexts(secret, tenantId, texts);
+  return {
+    row: { ...row, body: row.body === null ? null : body! },
+    items: items.map((item, i) => ({ ...item, params: item.params === null ? null : params[i]! })),
+  };
+}
+
+export async function openBatchBody<B extends { tenantId: string; body: string | null }>(secret: string | undefined, row: B): Promise<B> {
+  return row.body === null ? row : { ...row, body: await decryptText(secret, row.tenantId, row.body) };
+}
+
+/** A list recipient's params as the tenant gave them, from the stored (sealed) JSON. */
+export async function openParams(secret: string | undefined, tenantId: string, stored: string | null): Promise<Record<string, string> | null> {
+  return stored === null ? null : (JSON.parse(await decryptText(secret, tenantId, stored)) as Record<string, string>);
+}

@@ -29,7 +29,7 @@ import type { CompatApi } from "../domain/compat/apis";
 import { refundIfDue } from "./billing";
 import { composeMessage, type ComposeInput, type Composed } from "./composition";
 import { EventOutbox } from "./events";
-import { sealMessages } from "./message-data";
+import { openMessages, sealMessages } from "./message-data";
 import { unitPrice } from "./prices";
 import { parseSendAt, quietHoursOf } from "./scheduling";
 import { transition } from "./transitions";
@@ -37,8 +37,18 @@ import { transition } from "./transitions";
 /** A message with its timeline and the carrier receipts its events came from. */
 export type MessageWithEvents = MessageRow & { events: MessageEventRow[]; receipts?: CarrierReceiptRow[] };
 
-/** One of an owner's messages: its tenant's, sent with a key of its mode (a test key never sees live traffic). */
-export async function getMessage(db: Db, owner: Owner, id: string): Promise<MessageWithEvents> {
+/**
+ * One of an owner's messages: its tenant's, sent with a key of its mode (a test key never sees live traffic),
+ * its body opened. Every read a route makes goes through a function like this one, so no route is ever given a
+ * sealed row (test/trust/personal-data.test.ts reads every route's answer for `enc:v1:`).
+ */
+export async function getMessage(secret: string | undefined, db: Db, owner: Owner, id: string): Promise<MessageWithEvents> {
+  const [opened] = await openMessages(secret, [await findMessage(db, owner, id)]);
+  return opened!;
+}
+
+/** The stored row (body sealed), for the service's own checks. */
+async function findMessage(db: Db, owner: Owner, id: string): Promise<MessageWithEvents> {
   const [row, events, receipts] = await db.batch([
     db.select().from(messages).where(and(eq(messages.id, id), eq(messages.tenantId, owner.tenantId), eq(messages.mode, owner.mode))),
     db.select().from(messageEvents).where(eq(messageEvents.messageId, id)).orderBy(asc(messageEvents.seq)),
@@ -46,6 +56,28 @@ export async function getMessage(db: Db, owner: Owner, id: string): Promise<Mess
   ]);
   if (!row[0]) throw new ApiError("not_found", `No message ${id}.`);
   return { ...row[0], events, receipts };
+}
+
+/** A message as its send was first answered: its first status and event, nothing a carrier added since. */
+function asFirstAnswered(message: MessageWithEvents): MessageWithEvents {
+  const first = message.events[0];
+  return {
+    ...message,
+    status: first?.status ?? message.status,
+    carrierMessageId: null,
+    errorCode: null,
+    errorMessage: null,
+    refundedAt: null,
+    attempts: 0,
+    parts: null,
+    partsDelivered: 0,
+    submittedAt: null,
+    handedAt: null,
+    version: 1,
+    updatedAt: message.createdAt,
+    events: first ? [first] : [],
+    receipts: [],
+  };
 }
 
 /** What a new message is made of; the rest of its row is the same for every new message. */
@@ -93,8 +125,9 @@ export interface ListFilter {
 }
 
 /** Newest first; fetches one row more than asked so the caller knows whether there is a next page. */
-export async function listMessages(db: Db, owner: Owner, filter: ListFilter): Promise<MessageRow[]> {
-  return listMessagesQuery(db, owner, filter);
+/** A page of an owner's messages (one more than the limit, for the cursor), bodies opened. */
+export async function listMessages(secret: string | undefined, db: Db, owner: Owner, filter: ListFilter): Promise<MessageRow[]> {
+  return openMessages(secret, await listMessagesQuery(db, owner, filter));
 }
 
 /** The listing's query, unrun: every filter a key can ask for is served by an index (test/db/query-plans.test.ts). */
@@ -142,8 +175,8 @@ type SendEnv = Pick<Env, "DB" | "PUBLIC_BASE_URL" | "SEND_QUEUE" | "LIVE_CARRIER
 
 export type SendResult =
   | { kind: "accepted"; message: MessageWithEvents; headers: Record<string, string> }
-  /** The stored answer to an earlier request with the same idempotency key. */
-  | { kind: "replayed"; response: string };
+  /** An earlier request with the same idempotency key: its message, as that request was answered. */
+  | { kind: "replayed"; message: MessageWithEvents };
 
 export interface SendPreview {
   would_send: boolean;
@@ -251,7 +284,6 @@ export async function acceptMessage(
   input: SendInput,
   options: {
     idempotencyKey?: string;
-    render: (message: MessageWithEvents) => string;
     keywordReply?: boolean;
     /** Called once the meter has the request: from then on it has counted it, whatever the answer. */
     onMetered?: () => void;
@@ -307,7 +339,7 @@ export async function acceptMessage(
     nonce: input.compat?.nonce,
     // Test and live keys of one tenant never share an idempotency key, as they share no messages.
     idempotency: options.idempotencyKey
-      ? { key: `${auth.mode}:${options.idempotencyKey}`, fingerprint: await fingerprint(input), response: options.render(message) }
+      ? { key: `${auth.mode}:${options.idempotencyKey}`, fingerprint: await fingerprint(input) }
       : undefined,
   };
   checkpoint("admission");
@@ -320,7 +352,14 @@ export async function acceptMessage(
     case "idempotency_mismatch":
       throw new ApiError("idempotency_mismatch", "This idempotency key was used with a different request in the last 24 hours.");
     case "replay":
-      if (await messageExists(db, auth.tenantId, verdict.messageId)) return { kind: "replayed", response: verdict.response };
+      {
+        // Rendered again from the stored message (the meter keeps no answer: it would hold the body in clear).
+        const earlier = await findMessage(db, auth, verdict.messageId).catch((error: unknown) => {
+          if (error instanceof ApiError && error.code === "not_found") return null;
+          throw error;
+        });
+        if (earlier) return { kind: "replayed", message: asFirstAnswered((await openMessages(env.DATA_ENCRYPTION_KEY, [earlier]))[0]!) };
+      }
       throw new ApiError(
         "idempotency_in_progress",
         "A request with this idempotency key is still being processed; retry in a moment.",
@@ -429,21 +468,21 @@ async function messageExists(db: Db, tenantId: string, id: string): Promise<bool
  * Cancels a scheduled message and refunds it. Canceling again answers the canceled message; one that
  * is already queued (or further) cannot be stopped: 409.
  */
-export async function cancelMessage(env: Pick<Env, "METER" | "WEBHOOK_QUEUE">, db: Db, owner: Owner, id: string): Promise<MessageWithEvents> {
-  const current = await getMessage(db, owner, id);
+export async function cancelMessage(env: Pick<Env, "METER" | "WEBHOOK_QUEUE" | "DATA_ENCRYPTION_KEY">, db: Db, owner: Owner, id: string): Promise<MessageWithEvents> {
+  const current = await getMessage(env.DATA_ENCRYPTION_KEY, db, owner, id);
   if (current.status === "canceled") return current;
   const events = new EventOutbox();
   const canceled: MessageRow | null = await transition(db, id, "canceled", { onlyFrom: ["scheduled"], detail: "canceled by request", events });
   await events.flush(env.WEBHOOK_QUEUE);
   if (!canceled) {
-    const now = await getMessage(db, owner, id);
+    const now = await getMessage(env.DATA_ENCRYPTION_KEY, db, owner, id);
     if (now.status === "canceled") return now;
     throw new ApiError("not_cancelable", `Message ${id} is ${now.status}; only a scheduled message can be canceled.`, {
       extra: { message_status: now.status },
     });
   }
   await refundIfDue(env, db, canceled);
-  return getMessage(db, owner, id);
+  return getMessage(env.DATA_ENCRYPTION_KEY, db, owner, id);
 }
 
 /** A message still on its way: its body cannot be redacted nor its record deleted (Twilio's rule too). */
@@ -457,7 +496,7 @@ function assertFinal(message: MessageRow, what: string): void {
 
 /** Blanks a final message's body (its record and status stay). Redacting twice is harmless. */
 export async function redactMessage(db: Db, owner: Owner, id: string): Promise<MessageWithEvents> {
-  const current = await getMessage(db, owner, id);
+  const current = await findMessage(db, owner, id);
   assertFinal(current, "redacted");
   await db.update(messages).set({ body: "" }).where(and(eq(messages.id, id), eq(messages.tenantId, owner.tenantId), eq(messages.mode, owner.mode)));
   return { ...current, body: "" };
@@ -469,7 +508,7 @@ export async function redactMessage(db: Db, owner: Owner, id: string): Promise<M
  * admission that never reached D1 and refunds a message that was sent.
  */
 export async function deleteMessage(env: Pick<Env, "METER">, db: Db, owner: Owner, id: string): Promise<void> {
-  assertFinal(await getMessage(db, owner, id), "deleted");
+  assertFinal(await findMessage(db, owner, id), "deleted");
   await meterFor(env, owner.tenantId).confirmStored([id]);
   await runBatch(db, messageDeletion(JSON.stringify([id])));
 }
@@ -480,6 +519,7 @@ export async function deleteMessage(env: Pick<Env, "METER">, db: Db, owner: Owne
  * By the (tenant, to, id) index: one recipient's day is small.
  */
 export async function recipientDay(
+  secret: string | undefined,
   db: Db,
   owner: Owner,
   query: { to: string; start: number; end: number; ids?: string[]; limit: number; offset: number },
@@ -497,5 +537,5 @@ export async function recipientDay(
     db.select().from(messages).where(where).orderBy(desc(messages.id)).limit(query.limit).offset(query.offset),
     db.select({ n: sql<number>`COUNT(*)` }).from(messages).where(where),
   ]);
-  return { rows, total: counted?.n ?? 0 };
+  return { rows: await openMessages(secret, rows), total: counted?.n ?? 0 };
 }

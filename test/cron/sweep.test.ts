@@ -30,7 +30,7 @@ describe("stuck-message sweeper", () => {
       await dbOf(tenantId),
       { tenantId, shard: (await scopeOf(tenantId)).shard, keyId, mode: "test", metered: true, sandbox: true },
       { to: number("5555"), body: "hi", type: "notification" },
-      { render: JSON.stringify },
+      {},
     );
     if (result.kind !== "accepted") throw new Error(`expected an accepted message, got ${result.kind}`);
     const accepted = result.message;

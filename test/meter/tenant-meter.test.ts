@@ -88,7 +88,7 @@ describe("tenant meter release", () => {
       type: "otp",
       segments: 1,
       price: 40_000,
-      idempotency: { key: "rel", fingerprint: "f1", response: "{}" },
+      idempotency: { key: "rel", fingerprint: "f1" },
     };
     expect((await meter.admit(request)).outcome).toBe("admitted");
     expect((await account(key)).balance).toBe(60_000);
@@ -118,7 +118,7 @@ describe("tenant meter reconciliation", () => {
     // ... and an admission whose Worker died before its write: charged, counted, its key taken.
     const orphan = { tenantId, messageId: "msg_00000000000000000000000000", recipient: number(), type: "otp" as const, segments: 1, price: 10_000 };
     const orphanBody = { to: orphan.recipient, body: "lost", type: "otp" as const };
-    expect((await meterOf(tenantId).admit({ ...orphan, idempotency: { key: "live:lost-1", fingerprint: await fingerprint(orphanBody), response: "{}" } })).outcome).toBe(
+    expect((await meterOf(tenantId).admit({ ...orphan, idempotency: { key: "live:lost-1", fingerprint: await fingerprint(orphanBody) } })).outcome).toBe(
       "admitted",
     );
     expect((await account(key)).balance).toBe(10_000);

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { http, HttpResponse } from "msw";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { carrierHealth } from "../../src/db/schema";
 import { BREAKER_THRESHOLD } from "../../src/domain/circuit-breaker";
 import { QUEUES } from "../../src/queues";
@@ -65,6 +65,18 @@ describe("failover between carriers", () => {
     const used = await Promise.all(rows.map(async (r) => (await getMessage(key, r.id)).carrier));
     expect(used.filter((c) => c === "twilio").length).toBeGreaterThan(8);
     expect(used.filter((c) => c === "vonage").length).toBeGreaterThan(8);
+  });
+});
+
+describe("the carrier's view", () => {
+  it("is handed the body in clear, opened from its sealed row", async () => {
+    await putRoute("GB", [{ carrier: "twilio" }]);
+    const { key } = await fundedLiveTenant(100_000);
+    const bodies: string[] = [];
+    network.use(http.post(TWILIO_MESSAGES, async ({ request }) => (bodies.push(new URLSearchParams(await request.text()).get("Body")!), HttpResponse.json({ sid: "SMclear", status: "queued" }, { status: 201 }))));
+    // Sent through the real send queue.
+    await okJson(await send(key, { to: ukNumber(), body: "Your code is 864209" }), 202);
+    await vi.waitFor(() => expect(bodies).toEqual(["Your code is 864209"]), { timeout: 10_000 });
   });
 });
 

@@ -11,7 +11,6 @@ import { limitBody, requireBodyType } from "../../middleware/json-body";
 import { requireScopeNamed, twilioAuth } from "../../middleware/compat-auth";
 import { countSendRequest, requestRate } from "../../middleware/request-rate";
 import { acceptMessage, cancelMessage, deleteMessage, getMessage, listMessages, redactMessage } from "../../services/messages";
-import { openMessages } from "../../services/message-data";
 import type { AppEnv } from "../../types";
 import type { MessageRow } from "../../db/schema";
 import { registerTwilioDocs } from "./docs";
@@ -44,9 +43,7 @@ function messageIdOf(c: C): string {
   return id;
 }
 
-async function present(c: C, rows: MessageRow[]) {
-  return (await openMessages(c.env.DATA_ENCRYPTION_KEY, rows)).map((m) => presentTwilioMessage(m, c.var.credential.id));
-}
+const present = (c: C, rows: MessageRow[]) => rows.map((m) => presentTwilioMessage(m, c.var.credential.id));
 
 const SINGLE = "/Accounts/:AccountSid/Messages/:Sid{[^/]+\\.json}";
 const body = [limitBody(), requireBodyType("form")] as const;
@@ -73,11 +70,10 @@ router.post("/Accounts/:AccountSid/Messages.json", countSendRequest, twilioAuth,
     {
       // Twilio's own retry header is honoured as our idempotency key.
       idempotencyKey: c.req.header("i-twilio-idempotency-token")?.slice(0, 255),
-      render: (message) => JSON.stringify(presentTwilioMessage(message, credential.id)),
       onMetered: () => c.set("requestCounted", true),
     },
   );
-  if (result.kind === "replayed") return c.body(result.response, 201, { "content-type": "application/json", "Idempotent-Replayed": "true" });
+  if (result.kind === "replayed") return c.json(presentTwilioMessage(result.message, credential.id), 201, { "Idempotent-Replayed": "true" });
   return c.json(presentTwilioMessage(result.message, credential.id), 201, result.headers);
 });
 
@@ -85,7 +81,7 @@ router.get("/Accounts/:AccountSid/Messages.json", twilioAuth, requireScopeNamed(
   parse(AccountParams, c.req.param(), "param");
   const query = parse(ListMessagesQuery, c.req.query(), "query");
   const after = query.PageToken ? messageIdOfSid(query.PageToken.slice(2)) : null;
-  const rows = await listMessages(c.var.db, c.var.auth, {
+  const rows = await listMessages(c.env.DATA_ENCRYPTION_KEY, c.var.db, c.var.auth, {
     to: query.To,
     from: query.From,
     limit: query.PageSize,
@@ -103,7 +99,7 @@ router.get("/Accounts/:AccountSid/Messages.json", twilioAuth, requireScopeNamed(
   const start = query.Page * query.PageSize;
   return c.json(
     {
-      messages: await present(c, page),
+      messages: present(c, page),
       uri: uri(query.Page, query.PageToken),
       first_page_uri: uri(0),
       next_page_uri: rows.length > query.PageSize && last ? uri(query.Page + 1, `PA${messageSid(last.id)}`) : null,
@@ -118,7 +114,7 @@ router.get("/Accounts/:AccountSid/Messages.json", twilioAuth, requireScopeNamed(
 });
 
 router.get(SINGLE, twilioAuth, requireScopeNamed("messages:read"), requestRate, async (c) => {
-  const [message] = await present(c, [await getMessage(c.var.db, c.var.auth, messageIdOf(c))]);
+  const [message] = present(c, [await getMessage(c.env.DATA_ENCRYPTION_KEY, c.var.db, c.var.auth, messageIdOf(c))]);
   return c.json(message!, 200);
 });
 
@@ -126,7 +122,7 @@ router.post(SINGLE, twilioAuth, requireScopeNamed("messages:write"), requestRate
   const id = messageIdOf(c);
   const form = parse(UpdateMessageForm, await formOf(c), "json");
   const row = form.Status === "canceled" ? await cancelMessage(c.env, c.var.db, c.var.auth, id) : await redactMessage(c.var.db, c.var.auth, id);
-  const [message] = await present(c, [row]);
+  const [message] = present(c, [row]);
   return c.json(message!, 200);
 });
 

@@ -4,7 +4,6 @@ import { IdParam, jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi"
 import { encodeCursor, listQuery, page } from "../../lib/pagination";
 import { cancelBatch, createBatch, getBatch, listBatches, listBatchMessages, listBatchRejects } from "../../services/batches";
 import { MessageList, presentMessage } from "../messages/schemas";
-import { openMessages } from "../../services/message-data";
 import {
   BatchDetail,
   BatchList,
@@ -109,9 +108,9 @@ export const router = createRouter()
   .openapi(get, async (c) => c.json(presentBatchDetail(await getBatch(c.var.db, c.var.auth, c.req.valid("param").id)), 200))
   .openapi(messages, async (c) => {
     const query = c.req.valid("query");
-    const rows = await listBatchMessages(c.var.db, c.var.auth, c.req.valid("param").id, query);
+    const rows = await listBatchMessages(c.env.DATA_ENCRYPTION_KEY, c.var.db, c.var.auth, c.req.valid("param").id, query);
     const { data, next_cursor } = page(rows, query.limit);
-    return c.json({ data: (await openMessages(c.env.DATA_ENCRYPTION_KEY, data)).map(presentMessage), next_cursor }, 200);
+    return c.json({ data: data.map(presentMessage), next_cursor }, 200);
   })
   .openapi(rejects, async (c) => {
     const { limit, cursor } = c.req.valid("query");

@@ -1,7 +1,6 @@
 import { createRouter } from "../../lib/create-router";
 import { jsonResponse, tenantRoute } from "../../lib/openapi";
 import { listEvents } from "../../services/events";
-import { openEventData } from "../../services/message-data";
 import { EventList, EventListQuery, presentEvent } from "../webhooks/schemas";
 
 const list = tenantRoute({
@@ -19,7 +18,6 @@ const list = tenantRoute({
 
 export const router = createRouter().openapi(list, async (c) => {
   const { after, limit } = c.req.valid("query");
-  const { data, last } = await listEvents(c.var.db, c.var.auth, after, limit);
-  const opened = await Promise.all(data.map(async (event) => ({ ...event, data: await openEventData(c.env.DATA_ENCRYPTION_KEY, event.tenantId, event.data) })));
-  return c.json({ data: opened.map(presentEvent), last }, 200);
+  const { data, last } = await listEvents(c.env.DATA_ENCRYPTION_KEY, c.var.db, c.var.auth, after, limit);
+  return c.json({ data: data.map(presentEvent), last }, 200);
 });

@@ -6,7 +6,6 @@ import { createRouter } from "../../lib/create-router";
 import { jsonResponse, tenantRoute } from "../../lib/openapi";
 import { listQuery, page } from "../../lib/pagination";
 import { inboundView, listInbound } from "../../services/inbound";
-import { openInbound } from "../../services/message-data";
 
 // /v1/inbound: replies from handsets to the tenant's numbers.
 
@@ -45,8 +44,7 @@ const list = tenantRoute({
 
 export const router = createRouter().openapi(list, async (c) => {
   const { since, ...query } = c.req.valid("query");
-  const rows = await listInbound(c.var.db, c.var.auth, { ...query, since: since ? Date.parse(since) : undefined });
+  const rows = await listInbound(c.env.DATA_ENCRYPTION_KEY, c.var.db, c.var.auth, { ...query, since: since ? Date.parse(since) : undefined });
   const { data, next_cursor } = page(rows, query.limit);
-  const opened = await Promise.all(data.map((row) => openInbound(c.env.DATA_ENCRYPTION_KEY, row)));
-  return c.json({ data: opened.map(present), next_cursor }, 200);
+  return c.json({ data: data.map(present), next_cursor }, 200);
 });

@@ -2,7 +2,6 @@ import { createRouter } from "../../lib/create-router";
 import { jsonBody, jsonResponse, RATE_LIMIT_HEADERS, tenantRoute } from "../../lib/openapi";
 import { page } from "../../lib/pagination";
 import { acceptMessage, cancelMessage, getMessage, listMessages, previewMessage } from "../../services/messages";
-import { openMessages } from "../../services/message-data";
 import {
   MessageIdParam,
   MessageList,
@@ -102,11 +101,10 @@ export const router = createRouter()
     const input = c.req.valid("json");
     const result = await acceptMessage(c.env, c.var.db, c.var.auth, input, {
       idempotencyKey: c.req.valid("header")["idempotency-key"],
-      render: (message) => JSON.stringify(presentMessageWithEvents(message)),
       onMetered: () => c.set("requestCounted", true),
     });
     if (result.kind === "replayed") {
-      return c.json(JSON.parse(result.response) as ReturnType<typeof presentMessageWithEvents>, 202, { "Idempotent-Replayed": "true" });
+      return c.json(presentMessageWithEvents(result.message), 202, { "Idempotent-Replayed": "true" });
     }
     return c.json(presentMessageWithEvents(result.message), 202, result.headers);
   })
@@ -115,16 +113,14 @@ export const router = createRouter()
     return c.json(preview, 200, headers);
   })
   .openapi(get, async (c) => {
-    const [message] = await openMessages(c.env.DATA_ENCRYPTION_KEY, [await getMessage(c.var.db, c.var.auth, c.req.valid("param").id)]);
-    return c.json(presentMessageWithEvents(message!), 200);
+    return c.json(presentMessageWithEvents(await getMessage(c.env.DATA_ENCRYPTION_KEY, c.var.db, c.var.auth, c.req.valid("param").id)), 200);
   })
   .openapi(cancel, async (c) => {
-    const [message] = await openMessages(c.env.DATA_ENCRYPTION_KEY, [await cancelMessage(c.env, c.var.db, c.var.auth, c.req.valid("param").id)]);
-    return c.json(presentMessageWithEvents(message!), 200);
+    return c.json(presentMessageWithEvents(await cancelMessage(c.env, c.var.db, c.var.auth, c.req.valid("param").id)), 200);
   })
   .openapi(list, async (c) => {
     const query = c.req.valid("query");
-    const rows = await listMessages(c.var.db, c.var.auth, query);
+    const rows = await listMessages(c.env.DATA_ENCRYPTION_KEY, c.var.db, c.var.auth, query);
     const { data, next_cursor } = page(rows, query.limit);
-    return c.json({ data: (await openMessages(c.env.DATA_ENCRYPTION_KEY, data)).map(presentMessage), next_cursor }, 200);
+    return c.json({ data: data.map(presentMessage), next_cursor }, 200);
   });
