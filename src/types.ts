@@ -1,6 +1,6 @@
 import type { Db } from "./db/client";
 import type { ApiKeyRow, TenantRow } from "./db/schema";
-import type { ActiveCredential } from "./services/compat-credentials";
+import type { CompatApi } from "./domain/compat/apis";
 import type { SignedNonce } from "./meter/types";
 
 export interface AuthContext {
@@ -19,6 +19,19 @@ export interface AuthContext {
   retentionDays?: TenantRow["retentionDays"];
   /** A restricted key's scopes; null or absent: full access to its mode. */
   scopes?: ApiKeyRow["scopes"];
+}
+
+/** A verified API key with its tenant's flags and shard (src/services/api-keys.ts). */
+export type ActiveKey = ApiKeyRow & Pick<TenantRow, "metered" | "sandbox" | "quietHours" | "shard" | "retentionDays">;
+
+/** A verified compatible-API credential: its key (tenant, mode, scopes, shard) and its secret, for the HMACs. */
+export interface ActiveCredential {
+  id: string;
+  api: CompatApi;
+  key: ActiveKey;
+  secretHash: string;
+  secret: string;
+  reportUrl: string | null;
 }
 
 /** Who owns a resource that has a mode: a key sees only its own mode's messages, batches, keys, events and replies. */

@@ -11,7 +11,7 @@ import { sweepStuck } from "./sweep-stuck";
 import { reconcileSending } from "./reconcile-sending";
 import { evaluateAlerts } from "../services/alerts";
 import { EventOutbox } from "../services/events";
-import { purgeExpired } from "./retention";
+import { purgeExpired, purgePlatformData } from "./retention";
 
 export const EVERY_MINUTE = "* * * * *";
 
@@ -38,6 +38,7 @@ function shardJobs({ db, env, shard }: ShardScope, control: Db, now: number): Re
       await outbox.flush(env.WEBHOOK_QUEUE);
     },
     purge_expired: () => purgeExpired(db, control, shard, now),
+    purge_platform_data: () => purgePlatformData(db, shard === CONTROL ? control : null, now),
     // Platform data on the control database, once a run.
     ...(shard === CONTROL && { purge_dead_letters: () => purgeDeadLetters(control, now) }),
   };

@@ -6,6 +6,7 @@ import { FINAL_STATUSES } from "../domain/message-status";
 import { firstIdAt, ID_PREFIXES } from "../lib/ids";
 import { chunks as splitInto } from "../lib/chunks";
 import { log } from "../lib/log";
+import { deleteEvents, eventsOf, messageDeletion } from "../services/deletion";
 
 /** Messages deleted per chunk: one read and one D1 batch of deletes (about ten rows hang on each message). */
 export const PURGE_CHUNK = 500;
@@ -61,40 +62,26 @@ function expiredBatches(tenantsJson: string) {
     LIMIT 50`;
 }
 
-/** Events about these sources (`<id>:<version>` for a message's, `inbound:<id>`, `batch:<id>`), by the unique source index. */
-const eventsOf = (idsJson: string, prefix: string) =>
-  sql`SELECT e.id FROM json_each(${idsJson}) AS j CROSS JOIN events e
-    ON e.source >= ${prefix} || j.value || ':' AND e.source < ${prefix} || j.value || ';'
-    UNION ALL SELECT e.id FROM json_each(${idsJson}) AS j CROSS JOIN events e ON e.source = ${prefix} || j.value`;
-
-/** Deletes events and their webhook deliveries and tries. */
-function deleteEvents(eventIds: ReturnType<typeof eventsOf>) {
-  return [
-    sql`DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT d.id FROM webhook_deliveries d WHERE d.event_id IN (${eventIds}))`,
-    sql`DELETE FROM webhook_deliveries WHERE event_id IN (${eventIds})`,
-    sql`DELETE FROM events WHERE id IN (${eventIds})`,
-  ];
-}
-
-/** Deletes messages (a JSON array of ids) with everything hung on them: events, deliveries, parts, receipts. */
-export function messageDeletion(messageIds: string): SQL[] {
-  const ids = sql`SELECT value FROM json_each(${messageIds})`;
-  return [
-    ...deleteEvents(eventsOf(messageIds, "")),
-    sql`DELETE FROM message_events WHERE message_id IN (${ids})`,
-    sql`DELETE FROM message_parts WHERE message_id IN (${ids})`,
-    sql`DELETE FROM carrier_receipts WHERE message_id IN (${ids})`,
-    sql`DELETE FROM messages WHERE id IN (${ids})`,
-  ];
+/** Alert events (`alert:<rule>:<version>`, by the unique source index) past their tenant's retention. */
+function expiredAlertEvents(tenantsJson: string) {
+  return sql`SELECT e.id FROM events e JOIN json_each(${tenantsJson}) AS t ON e.tenant_id = t.value ->> '$.id'
+    WHERE e.source >= 'alert:' AND e.source < 'alert;' AND e.created_at < t.value ->> '$.cutoff'
+    LIMIT ${PURGE_CHUNK}`;
 }
 
 /** One chunk: what is past retention (one read), then everything hung on it deleted in one D1 batch (one transaction). */
 async function purgeChunk(db: Db, tenantsJson: string): Promise<{ messages: number; inbound: number; batches: number }> {
-  const [messageRows, inboundRows, batchRows] = (await runBatch(db, [expiredMessages(tenantsJson), expiredInbound(tenantsJson), expiredBatches(tenantsJson)])) as { id: string }[][];
+  const [messageRows, inboundRows, batchRows, alertRows] = (await runBatch(db, [
+    expiredMessages(tenantsJson),
+    expiredInbound(tenantsJson),
+    expiredBatches(tenantsJson),
+    expiredAlertEvents(tenantsJson),
+  ])) as { id: string }[][];
   const messageIds = JSON.stringify(messageRows!.map((row) => row.id));
   const inboundIds = JSON.stringify(inboundRows!.map((row) => row.id));
   const batchIds = JSON.stringify(batchRows!.map((row) => row.id));
-  if (messageRows!.length + inboundRows!.length + batchRows!.length === 0) return { messages: 0, inbound: 0, batches: 0 };
+  const alertIds = JSON.stringify(alertRows!.map((row) => row.id));
+  if (messageRows!.length + inboundRows!.length + batchRows!.length + alertRows!.length === 0) return { messages: 0, inbound: 0, batches: 0 };
   const ids = (json: string) => sql`SELECT value FROM json_each(${json})`;
   await runBatch(db, [
     ...messageDeletion(messageIds),
@@ -104,6 +91,7 @@ async function purgeChunk(db: Db, tenantsJson: string): Promise<{ messages: numb
     sql`DELETE FROM batch_items WHERE batch_id IN (${ids(batchIds)})`,
     sql`DELETE FROM batch_rejects WHERE batch_id IN (${ids(batchIds)})`,
     sql`DELETE FROM batches WHERE id IN (${ids(batchIds)})`,
+    ...deleteEvents(sql`SELECT value FROM json_each(${alertIds})`),
   ]);
   return { messages: messageRows!.length, inbound: inboundRows!.length, batches: batchRows!.length };
 }
@@ -136,4 +124,31 @@ export async function purgeExpired(db: Db, control: Db, shard: string, now: numb
   }
   if (total.messages + total.inbound + total.batches > 0) log.info("retention_purged", { shard, ...total });
   return total.messages;
+}
+
+/** How long data no tenant owns is kept: receipts that matched no message, replies to numbers no tenant has, the simulator's log. */
+export const PLATFORM_RETENTION_DAYS = 30;
+
+/**
+ * Retention of what no tenant owns, by age: on every shard, carrier receipts held or ignored because they matched
+ * no message; on the control database, replies to numbers no tenant has and the simulator's log. Bounded a run.
+ */
+export async function purgePlatformData(db: Db, control: Db | null, now: number): Promise<number> {
+  const cutoff = now - PLATFORM_RETENTION_DAYS * DAY_MS;
+  const statements = [
+    sql`DELETE FROM carrier_receipts WHERE rowid IN (
+        SELECT rowid FROM carrier_receipts WHERE message_id IS NULL AND received_at < ${cutoff} LIMIT ${PURGE_CHUNK}) RETURNING id`,
+  ];
+  const controlStatements = control
+    ? [
+        sql`DELETE FROM inbound_messages WHERE id IN (
+            SELECT id FROM inbound_messages WHERE tenant_id IS NULL AND mode IN ('test', 'live') AND id < ${firstIdAt(ID_PREFIXES.inbound, cutoff)} LIMIT ${PURGE_CHUNK}) RETURNING id`,
+        sql`DELETE FROM simulator_submissions WHERE id IN (
+            SELECT id FROM simulator_submissions WHERE created_at < ${cutoff} LIMIT ${PURGE_CHUNK}) RETURNING id`,
+      ]
+    : [];
+  const results = [...(await runBatch(db, statements)), ...(control ? await runBatch(control, controlStatements) : [])];
+  const purged = results.reduce((sum, rows) => sum + rows.length, 0);
+  if (purged > 0) log.info("platform_data_purged", { count: purged });
+  return purged;
 }

@@ -35,3 +35,9 @@ export function displayPrefix(key: string): string {
   const cut = key.indexOf("_", 3) + 1;
   return key.slice(0, cut + PREFIX_SHOWN);
 }
+
+/**
+ * How long an isolate trusts a key (or a credential) it has verified, with its tenant's flags: a key revoked (or a
+ * tenant changed) elsewhere takes effect in every isolate within this; in the isolate that made the change, at once.
+ */
+export const KEY_CACHE_MS = 30_000;

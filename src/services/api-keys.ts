@@ -7,7 +7,8 @@ import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { TtlCache } from "../lib/ttl-cache";
 import type { Scope } from "../domain/scopes";
-import type { Owner } from "../types";
+import type { ActiveKey, Owner } from "../types";
+import { KEY_CACHE_MS } from "../domain/api-key";
 import { forgetVerifiedCredentials } from "./compat-credentials";
 import { assertMayActOn, type KeyActor } from "./key-power";
 
@@ -28,13 +29,7 @@ export async function createApiKey(db: Db, tenantId: string, mode: KeyMode, scop
   return { ...row, key };
 }
 
-export type ActiveKey = ApiKeyRow & Pick<TenantRow, "metered" | "sandbox" | "quietHours" | "shard" | "retentionDays">;
-
-/**
- * How long an isolate trusts a key it has verified, with its tenant's flags: a key revoked (or a tenant
- * changed) elsewhere takes effect in every isolate within this; in the isolate that made the change, at once.
- */
-export const KEY_CACHE_MS = 30_000;
+export type { ActiveKey };
 /** Keys verified per isolate; the oldest goes first. Unknown keys are never cached, so guesses cannot fill it. */
 const KEY_CACHE_ENTRIES = 10_000;
 const verified = new TtlCache<ActiveKey>(KEY_CACHE_MS, KEY_CACHE_ENTRIES);

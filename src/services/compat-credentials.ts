@@ -13,7 +13,8 @@ import { randomBytes, sha256Hex, toHex } from "../lib/crypto";
 import { decryptText, encryptText } from "../lib/data-crypto";
 import { ApiError, limitExceeded } from "../lib/errors";
 import { TtlCache } from "../lib/ttl-cache";
-import { KEY_CACHE_MS, type ActiveKey } from "./api-keys";
+import { KEY_CACHE_MS } from "../domain/api-key";
+import type { ActiveCredential } from "../types";
 import { assertMayActOn, type KeyActor } from "./key-power";
 
 /** Each vendor's shapes: Twilio's `AC` + 32 hex and a 32-hex token; Alibaba's `LTAI` + 20 and a 30-character secret. */
@@ -86,15 +87,7 @@ export async function revokeCompatCredential(control: Db, owner: CredentialOwner
   return row;
 }
 
-/** A verified credential: its key (tenant, mode, scopes, shard) and its secret, for the HMACs. */
-export interface ActiveCredential {
-  id: string;
-  api: CompatApi;
-  key: ActiveKey;
-  secretHash: string;
-  secret: string;
-  reportUrl: string | null;
-}
+export type { ActiveCredential };
 
 /** Looked-up credentials per isolate, as keys are (src/services/api-keys.ts): unknown ids are never cached. */
 const verified = new TtlCache<ActiveCredential>(KEY_CACHE_MS, 10_000);

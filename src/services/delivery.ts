@@ -87,11 +87,13 @@ function claimStatements(ids: readonly string[], now: number) {
 async function handOff(db: Db, wave: readonly MessageRow[], now: number): Promise<Set<string>> {
   if (wave.length === 0) return new Set();
   checkpoint("handoff");
-  const json = JSON.stringify(wave.map((message) => ({ id: message.id, attempts: message.attempts })));
+  // Found by id (the primary key), then held to the claim this consumer made: `<id>:<attempts>`.
+  const ids = JSON.stringify(wave.map((message) => message.id));
+  const claims = JSON.stringify(wave.map((message) => `${message.id}:${message.attempts}`));
   const rows = await db.all<{ id: string }>(sql`UPDATE messages SET handed_at = ${now}
-    FROM json_each(${json}) AS w
-    WHERE messages.id = w.value ->> '$.id' AND messages.attempts = w.value ->> '$.attempts' AND messages.status = 'sending' AND messages.handed_at IS NULL
-    RETURNING messages.id AS id`);
+    WHERE id IN (SELECT value FROM json_each(${ids})) AND +status = 'sending' AND handed_at IS NULL
+      AND id || ':' || attempts IN (SELECT value FROM json_each(${claims}))
+    RETURNING id`);
   checkpoint("handoff", "after");
   return new Set(rows.map((row) => row.id));
 }

@@ -4,6 +4,7 @@ import { runBatch } from "../db/statements";
 import { KEY_MODES, type KeyMode } from "../domain/api-key";
 import { checkpoint } from "../lib/faults";
 import { meterFor } from "../meter/client";
+import { refundMessages } from "./billing";
 
 /** What an erased field reads as: the record stays (its status, price and times are the tenant's books), the person is gone. */
 export const ERASED = "[erased]";
@@ -44,7 +45,7 @@ export const ERASE_PASSES = 20;
  */
 async function erasePass(db: Db, tenantId: string, modes: readonly KeyMode[], number: string): Promise<ErasureCounts> {
   const results = await runBatch(db, erasePassStatements(tenantId, modes, number));
-  const [events, receipts, messages, inbound, , contacts, items, rejects] = results.map((rows) => rows.length);
+  const [events, receipts, , messages, inbound, , contacts, items, rejects] = results.map((rows) => rows.length);
   return { messages: messages!, inbound: inbound!, contacts: contacts!, batch_recipients: items! + rejects!, events: events!, receipts: receipts! };
 }
 
@@ -55,6 +56,8 @@ export function erasePassStatements(tenantId: string, modes: readonly KeyMode[],
   const someReplies = sql`SELECT id FROM inbound_messages WHERE tenant_id = ${tenantId} AND mode IN ${inModes} AND "from" = ${number} ORDER BY id LIMIT ${ERASE_PASS}`;
   const theirBatches = sql`SELECT id FROM batches WHERE tenant_id = ${tenantId} AND mode IN ${inModes}`;
   const stub = JSON.stringify({ erased: true });
+  // Carriers' error texts and event details may quote the number (E.164, with or without its +).
+  const digits = number.replace(/^\+/, "");
   return [
     // Events first, while their messages and replies can still be found by the number.
     sql`UPDATE events SET data = ${stub} WHERE id IN (
@@ -63,13 +66,15 @@ export function erasePassStatements(tenantId: string, modes: readonly KeyMode[],
         SELECT e.id FROM (${someReplies}) AS i CROSS JOIN events e ON e.source = 'inbound:' || i.id)
       AND data <> ${stub} RETURNING id`,
     sql`UPDATE carrier_receipts SET raw = ${ERASED} WHERE message_id IN (${someMessages}) AND raw <> ${ERASED} RETURNING id`,
-    sql`UPDATE messages SET "to" = ${ERASED}, body = ${ERASED} WHERE id IN (${someMessages}) RETURNING id`,
+    sql`UPDATE message_events SET detail = ${ERASED} WHERE message_id IN (${someMessages}) AND instr(detail, ${digits}) > 0`,
+    sql`UPDATE messages SET "to" = ${ERASED}, body = ${ERASED}, error_message = CASE WHEN error_message IS NULL THEN NULL ELSE ${ERASED} END
+      WHERE id IN (${someMessages}) RETURNING id`,
     sql`UPDATE inbound_messages SET "from" = ${ERASED}, text = ${ERASED}, payload = NULL WHERE id IN (${someReplies}) RETURNING id`,
     sql`DELETE FROM group_members WHERE contact_id IN (SELECT id FROM contacts WHERE tenant_id = ${tenantId} AND phone = ${number})`,
     sql`DELETE FROM contacts WHERE tenant_id = ${tenantId} AND phone = ${number} RETURNING id`,
     sql`UPDATE batch_items SET "to" = ${ERASED}, params = NULL WHERE rowid IN (
         SELECT rowid FROM batch_items WHERE batch_id IN (${theirBatches}) AND "to" = ${number} LIMIT ${ERASE_PASS}) RETURNING batch_id`,
-    sql`UPDATE batch_rejects SET "to" = ${ERASED} WHERE rowid IN (
+    sql`UPDATE batch_rejects SET "to" = ${ERASED}, detail = ${ERASED} WHERE rowid IN (
         SELECT rowid FROM batch_rejects WHERE batch_id IN (${theirBatches}) AND "to" = ${number} LIMIT ${ERASE_PASS}) RETURNING batch_id`,
   ];
 }
@@ -85,17 +90,68 @@ async function eraseOnShard(db: Db, tenantId: string, modes: readonly KeyMode[],
   return { erased, complete: false };
 }
 
+/** The modes an erasure reaches: a live key's or the operator's, both; a test key's, its own test traffic only. */
+export const erasureModes = (mode: KeyMode | "operator"): readonly KeyMode[] => (mode === "test" ? ["test"] : KEY_MODES);
+
 /**
- * Erases a number's personal data from one tenant: its shard's records of `modes` (a key erases its own
- * mode's traffic; contacts belong to no mode), then its meter, which serves both modes (the block kept as a
- * hash, the allow-list entry and per-recipient send history gone). Idempotent.
+ * The number's messages not yet handed to a carrier (`scheduled`, `queued`) are canceled and refunded first:
+ * erased, they would otherwise go out to `[erased]`. Conditional, so one a consumer claimed meanwhile goes out.
+ */
+async function cancelPendingTo(env: Pick<Env, "METER">, db: Db, tenantId: string, modes: readonly KeyMode[], number: string): Promise<number> {
+  const now = Date.now();
+  const inModes = sql`(SELECT value FROM json_each(${JSON.stringify(modes)}))`;
+  const [canceled = []] = await runBatch<Parameters<typeof refundMessages>[2][number]>(db, [
+    sql`UPDATE messages SET status = 'canceled', version = version + 1, updated_at = ${now}
+      WHERE id IN (SELECT id FROM messages WHERE tenant_id = ${tenantId} AND mode IN ${inModes} AND "to" = ${number} AND status IN ('scheduled', 'queued'))
+        AND status IN ('scheduled', 'queued')
+      RETURNING id, tenant_id AS tenantId, status, error_code AS errorCode, price, carrier_message_id AS carrierMessageId, refunded_at AS refundedAt`,
+    sql`INSERT INTO message_events (message_id, seq, status, at, detail)
+      SELECT id, version, 'canceled', ${now}, 'recipient erased' FROM messages
+      WHERE tenant_id = ${tenantId} AND mode IN ${inModes} AND "to" = ${number} AND status = 'canceled' AND updated_at = ${now}
+      ON CONFLICT DO NOTHING`,
+  ]);
+  await refundMessages(env, db, canceled);
+  return canceled.length;
+}
+
+/**
+ * Erases a number's personal data from one tenant: first its unsent messages are canceled and refunded, then its
+ * shard's records of `modes` are erased (contacts belong to no mode), then, when the erasure reaches live data
+ * (a live key, the operator), its meter, which serves both modes (the block kept as a hash, the allow-list entry
+ * and per-recipient send history gone). Idempotent.
  */
 export async function eraseRecipient(env: Pick<Env, "METER">, db: Db, tenantId: string, modes: readonly KeyMode[], number: string): Promise<ErasureResult> {
   checkpoint("erasure");
+  await cancelPendingTo(env, db, tenantId, modes, number);
   const { erased, complete } = await eraseOnShard(db, tenantId, modes, number);
   checkpoint("erasure", "after");
+  if (!modes.includes("live")) return { number, complete, erased, block_kept_as_hash: false, allowlist_removed: false };
   const meter = await meterFor(env, tenantId).erase(number);
   return { number, complete, erased, block_kept_as_hash: meter.block_kept_as_hash, allowlist_removed: meter.allowlist_removed };
+}
+
+/**
+ * What no one tenant owns that may hold the number, for the operator's erasure: replies to numbers no tenant has
+ * (control database), and carrier receipts held or ignored on any shard because they matched no message (their
+ * raw payloads name the handset). Bounded: at most ERASE_PASS of each a call; `complete: false` says call again.
+ */
+export async function erasePlatformData(everyDb: readonly Db[], control: Db, number: string): Promise<{ inbound: number; receipts: number; complete: boolean }> {
+  const digits = number.replace(/^\+/, "");
+  const [[unowned = []], receipts] = await Promise.all([
+    runBatch<{ id: string }>(control, [
+      sql`UPDATE inbound_messages SET "from" = ${ERASED}, text = ${ERASED}, payload = NULL WHERE id IN (
+          SELECT id FROM inbound_messages WHERE tenant_id IS NULL AND "from" = ${number} LIMIT ${ERASE_PASS}) RETURNING id`,
+    ]),
+    Promise.all(
+      everyDb.map((db) =>
+        db.all<{ id: string }>(sql`UPDATE carrier_receipts SET raw = ${ERASED} WHERE rowid IN (
+            SELECT rowid FROM carrier_receipts WHERE message_id IS NULL AND result IN ('held', 'ignored') AND raw <> ${ERASED} AND instr(raw, ${digits}) > 0
+            LIMIT ${ERASE_PASS}) RETURNING id`),
+      ),
+    ),
+  ]);
+  const counts = receipts.map((rows) => rows.length);
+  return { inbound: unowned.length, receipts: counts.reduce((a, b) => a + b, 0), complete: unowned.length < ERASE_PASS && counts.every((n) => n < ERASE_PASS) };
 }
 
 /** Tenants one operator request erases from (their shards' passes and a meter call each); the rest on the next page. */

@@ -8,7 +8,7 @@ import { carrierReceipts, messageEvents, messages, type CarrierReceiptRow, type 
 import { liveSendingProblems, type DeploymentSettings } from "../domain/deployment";
 import { analyzeBody, MAX_SEGMENTS, type Encoding } from "../domain/encoding";
 import { isFinal, type MessageStatus, type MessageType } from "../domain/message-status";
-import { messageDeletion } from "../cron/retention";
+import { messageDeletion } from "./deletion";
 import { runBatch } from "../db/statements";
 import { parsePhone, smsCapable, type PhoneResult } from "../domain/phone";
 import { rateLimitHeaders } from "../domain/rate-limit-headers";

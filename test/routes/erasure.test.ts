@@ -3,16 +3,19 @@ import { injectFault, pendingFaults } from "../../src/lib/faults";
 import { ERASE_PASS, ERASE_PASSES, ERASE_TENANTS_PER_REQUEST } from "../../src/services/erasure";
 import { ADMIN, call, createTenant, expectProblem, okJson, sendMessage } from "../helpers/api";
 import { createBatch, expanded, waitForBatch } from "../helpers/batches";
-import { send } from "../helpers/meter";
+import { fundedLiveTenant, send } from "../helpers/meter";
 import { postSigned } from "../helpers/receipts";
 import { d1Of, number, waitForStatus } from "../helpers/seed";
 
 const enc = encodeURIComponent;
 const erase = (key: string, numberE164: string) => call(`/v1/recipients/${enc(numberE164)}/erase`, { method: "POST", key });
 
-/** A tenant with a number of its own, and a handset that has texted it and been texted. */
+/**
+ * A tenant with a number of its own, and a handset that has texted it and been texted; its key is live, whose
+ * erasure reaches both modes and the meter (a test key's reaches test traffic only).
+ */
 async function tenantWithHistory(handset: string) {
-  const tenant = await createTenant();
+  const tenant = await fundedLiveTenant(1_000_000);
   const own = number("0100");
   await okJson(await call(`/v1/admin/tenants/${tenant.tenantId}/numbers`, { method: "POST", headers: ADMIN, json: { number: own } }), 201);
   const sent = await sendMessage(tenant.key, { to: handset, body: "Your appointment is at 3pm" });

@@ -7,10 +7,10 @@ import { assignNumber } from "../../services/inbound";
 import { e164Of } from "../../services/recipients";
 import { FALLBACK_UNIT_PRICE, listPrices, putPrice } from "../../services/prices";
 import { createTenant, getTenant, updateTenant } from "../../services/tenants";
-import { ERASE_TENANTS_PER_REQUEST, eraseEverywhere } from "../../services/erasure";
+import { ERASE_TENANTS_PER_REQUEST, eraseEverywhere, erasePlatformData } from "../../services/erasure";
 import { asc, gt } from "drizzle-orm";
 import { decodeCursor, encodeCursor, invalidCursor, listQuery } from "../../lib/pagination";
-import { reachableShard, shardDb } from "../../db/shards";
+import { everyShard, reachableShard, shardDb } from "../../db/shards";
 import { tenants } from "../../db/schema";
 import { CountryQuery, NumberParam, OperatorErasure } from "../recipients/schemas";
 import { createCredentialFrom, CreateCredentialBody, CreatedCredentialSchema } from "../keys/credentials";
@@ -243,7 +243,12 @@ export const router = createRouter()
     // Every tenant is erased, or the request fails: a tenant on a shard this Worker does not reach is not skipped.
     const placed = page.map((row) => ({ id: row.id, db: shardDb(c.env, reachableShard(c.env, row.shard)) }));
     const next = rows.length > ERASE_TENANTS_PER_REQUEST ? encodeCursor(page.at(-1)!.id) : null;
-    return c.json({ ...(await eraseEverywhere(c.env, placed, number)), next_cursor: next }, 200);
+    const [tenantsErased, platform] = await Promise.all([
+      eraseEverywhere(c.env, placed, number),
+      erasePlatformData(everyShard(c.env).map((scope) => scope.db), c.var.control, number),
+    ]);
+    const { complete: platformComplete, ...platformCounts } = platform;
+    return c.json({ ...tenantsErased, complete: tenantsErased.complete && platformComplete, platform: platformCounts, next_cursor: next }, 200);
   })
   .openapi(revokeKeyRoute, async (c) => {
     const { id, key_id } = c.req.valid("param");

@@ -1,7 +1,7 @@
 import { createRouter } from "../../lib/create-router";
 import { jsonResponse, tenantRoute } from "../../lib/openapi";
 import { e164Of } from "../../services/recipients";
-import { eraseRecipient } from "../../services/erasure";
+import { erasureModes, eraseRecipient } from "../../services/erasure";
 import { CountryQuery, Erasure, NumberParam } from "./schemas";
 
 // /v1/recipients/{number}: what concerns one number across the tenant's records.
@@ -12,8 +12,10 @@ const erase = tenantRoute({
   tags: ["Erasure"],
   summary: "Erase a number's personal data (GDPR Art. 17, PIPL Art. 47)",
   description:
-    "Erases the number from your records of this key's mode: the number and body of its messages, its replies, its contact, " +
-    "its place in batch lists, and what events and receipts said of them. Statuses, prices and times stay, for your books. " +
+    "Erases the number from your records: with a live key, of both modes; with a test key, of test traffic only (it cannot " +
+    "touch live data, the block and allow lists included). Its messages not yet sent (`scheduled`, `queued`) are canceled and " +
+    "refunded first. Then the number and body of its messages, carriers' error texts naming it, its replies, its contact, its " +
+    "place in batch lists and rejects, and what events and receipts said of them. Statuses, prices and times stay, for your books. " +
     "A block (an opt-out, or yours) is kept as a salted hash, so a number that said STOP is still never texted. " +
     "Answers what changed; running it again changes nothing.",
   request: { params: NumberParam, query: CountryQuery },
@@ -24,5 +26,5 @@ const erase = tenantRoute({
 export const router = createRouter()
   .openapi(erase, async (c) => {
     const number = e164Of(c.req.valid("param").number, c.req.valid("query").country, "path.number");
-    return c.json(await eraseRecipient(c.env, c.var.db, c.var.auth.tenantId, [c.var.auth.mode], number), 200);
+    return c.json(await eraseRecipient(c.env, c.var.db, c.var.auth.tenantId, erasureModes(c.var.auth.mode), number), 200);
   });

@@ -56,6 +56,9 @@ export const OperatorErasure = z
     tenants: z.number().int().openapi({ description: "Tenants that had something of the number." }),
     erased: erasedCounts,
     blocks_kept_as_hash: z.number().int(),
+    platform: z
+      .object({ inbound: z.number().int(), receipts: z.number().int() })
+      .openapi({ description: "What no tenant owns: replies to numbers no tenant has, and carrier receipts that matched no message, on every shard." }),
     next_cursor: z.string().nullable().openapi({ description: "More tenants are left: call again with `cursor` set to this." }),
   })
   .openapi("OperatorErasure");
