@@ -1,5 +1,5 @@
 /** What a tenant can subscribe an endpoint to. */
-export const WEBHOOK_EVENT_TYPES = ["message.status", "message.inbound", "batch.completed", "alert.firing", "alert.resolved"] as const;
+export const WEBHOOK_EVENT_TYPES = ["message.status", "message.inbound", "batch.completed", "alert.firing", "alert.resolved", "opt_out.lifted"] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** Message statuses a `message.status` event is sent for: what a tenant acts on, not every internal step. */

@@ -10,6 +10,7 @@ export const ERRORS = {
   insufficient_balance: { status: 402, title: "Insufficient balance" },
   sandbox_recipient_not_allowed: { status: 403, title: "Recipient not allowed in the sandbox" },
   insufficient_scope: { status: 403, title: "The key's scopes do not allow this" },
+  test_key_read_only: { status: 403, title: "Test keys cannot change what live traffic uses" },
   not_found: { status: 404, title: "Not found" },
   idempotency_in_progress: { status: 409, title: "Request with this idempotency key in progress" },
   edit_conflict: { status: 409, title: "Changed by another request" },

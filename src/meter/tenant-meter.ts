@@ -459,6 +459,23 @@ export class TenantMeter extends DurableObject<Env> {
   }
 
   /**
+   * An API's or the operator's unblock: the tenant's own block goes; a recipient's opt-out (STOP) goes only when
+   * `liftOptOut` (a live key or the operator, with a recorded reason), else it stays and `opt_out` is answered.
+   * In one step, so the check and the removal cannot be split by a STOP in between.
+   */
+  unblockByRequest(number: string, liftOptOut: boolean): "removed" | "opt_out_lifted" | "opt_out" | "not_found" {
+    const forms = JSON.stringify([number, this.erasedToken(number)]);
+    return this.ctx.storage.transactionSync(() => {
+      const rows = this.sql.exec<{ source: BlockSource }>(`SELECT source FROM blocklist WHERE number IN (SELECT value FROM json_each(?))`, forms).toArray();
+      if (rows.length === 0) return "not_found";
+      const optOut = rows.some((row) => row.source === "opt_out");
+      if (optOut && !liftOptOut) return "opt_out";
+      this.sql.exec(`DELETE FROM blocklist WHERE number IN (SELECT value FROM json_each(?))`, forms);
+      return optOut ? "opt_out_lifted" : "removed";
+    });
+  }
+
+  /**
    * Erasure of a number: its block (an opt-out, or the tenant's own) is kept as a salted hash, so it still
    * blocks but no longer names the number; its allow-list entry and its per-recipient send history go.
    * Idempotent: a second erasure finds nothing left to change.

@@ -51,6 +51,17 @@ export const requireScope = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/**
+ * The block and allow lists serve live traffic (an opt-out, the sandbox's recipients), so a test key reads them but
+ * never changes them: test keys live on laptops and in CI, where keys leak (docs/API.md, "Test keys").
+ */
+export const testKeysReadOnly = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.var.auth.mode === "test" && c.req.method !== "GET" && c.req.method !== "HEAD") {
+    throw new ApiError("test_key_read_only", "A test key cannot change the block or allow list: live traffic uses them. Use a live key.");
+  }
+  await next();
+});
+
 /** The operator API: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. */
 export const adminAuth = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearer(c.req.header("authorization"));

@@ -45,7 +45,7 @@ export const ERASE_PASSES = 20;
  */
 async function erasePass(db: Db, tenantId: string, modes: readonly KeyMode[], number: string): Promise<ErasureCounts> {
   const results = await runBatch(db, erasePassStatements(tenantId, modes, number));
-  const [events, receipts, , messages, inbound, , contacts, items, rejects] = results.map((rows) => rows.length);
+  const [events, receipts, , messages, inbound, , contacts, items, , rejects] = results.map((rows) => rows.length);
   return { messages: messages!, inbound: inbound!, contacts: contacts!, batch_recipients: items! + rejects!, events: events!, receipts: receipts! };
 }
 
@@ -74,6 +74,8 @@ export function erasePassStatements(tenantId: string, modes: readonly KeyMode[],
     sql`DELETE FROM contacts WHERE tenant_id = ${tenantId} AND phone = ${number} RETURNING id`,
     sql`UPDATE batch_items SET "to" = ${ERASED}, params = NULL WHERE rowid IN (
         SELECT rowid FROM batch_items WHERE batch_id IN (${theirBatches}) AND "to" = ${number} LIMIT ${ERASE_PASS}) RETURNING batch_id`,
+    // An opt-out's lift names the number in its event (source `opt_out:<number>:<time>`, by the unique source index).
+    sql`UPDATE events SET data = ${stub} WHERE tenant_id = ${tenantId} AND source >= ${`opt_out:${number}:`} AND source < ${`opt_out:${number};`}`,
     sql`UPDATE batch_rejects SET "to" = ${ERASED}, detail = ${ERASED} WHERE rowid IN (
         SELECT rowid FROM batch_rejects WHERE batch_id IN (${theirBatches}) AND "to" = ${number} LIMIT ${ERASE_PASS}) RETURNING batch_id`,
   ];

@@ -2,6 +2,8 @@ import { parsePhone } from "../domain/phone";
 import type { BlockSource } from "../domain/admission";
 import { ApiError } from "../lib/errors";
 import { meterFor } from "../meter/client";
+import type { Db } from "../db/client";
+import { EventOutbox, recordTenantEvent } from "./events";
 import { emptyReport, reportInvalid, type ImportReport } from "./imports";
 import type { AllowEntry, BlockEntry } from "../meter/types";
 
@@ -23,8 +25,34 @@ export async function blockNumber(env: MeterEnv, tenantId: string, number: strin
   return { created: result.created === 1, entry: (await meterFor(env, tenantId).blockEntry(number))! };
 }
 
-export async function unblockNumber(env: MeterEnv, tenantId: string, number: string): Promise<void> {
-  if (!(await meterFor(env, tenantId).unblock(number))) throw new ApiError("not_found", `${number} is not on your block list.`);
+/**
+ * Unblocks a number for a live key or the operator (test keys change no block list: `testKeysReadOnly`). A recipient's
+ * opt-out (STOP) is lifted only with a reason, and the lift is recorded as an `opt_out.lifted` event the tenant can
+ * read (GET /v1/events) and subscribe to; the handset's START lifts it too, without one.
+ */
+export async function unblockNumber(
+  env: MeterEnv & Pick<Env, "WEBHOOK_QUEUE">,
+  db: Db,
+  tenantId: string,
+  number: string,
+  lift: { reason: string | undefined; by: "api_key" | "operator"; keyId?: string },
+): Promise<void> {
+  const outcome = await meterFor(env, tenantId).unblockByRequest(number, lift.reason !== undefined);
+  if (outcome === "not_found") throw new ApiError("not_found", `${number} is not on your block list.`);
+  if (outcome === "opt_out") {
+    const message = "the number opted out (STOP): lifting it needs a reason, which is recorded";
+    throw new ApiError("validation_failed", `${number} opted out by replying STOP; pass ?reason= to lift it (the lift is recorded as an event).`, {
+      errors: [{ path: "query.reason", message }],
+    });
+  }
+  if (outcome === "opt_out_lifted") {
+    const now = Date.now();
+    const data = { number, reason: lift.reason, lifted_by: lift.by, key_id: lift.keyId ?? null, lifted_at: new Date(now).toISOString() };
+    const created = await recordTenantEvent(db, { tenantId, mode: "live" }, "opt_out.lifted", `opt_out:${number}:${now}`, data);
+    const outbox = new EventOutbox();
+    outbox.add(created);
+    await outbox.flush(env.WEBHOOK_QUEUE);
+  }
 }
 
 export async function blocklistPage(env: MeterEnv, tenantId: string, limit: number, after?: string, source?: BlockSource) {

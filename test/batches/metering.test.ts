@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, createTenant, expectProblem, okJson, sendMessage } from "../helpers/api";
+import { call, liveKeyOf, createTenant, expectProblem, okJson, sendMessage } from "../helpers/api";
 import { batchMessages, createBatch, expanded, getBatch, waitForBatch } from "../helpers/batches";
 import { account, fundedLiveTenant, ledger, meterOf, setLimits, setMeterClock } from "../helpers/meter";
 import { number } from "../helpers/seed";
@@ -10,7 +10,7 @@ describe("batch expansion through the meter", () => {
   it("rejects blocked, opted-out and capped recipients by index and sends the rest", async () => {
     const { key, tenantId } = await createTenant();
     const [ok, blocked, optedOut, capped] = [number(), number(), number(), number()];
-    await okJson(await call(`/v1/blocklist/${enc(blocked)}`, { method: "PUT", key }), 201);
+    await okJson(await call(`/v1/blocklist/${enc(blocked)}`, { method: "PUT", key: await liveKeyOf(tenantId) }), 201);
     await meterOf(tenantId).optOut(optedOut, "STOP");
     // Marketing allows one message a day to a recipient: this one had it.
     await sendMessage(key, { to: capped, body: "Sale! Reply STOP to opt out", type: "marketing" });

@@ -64,3 +64,8 @@ export async function sendMessage(key: string, body: Record<string, unknown>) {
 export async function getMessage(key: string, id: string) {
   return okJson(await call(`/v1/messages/${id}`, { key }), 200);
 }
+
+/** A live key of the tenant: what changes the block and allow lists (test keys only read them). */
+export async function liveKeyOf(tenantId: string): Promise<string> {
+  return (await okJson(await call(`/v1/admin/tenants/${tenantId}/keys`, { method: "POST", headers: ADMIN, json: { mode: "live" } }), 201)).key as string;
+}

@@ -7,7 +7,7 @@ const enc = encodeURIComponent;
 
 describe("block list", () => {
   it("stores numbers in E.164, so every way of writing one is the same entry", async () => {
-    const { key } = await createTenant();
+    const { key } = await fundedLiveTenant(1_000_000);
     const first = await call(`/v1/blocklist/${enc("+86 138-0013-8000")}`, { method: "PUT", key, json: { reason: "asked us" } });
     expect(await okJson(first, 201)).toMatchObject({ number: "+8613800138000", source: "api", reason: "asked us" });
     const again = await call(`/v1/blocklist/13800138000?country=CN`, { method: "PUT", key });
@@ -32,7 +32,7 @@ describe("block list", () => {
   });
 
   it("pages through the block list by number and filters it by source", async () => {
-    const { key } = await createTenant();
+    const { key } = await fundedLiveTenant(1_000_000);
     const numbers = [number(), number(), number()].sort();
     for (const n of numbers) await okJson(await call(`/v1/blocklist/${enc(n)}`, { method: "PUT", key }), 201);
     const first = await okJson(await call("/v1/blocklist?limit=2", { key }), 200);
@@ -43,7 +43,7 @@ describe("block list", () => {
   });
 
   it("imports JSON: numbers or {number, reason}, merging duplicates and reporting invalid rows", async () => {
-    const { key } = await createTenant();
+    const { key } = await fundedLiveTenant(1_000_000);
     const existing = number();
     await okJson(await call(`/v1/blocklist/${enc(existing)}`, { method: "PUT", key }), 201);
     const report = await okJson(
@@ -61,7 +61,7 @@ describe("block list", () => {
   });
 
   it("imports CSV with a BOM, CRLF, quoted fields and blank lines, numbering rows by line", async () => {
-    const { key } = await createTenant();
+    const { key } = await fundedLiveTenant(1_000_000);
     const csv = '\uFEFFPhone,Reason\r\n+447400123456,"complained, twice"\r\n\r\n"+44 7400 123457",\r\nnope,bad\r\n';
     const report = await okJson(await call("/v1/blocklist/import", { method: "POST", key, headers: { "content-type": "text/csv" }, body: csv }), 200);
     expect(report).toMatchObject({ imported: 2, updated: 0, invalid: 1, errors: [{ row: 5, input: "nope" }] });
@@ -73,7 +73,7 @@ describe("block list", () => {
   });
 
   it("refuses other content types, unreadable CSV, more than 10,000 numbers and bodies over 10 MiB, importing nothing", async () => {
-    const { key } = await createTenant();
+    const { key } = await fundedLiveTenant(1_000_000);
     const post = (body: string, type: string) => call("/v1/blocklist/import", { method: "POST", key, headers: { "content-type": type }, body });
     await expectProblem(await post("phone\n1", "text/plain"), 415, "unsupported_media_type");
     await expectProblem(await post('phone\n"+447400123456', "text/csv"), 422, "validation_failed");
@@ -84,8 +84,8 @@ describe("block list", () => {
   });
 
   it("keeps each tenant's list to itself", async () => {
-    const a = await createTenant();
-    const b = await createTenant();
+    const a = await fundedLiveTenant(1_000_000);
+    const b = await fundedLiveTenant(1_000_000);
     const to = number();
     await okJson(await call(`/v1/blocklist/${enc(to)}`, { method: "PUT", key: a.key }), 201);
     expect((await okJson(await call("/v1/blocklist", { key: b.key }), 200)).data).toEqual([]);
@@ -129,7 +129,7 @@ describe("sandbox and allow list", () => {
   });
 
   it("exempts allow-listed numbers from per-recipient caps outside the sandbox", async () => {
-    const { tenantId, key } = await createTenant();
+    const { tenantId, key } = await fundedLiveTenant(1_000_000);
     await setMeterClock(tenantId, Date.UTC(2030, 5, 1, 12));
     const qa = number();
     const other = number();
@@ -140,8 +140,8 @@ describe("sandbox and allow list", () => {
   });
 
   it("keeps each tenant's allow list to itself", async () => {
-    const a = await createTenant();
-    const b = await createTenant();
+    const a = await fundedLiveTenant(1_000_000);
+    const b = await fundedLiveTenant(1_000_000);
     const to = number();
     await okJson(await call(`/v1/allowlist/${enc(to)}`, { method: "PUT", key: a.key }), 201);
     expect((await okJson(await call("/v1/allowlist", { key: b.key }), 200)).data).toEqual([]);
@@ -149,7 +149,7 @@ describe("sandbox and allow list", () => {
   });
 
   it("keeps a block list entry stronger than the allow list", async () => {
-    const { key } = await createTenant();
+    const { key } = await fundedLiveTenant(1_000_000);
     const to = number();
     await okJson(await call(`/v1/allowlist/${enc(to)}`, { method: "PUT", key }), 201);
     await okJson(await call(`/v1/blocklist/${enc(to)}`, { method: "PUT", key }), 201);

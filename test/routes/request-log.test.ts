@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
 import { redact } from "../../src/lib/log";
-import { createTenant } from "../helpers/api";
+import { createTenant, liveKeyOf } from "../helpers/api";
 
 const NUMBER = "+8613812348000";
 const MASKED = "+86138****8000";
@@ -33,8 +33,9 @@ describe("request logs", () => {
     const sent = await request("/v1/messages", { method: "POST", key, body, headers: { "content-type": "application/json" } });
     expect(sent.status).toBe(202);
     await request(`/v1/messages?to=${encodeURIComponent(NUMBER)}`, { key });
-    await request(`/v1/blocklist/${encodeURIComponent(NUMBER)}`, { method: "PUT", key });
-    await request(`/v1/blocklist/${NUMBER}`, { method: "DELETE", key });
+    const live = await liveKeyOf(tenantId);
+    await request(`/v1/blocklist/${encodeURIComponent(NUMBER)}`, { method: "PUT", key: live });
+    await request(`/v1/blocklist/${NUMBER}`, { method: "DELETE", key: live });
 
     const requests = lines.map((line) => JSON.parse(line)).filter((line) => line.event === "request");
     expect(requests.map((r) => [r.method, r.route])).toEqual([

@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { inboundMessages } from "../../src/db/schema";
 import { openInbound } from "../../src/services/message-data";
 import { DEFAULT_KEYWORDS } from "../../src/domain/keywords";
-import { ADMIN, call, createTenant, expectProblem, okJson } from "../helpers/api";
+import { ADMIN, call, liveKeyOf, createTenant, expectProblem, okJson } from "../helpers/api";
 import { send } from "../helpers/meter";
 import { postSigned } from "../helpers/receipts";
 import { control, number, waitForStatus } from "../helpers/seed";
@@ -40,7 +40,7 @@ describe("inbound replies", () => {
   });
 
   it.each(DEFAULT_KEYWORDS.opt_in)("opts the sender back in on %j, but only from an opt-out", async (keyword) => {
-    const { key, own } = await tenantWithNumber();
+    const { key, own, tenantId } = await tenantWithNumber();
     const optedOut = number();
     await reply(optedOut, own, "退订");
     expect(await okJson(await reply(optedOut, own, keyword.toLowerCase()), 200)).toEqual({ result: "recorded", action: "opt_in" });
@@ -49,7 +49,7 @@ describe("inbound replies", () => {
 
     // A number the tenant blocked itself stays blocked, whatever its owner replies.
     const blocked = number();
-    await okJson(await call(`/v1/blocklist/${enc(blocked)}`, { method: "PUT", key }), 201);
+    await okJson(await call(`/v1/blocklist/${enc(blocked)}`, { method: "PUT", key: await liveKeyOf(tenantId) }), 201);
     await reply(blocked, own, "STOP");
     await reply(blocked, own, keyword);
     expect(await blockEntry(key, blocked)).toMatchObject({ source: "api" });
@@ -193,10 +193,10 @@ describe("keyword replies under redelivery and abuse", () => {
 
 describe("opt-in confirmations", () => {
   it("are not sent to a number the tenant blocked itself, which START does not unblock", async () => {
-    const { key, own } = await tenantWithNumber();
+    const { key, own, tenantId } = await tenantWithNumber();
     await okJson(await call("/v1/keywords", { method: "PUT", key, json: { ...DEFAULT_KEYWORDS, opt_in_reply: "Welcome back." } }), 200);
     const blocked = number();
-    await okJson(await call(`/v1/blocklist/${enc(blocked)}`, { method: "PUT", key, json: { reason: "abuse" } }), 201);
+    await okJson(await call(`/v1/blocklist/${enc(blocked)}`, { method: "PUT", key: await liveKeyOf(tenantId), json: { reason: "abuse" } }), 201);
     expect(await okJson(await reply(blocked, own, "START"), 200)).toMatchObject({ action: "opt_in" });
     expect(await blockEntry(key, blocked)).toMatchObject({ source: "api" });
     expect((await okJson(await call(`/v1/messages?to=${enc(blocked)}`, { key }), 200)).data).toEqual([]);

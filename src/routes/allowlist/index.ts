@@ -13,7 +13,7 @@ const allow = tenantRoute({
   tags: ["Allow list"],
   summary: "Allow a number: a sandbox recipient, or exempt from per-recipient caps",
   request: { params: NumberParam, query: CountryQuery, body: optionalJsonBody(AllowBody) },
-  errors: ["invalid_number", "allowlist_full"],
+  errors: ["invalid_number", "allowlist_full", "test_key_read_only"],
   responses: {
     200: jsonResponse(AllowedNumber, "Already allowed (note updated)."),
     201: jsonResponse(AllowedNumber, "Allowed."),
@@ -26,7 +26,7 @@ const disallow = tenantRoute({
   tags: ["Allow list"],
   summary: "Remove a number from the allow list",
   request: { params: NumberParam, query: CountryQuery },
-  errors: ["invalid_number"],
+  errors: ["invalid_number", "test_key_read_only"],
   responses: { 204: { description: "Removed." } }
 });
 

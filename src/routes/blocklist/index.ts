@@ -6,7 +6,7 @@ import { jsonResponse, optionalJsonBody, tenantRoute } from "../../lib/openapi";
 import { afterNumber, numberPage } from "../../lib/pagination";
 import { blocklistPage, blockNumber, e164Of, importBlocklist, unblockNumber } from "../../services/recipients";
 import { csvImportRows, jsonRows } from "../../services/imports";
-import { CountryQuery, ImportReport, NumberParam } from "../recipients/schemas";
+import { CountryQuery, ImportReport, NumberParam, UnblockQuery } from "../recipients/schemas";
 import { BlockBody, BlockedNumber, BlockList, BlocklistImportJson, BlockListQuery, presentBlocked } from "./schemas";
 
 // /v1/blocklist: numbers nothing is sent to (the tenant's blocks and the opt-outs of STOP replies).
@@ -24,7 +24,7 @@ const block = tenantRoute({
   tags: ["Block list"],
   summary: "Block a number: nothing more is sent to it",
   request: { params: NumberParam, query: CountryQuery, body: optionalJsonBody(BlockBody) },
-  errors: ["invalid_number"],
+  errors: ["invalid_number", "test_key_read_only"],
   responses: { 200: jsonResponse(BlockedNumber, "Already blocked (reason updated)."), 201: jsonResponse(BlockedNumber, "Blocked.") }
 });
 
@@ -33,8 +33,12 @@ const unblock = tenantRoute({
   path: "/{number}",
   tags: ["Block list"],
   summary: "Unblock a number",
-  request: { params: NumberParam, query: CountryQuery },
-  errors: ["invalid_number"],
+  description:
+    "Your own block goes at once. A recipient's opt-out (they replied STOP) is lifted only with `reason`, which is recorded as an " +
+    "`opt_out.lifted` event (GET /v1/events, and webhooks); without it, 422. Their START reply lifts it too. Live keys only: a test " +
+    "key cannot change the block list live traffic uses (403 `test_key_read_only`).",
+  request: { params: NumberParam, query: UnblockQuery },
+  errors: ["invalid_number", "test_key_read_only"],
   responses: { 204: { description: "Unblocked." } }
 });
 
@@ -59,7 +63,7 @@ const importBlocked = tenantRoute({
     // Not `required`: the JSON validator then runs only for JSON bodies, and CSV streams to the handler.
     body: { required: false, content: { "application/json": { schema: BlocklistImportJson }, "text/csv": { schema: { type: "string" } } } }
   },
-  errors: ["invalid_number"],
+  errors: ["invalid_number", "test_key_read_only"],
   responses: { 200: jsonResponse(ImportReport, "What was imported.") }
 });
 
@@ -71,7 +75,9 @@ export const router = createRouter()
     return created ? c.json(presentBlocked(entry), 201) : c.json(presentBlocked(entry), 200);
   })
   .openapi(unblock, async (c) => {
-    await unblockNumber(c.env, c.var.auth.tenantId, e164Of(c.req.valid("param").number, c.req.valid("query").country, "path.number"));
+    const { country, reason } = c.req.valid("query");
+    const number = e164Of(c.req.valid("param").number, country, "path.number");
+    await unblockNumber(c.env, c.var.db, c.var.auth.tenantId, number, { reason, by: "api_key", keyId: c.var.auth.keyId });
     return c.body(null, 204);
   })
   .openapi(listBlocked, async (c) => {

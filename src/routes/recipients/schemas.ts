@@ -12,6 +12,16 @@ export const CountryQuery = z.object({
   country: countryCode.optional(),
 });
 
+export const UnblockQuery = CountryQuery.extend({
+  reason: z
+    .string()
+    .trim()
+    .min(1)
+    .max(500)
+    .optional()
+    .openapi({ description: "Why a recipient's opt-out (STOP) is lifted: required for one, and recorded in its `opt_out.lifted` event." }),
+});
+
 export const ImportReport = z
   .object({
     imported: z.number().int().openapi({ description: "New entries." }),
