@@ -471,6 +471,22 @@ export const prices = sqliteTable("prices", {
   updatedAt: integer("updated_at").notNull(),
 });
 
+// The secret that signs a tenant's per-message callbacks (`callback_url`), one per key mode, so a test key never
+// reads what signs live traffic; a rotation keeps the previous one signing beside it until `previous_until`.
+// Control database. (tenants.callback_secret, from before, seeds the live one.)
+export const callbackSecrets = sqliteTable(
+  "callback_secrets",
+  {
+    tenantId: text("tenant_id").notNull(),
+    mode: text("mode", { enum: KEY_MODES }).notNull(),
+    secret: text("secret").notNull(),
+    previousSecret: text("previous_secret"),
+    previousUntil: integer("previous_until"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.mode] })],
+);
+
 // Jobs a queue gave up on (the receipts dead-letter queue), kept sealed for an operator to replay
 // (POST /v1/admin/dead-letters/replay) and purged after DEAD_LETTER_RETENTION_DAYS. Control database only.
 export const deadLetters = sqliteTable(

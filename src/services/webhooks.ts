@@ -17,6 +17,7 @@ import { idBefore } from "../lib/pagination";
 import { signWebhook } from "../lib/standard-webhooks";
 import { openEventData } from "./message-data";
 import type { CompatApi } from "../domain/compat/apis";
+import type { KeyMode } from "../domain/api-key";
 import { ALIBABA_REPORTED, compatPost, type StatusEventData } from "./compat-callbacks";
 import { callbackSigningSecrets } from "./compat-credentials";
 
@@ -100,29 +101,64 @@ export async function rotateSecret(db: Db, owner: Owner, id: string): Promise<We
   return rotated;
 }
 
-/** The secret that signs a tenant's per-message callbacks, made on first use. */
-/** Callback secrets never change once made: an isolate keeps the ones it has read (bounded, as every cache). */
-const knownCallbackSecrets = new TtlCache<string>(10 * 60_000, 1_000);
+/** A mode's callback secret, and the one it replaced while that still signs beside it. */
+export interface CallbackSecretState {
+  secret: string;
+  previousSecret: string | null;
+  previousUntil: number | null;
+}
+
+/**
+ * Callback secrets as an isolate last read them (bounded, as every cache). A rotation elsewhere reaches this
+ * isolate within the TTL, far inside the overlap in which the old secret still signs.
+ */
+const knownCallbackSecrets = new TtlCache<CallbackSecretState>(10 * 60_000, 1_000);
 
 /** Callback-URL deliveries are signed with their tenant's secret, which lives on its row in the control database. */
 async function withCallbackSecrets(control: Db, dataKey: string | undefined, claimed: ClaimedDelivery[]): Promise<void> {
   const callbacks = claimed.filter((d) => d.endpointId === null);
-  const tenantIds = [...new Set(callbacks.map((d) => d.tenantId))];
+  const owners = [...new Map(callbacks.map((d) => [`${d.tenantId}:${d.eventMode}`, { tenantId: d.tenantId, mode: d.eventMode }])).entries()];
   const twilio = callbacks.filter((d) => d.callbackFormat === "twilio" && d.credentialId !== null);
   const [secrets, tokens] = await Promise.all([
-    Promise.all(tenantIds.map(async (id) => [id, await knownCallbackSecrets.getOrLoad(id, () => callbackSecret(control, id))] as const)).then((pairs) => new Map(pairs)),
+    Promise.all(owners.map(async ([key, owner]) => [key, await knownCallbackSecrets.getOrLoad(key, () => callbackSecret(control, owner))] as const)).then(
+      (pairs) => new Map(pairs),
+    ),
     callbackSigningSecrets(control, dataKey, twilio.map((d) => ({ id: d.credentialId!, tenantId: d.tenantId }))),
   ]);
   for (const delivery of callbacks) {
-    delivery.callbackSecret = secrets.get(delivery.tenantId) ?? null;
+    delivery.callbackSecret = secrets.get(`${delivery.tenantId}:${delivery.eventMode}`) ?? null;
     if (delivery.callbackFormat === "twilio") delivery.credentialSecret = tokens.get(delivery.credentialId ?? "") ?? null;
   }
 }
 
-export async function callbackSecret(db: Db, tenantId: string): Promise<string> {
-  await db.update(tenants).set({ callbackSecret: newSecret() }).where(and(eq(tenants.id, tenantId), isNull(tenants.callbackSecret)));
-  const tenant = await db.query.tenants.findFirst({ columns: { callbackSecret: true }, where: eq(tenants.id, tenantId) });
-  return tenant!.callbackSecret!;
+/**
+ * The secret that signs a tenant's per-message callbacks in one key mode, made on first use: the live one starts
+ * as the tenant's callback secret from before there were two, the test one new. A test key never reads the live one.
+ */
+export async function callbackSecret(db: Db, owner: Owner): Promise<CallbackSecretState> {
+  const fresh = newSecret();
+  const [row] = await runBatch<CallbackSecretState>(db, [
+    sql`INSERT INTO callback_secrets (tenant_id, mode, secret, created_at)
+      VALUES (${owner.tenantId}, ${owner.mode},
+        COALESCE(CASE WHEN ${owner.mode} = 'live' THEN (SELECT callback_secret FROM tenants WHERE id = ${owner.tenantId}) END, ${fresh}), ${Date.now()})
+      ON CONFLICT DO NOTHING`,
+    sql`SELECT secret, previous_secret AS previousSecret, previous_until AS previousUntil FROM callback_secrets WHERE tenant_id = ${owner.tenantId} AND mode = ${owner.mode}`,
+  ]).then((results) => results[1]!);
+  return row!;
+}
+
+/**
+ * A new callback secret for the owner's mode; the one it replaces keeps signing beside it for SECRET_OVERLAP_MS
+ * (Standard Webhooks' several signatures), so a receiver can switch without losing a delivery.
+ */
+export async function rotateCallbackSecret(db: Db, owner: Owner, now = Date.now()): Promise<CallbackSecretState> {
+  await callbackSecret(db, owner);
+  const [rotated] = await db.all<CallbackSecretState>(sql`UPDATE callback_secrets
+    SET previous_secret = secret, previous_until = ${now + SECRET_OVERLAP_MS}, secret = ${newSecret()}
+    WHERE tenant_id = ${owner.tenantId} AND mode = ${owner.mode}
+    RETURNING secret, previous_secret AS previousSecret, previous_until AS previousUntil`);
+  knownCallbackSecrets.delete(`${owner.tenantId}:${owner.mode}`);
+  return rotated!;
 }
 
 /**
@@ -193,7 +229,9 @@ interface ClaimedDelivery {
   secret: string | null;
   previousSecret: string | null;
   previousSecretUntil: number | null;
-  callbackSecret: string | null;
+  /** The mode of the event: which of the tenant's callback secrets signs a callback. */
+  eventMode: KeyMode;
+  callbackSecret: CallbackSecretState | null;
   /** A callback of a message sent through a compatible API: its format, and what that format needs of the message. */
   callbackFormat: CompatApi | null;
   credentialId: string | null;
@@ -229,7 +267,7 @@ async function claimDeliveries(db: Db, ids: readonly string[], now: number): Pro
           WHERE d.status = 'pending' AND d.next_attempt_at <= ${now} AND (d.claimed_until IS NULL OR d.claimed_until < ${now}))
         WHERE nth <= ${POSTS_PER_TENANT})`,
     sql`SELECT d.id, d.tenant_id AS tenantId, d.endpoint_id AS endpointId, d.url, d.attempts,
-        e.id AS eventId, e.type AS eventType, e.created_at AS eventCreatedAt, e.data AS eventData,
+        e.id AS eventId, e.type AS eventType, e.created_at AS eventCreatedAt, e.data AS eventData, e.mode AS eventMode,
         w.secret, w.previous_secret AS previousSecret, w.previous_secret_until AS previousSecretUntil, NULL AS callbackSecret,
         m.callback_format AS callbackFormat, m.credential_id AS credentialId, m."from" AS messageFrom, m.submitted_at AS submittedAt
       FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
@@ -242,7 +280,11 @@ async function claimDeliveries(db: Db, ids: readonly string[], now: number): Pro
 
 /** The endpoint's secret, and its previous one while the rotation overlap lasts; or the tenant's callback secret. */
 function signingSecrets(delivery: ClaimedDelivery, now: number): string[] {
-  if (delivery.endpointId === null) return delivery.callbackSecret ? [delivery.callbackSecret] : [];
+  if (delivery.endpointId === null) {
+    const state = delivery.callbackSecret;
+    if (!state) return [];
+    return state.previousSecret && state.previousUntil !== null && state.previousUntil > now ? [state.secret, state.previousSecret] : [state.secret];
+  }
   if (!delivery.secret) return [];
   const overlap = delivery.previousSecret && (delivery.previousSecretUntil ?? 0) > now ? [delivery.previousSecret] : [];
   return [delivery.secret, ...overlap];

@@ -11,6 +11,7 @@ import { transition } from "../../src/services/transitions";
 import { attemptDelivery } from "../../src/services/webhooks";
 import { ADMIN, call, createTenant, expectProblem, okJson, sendMessage } from "../helpers/api";
 import { createBatch, waitForBatch } from "../helpers/batches";
+import { fundedLiveTenant } from "../helpers/meter";
 import { mockNetwork } from "../helpers/network";
 import { postSigned } from "../helpers/receipts";
 import { dbOf, shards, number, waitForStatus } from "../helpers/seed";
@@ -208,6 +209,35 @@ describe("deliveries", () => {
     await waitFor(() => expect(got.map((r) => r.json.data.status)).toContain("delivered"));
     const { secret } = await okJson(await call("/v1/webhooks/callback-secret", { key }), 200);
     expect(got.every((r) => verify(secret, r) && r.json.data.message_id === message.id)).toBe(true);
+  });
+
+  it("keeps one callback secret per key mode, and a rotated one signs beside the new for a day", async () => {
+    const live = await fundedLiveTenant(1_000_000);
+    const test = await okJson(await call(`/v1/admin/tenants/${live.tenantId}/keys`, { method: "POST", headers: ADMIN, json: { mode: "test" } }), 201);
+    const liveSecret = (await okJson(await call("/v1/webhooks/callback-secret", { key: live.key }), 200)).secret;
+    const testSecret = (await okJson(await call("/v1/webhooks/callback-secret", { key: test.key }), 200)).secret;
+    expect(testSecret).not.toBe(liveSecret);
+
+    // A test message's callback is signed with the test secret only: a leaked test key proves nothing to a live receiver.
+    const testGot = receiver("https://cb.example.com/test-mode");
+    const testMessage = await sendMessage(test.key, { to: number(), body: "hello", callback_url: "https://cb.example.com/test-mode" });
+    await waitForStatus(test.key, testMessage.id, "delivered");
+    await waitFor(() => expect(testGot.length).toBeGreaterThan(0));
+    expect(testGot.every((r) => verify(testSecret, r) && !verify(liveSecret, r))).toBe(true);
+
+    const rotated = await okJson(await call("/v1/webhooks/callback-secret/rotate", { method: "POST", key: live.key }), 200);
+    expect(rotated.secret).not.toBe(liveSecret);
+    expect(Date.parse(rotated.previous_secret_expires_at) - Date.now()).toBeGreaterThan(23 * 3_600_000);
+    expect((await okJson(await call("/v1/webhooks/callback-secret", { key: live.key }), 200)).secret).toBe(rotated.secret);
+    const liveGot = receiver("https://cb.example.com/live-mode");
+    const liveMessage = await sendMessage(live.key, { to: number(), body: "hello", callback_url: "https://cb.example.com/live-mode" });
+    await waitForStatus(live.key, liveMessage.id, "delivered");
+    await waitFor(() => expect(liveGot.length).toBeGreaterThan(0));
+    expect(liveGot[0]!.headers["webhook-signature"]!.split(" ")).toHaveLength(2);
+    expect(verify(rotated.secret, liveGot[0]!) && verify(liveSecret, liveGot[0]!)).toBe(true);
+    expect(verify(testSecret, liveGot[0]!)).toBe(false);
+    // The test secret was not touched by the live rotation.
+    expect((await okJson(await call("/v1/webhooks/callback-secret", { key: test.key }), 200)).secret).toBe(testSecret);
   });
 
   it("delivers inbound replies and completed batches to endpoints that asked for them", async () => {

@@ -4,6 +4,7 @@ import { IdParam, jsonBody, jsonResponse, tenantRoute } from "../../lib/openapi"
 import { page } from "../../lib/pagination";
 import {
   callbackSecret,
+  rotateCallbackSecret,
   createEndpoint,
   deleteEndpoint,
   getEndpoint,
@@ -14,6 +15,7 @@ import {
 } from "../../services/webhooks";
 import {
   CallbackSecret,
+  presentCallbackSecret,
   CreateEndpointBody,
   Delivery,
   DeliveryList,
@@ -57,8 +59,20 @@ const callback = tenantRoute({
   method: "get",
   path: "/callback-secret",
   tags,
-  summary: "The secret that signs deliveries to messages' callback_url",
+  summary: "The secret that signs deliveries to messages' callback_url (this key's mode)",
+  description: "One secret per mode: a test key reads the test one, which never signs live callbacks.",
   responses: { 200: jsonResponse(CallbackSecret, "The secret (made on first use).") }
+});
+
+const rotateCallback = tenantRoute({
+  method: "post",
+  path: "/callback-secret/rotate",
+  tags,
+  summary: "Rotate the callback secret of this key's mode",
+  description:
+    "A new secret at once; for 24 hours callbacks carry two signatures (`v1,<new> v1,<old>`, as Standard Webhooks allows), so " +
+    "receivers can switch without losing one.",
+  responses: { 200: jsonResponse(CallbackSecret, "The new secret, and until when the previous one still signs.") }
 });
 
 const get = tenantRoute({
@@ -117,7 +131,8 @@ export const router = createRouter()
     return c.json({ ...presentEndpoint(row), secret: row.secret }, 201);
   })
   .openapi(list, async (c) => c.json({ data: (await listEndpoints(c.var.db, c.var.auth)).map((row) => presentEndpoint(row)) }, 200))
-  .openapi(callback, async (c) => c.json({ secret: await callbackSecret(c.var.control, c.var.auth.tenantId) }, 200))
+  .openapi(callback, async (c) => c.json(presentCallbackSecret(await callbackSecret(c.var.control, c.var.auth)), 200))
+  .openapi(rotateCallback, async (c) => c.json(presentCallbackSecret(await rotateCallbackSecret(c.var.control, c.var.auth)), 200))
   .openapi(get, async (c) => c.json(presentEndpoint(await getEndpoint(c.var.db, c.var.auth, c.req.valid("param").id)), 200))
   .openapi(remove, async (c) => {
     await deleteEndpoint(c.var.db, c.var.auth, c.req.valid("param").id);

@@ -60,8 +60,15 @@ export const DeliveryParams = z.object({
 });
 
 export const CallbackSecret = z
-  .object({ secret: z.string().openapi({ description: "Signs the deliveries to messages' `callback_url`s (Standard Webhooks)." }) })
+  .object({
+    secret: z.string().openapi({ description: "Signs the deliveries to messages' `callback_url`s sent with keys of this mode (Standard Webhooks)." }),
+    previous_secret_expires_at: z.string().nullable().openapi({ description: "After a rotation: until when the previous secret also signs; null otherwise." }),
+  })
   .openapi("CallbackSecret");
+
+export function presentCallbackSecret(state: { secret: string; previousUntil: number | null }, now = Date.now()): z.infer<typeof CallbackSecret> {
+  return { secret: state.secret, previous_secret_expires_at: state.previousUntil !== null && state.previousUntil > now ? new Date(state.previousUntil).toISOString() : null };
+}
 
 export const Event = z
   .object({
