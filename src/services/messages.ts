@@ -61,24 +61,22 @@ async function findMessage(db: Db, owner: Owner, id: string): Promise<MessageWit
 /** A message as its send was first answered: its first status and event, nothing a carrier added since. */
 function asFirstAnswered(message: MessageWithEvents): MessageWithEvents {
   const first = message.events[0];
-  return {
-    ...message,
-    status: first?.status ?? message.status,
-    carrierMessageId: null,
-    errorCode: null,
-    errorMessage: null,
-    refundedAt: null,
-    attempts: 0,
-    parts: null,
-    partsDelivered: 0,
-    submittedAt: null,
-    handedAt: null,
-    version: 1,
-    updatedAt: message.createdAt,
-    events: first ? [first] : [],
-    receipts: [],
-  };
+  return { ...message, ...UNTOUCHED, status: first?.status ?? message.status, updatedAt: message.createdAt, events: first ? [first] : [], receipts: [] };
 }
+
+/** What a message holds before anything has happened to it: no carrier, no error, no try, no refund. */
+const UNTOUCHED = {
+  carrierMessageId: null,
+  errorCode: null,
+  errorMessage: null,
+  refundedAt: null,
+  attempts: 0,
+  parts: null,
+  partsDelivered: 0,
+  submittedAt: null,
+  handedAt: null,
+  version: 1,
+} as const satisfies Partial<MessageRow>;
 
 /** What a new message is made of; the rest of its row is the same for every new message. */
 export type NewMessage = Pick<
@@ -95,16 +93,7 @@ export function newMessageRow(message: NewMessage & Partial<Pick<MessageRow, "ca
     validUntil: null,
     ...message,
     status: message.sendAt === null ? "queued" : "scheduled",
-    carrierMessageId: null,
-    errorCode: null,
-    errorMessage: null,
-    refundedAt: null,
-    attempts: 0,
-    parts: null,
-    partsDelivered: 0,
-    submittedAt: null,
-    handedAt: null,
-    version: 1,
+    ...UNTOUCHED,
     createdAt: now,
     updatedAt: now,
   };

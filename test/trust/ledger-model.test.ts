@@ -226,7 +226,7 @@ describe("the ledger model", () => {
         await settle(w);
         await invariants(w, seen);
       }),
-      { numRuns: 8, endOnFailure: true },
+      { numRuns: 6, endOnFailure: true },
     );
   });
 });
