@@ -3,7 +3,7 @@ import { Scalar } from "@scalar/hono-api-reference";
 import { except } from "hono/combine";
 import { validationHook } from "./lib/create-router";
 import { onError, onNotFound } from "./lib/problem";
-import { adminAuth, requireScope, tenantAuth, testKeysReadOnly } from "./middleware/auth";
+import { adminAuth, requireScope, SHARED_SETTINGS, tenantAuth, testKeysReadOnly } from "./middleware/auth";
 import { context } from "./middleware/context";
 import { requestLog } from "./middleware/request-log";
 // Each URL resource's routes, in the folder named after its first path segment; each folder exports `router`.
@@ -60,8 +60,10 @@ function buildApp() {
   app.use("*", requestLog);
   app.use("/v1/admin/*", adminAuth);
   app.use("/v1/*", except("/v1/admin/*", tenantAuth, requireScope));
-  app.use("/v1/blocklist/*", testKeysReadOnly);
-  app.use("/v1/allowlist/*", testKeysReadOnly);
+  for (const prefix of SHARED_SETTINGS) {
+    app.use(prefix, testKeysReadOnly);
+    app.use(`${prefix}/*`, testKeysReadOnly);
+  }
   // Each route declares the rest (src/lib/openapi.ts): how it counts against the request rate, its body's
   // size and media types, and its own checks (a carrier's signature).
 

@@ -52,12 +52,31 @@ export const requireScope = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
- * The block and allow lists serve live traffic (an opt-out, the sandbox's recipients), so a test key reads them but
- * never changes them: test keys live on laptops and in CI, where keys leak (docs/API.md, "Test keys").
+ * What both modes share and live traffic uses: a test key reads it, and may add new templates, senders and groups
+ * (nothing live uses them yet), but changes and deletes nothing, since test keys live on laptops and in CI, where
+ * keys leak (docs/API.md, "Test keys cannot change what live traffic uses").
  */
+export const SHARED_SETTINGS = [
+  "/v1/blocklist",
+  "/v1/allowlist",
+  "/v1/templates",
+  "/v1/senders",
+  "/v1/contacts",
+  "/v1/groups",
+  "/v1/content-rules",
+  "/v1/keywords",
+  "/v1/account/quiet-hours",
+] as const;
+const CREATABLE_BY_TEST_KEYS = new Set(["/v1/templates", "/v1/senders", "/v1/groups"]);
+
 export const testKeysReadOnly = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.var.auth.mode === "test" && c.req.method !== "GET" && c.req.method !== "HEAD") {
-    throw new ApiError("test_key_read_only", "A test key cannot change the block or allow list: live traffic uses them. Use a live key.");
+  const method = c.req.method;
+  const path = c.req.path.replace(/\/$/, "");
+  if (c.var.auth.mode === "test" && method !== "GET" && method !== "HEAD" && !(method === "POST" && CREATABLE_BY_TEST_KEYS.has(path))) {
+    throw new ApiError(
+      "test_key_read_only",
+      "A test key cannot change what live traffic uses (block and allow lists, templates, senders, contacts and groups, content rules, keywords, quiet hours); it may read them and add new templates, senders and groups. Use a live key.",
+    );
   }
   await next();
 });

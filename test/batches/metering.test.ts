@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, liveKeyOf, createTenant, expectProblem, okJson, sendMessage } from "../helpers/api";
+import { call, liveKeyOf, createTenant, expectProblem, okJson, sendMessage, liveKeyFor } from "../helpers/api";
 import { batchMessages, createBatch, expanded, getBatch, waitForBatch } from "../helpers/batches";
 import { account, fundedLiveTenant, ledger, meterOf, setLimits, setMeterClock } from "../helpers/meter";
 import { number } from "../helpers/seed";
@@ -115,7 +115,7 @@ describe("POST /v1/batches/{id}/cancel", () => {
     const quarter = 15 * 60_000;
     const now = Math.floor(Date.now() / quarter) * quarter;
     const tokyo = (ms: number) => new Date(ms + 9 * 3_600_000).toISOString().slice(11, 16);
-    await okJson(await call("/v1/account/quiet-hours", { method: "PUT", key, json: { enabled: true, start: tokyo(now - 3_600_000), end: tokyo(now + 3_600_000) } }), 200);
+    await okJson(await call("/v1/account/quiet-hours", { method: "PUT", key: await liveKeyFor(key), json: { enabled: true, start: tokyo(now - 3_600_000), end: tokyo(now + 3_600_000) } }), 200);
     const recipients = ["+819012345601", "+819012345602", "+819012345603"].map((to) => ({ to }));
     const batch = await createBatch(key, { type: "marketing", body: "Sale. Reply STOP to opt out", recipients });
     const sending = await waitForBatch(key, batch.id, expanded);

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { BATCH_STALLED_AFTER_MS } from "../../src/cron/batches";
 import worker from "../../src/index";
 import { batchMessageId } from "../../src/lib/ids";
-import { call, createTenant, okJson } from "../helpers/api";
+import { call, createTenant, okJson, liveKeyFor } from "../helpers/api";
 import { approvedTemplate, createTemplate, review } from "../helpers/catalog";
 import { batchMessages, createBatch, expanded, getBatch, waitForBatch } from "../helpers/batches";
 import { account, fundedLiveTenant, ledger, meterOf } from "../helpers/meter";
@@ -106,7 +106,7 @@ describe("a batch to a group", () => {
     const group = await okJson(await call("/v1/groups", { method: "POST", key, json: { name: "Members" } }), 201);
     const [ann, bo, late] = [number(), number(), number()];
     await okJson(
-      await call(`/v1/contacts/import?group_id=${group.id}`, { method: "POST", key, json: [{ phone: ann, first_name: "Ann", city: "Oslo" }, { phone: bo, city: "Rome" }] }),
+      await call(`/v1/contacts/import?group_id=${group.id}`, { method: "POST", key: await liveKeyFor(key), json: [{ phone: ann, first_name: "Ann", city: "Oslo" }, { phone: bo, city: "Rome" }] }),
       200,
     );
     const template = await approvedTemplate(key, { name: "Hi", type: "notification", body: "Hi {{first_name}}!" });
@@ -114,7 +114,7 @@ describe("a batch to a group", () => {
     const batch = await createBatch(key, { type: "notification", template_id: template.id, group_id: group.id, send_at: new Date(sendAt).toISOString() });
     expect(batch).toMatchObject({ status: "scheduled", total: null, group_id: group.id });
     // Joined after the batch was made: not part of it.
-    await okJson(await call(`/v1/groups/${group.id}/members`, { method: "POST", key, json: { phones: [late] } }), 200);
+    await okJson(await call(`/v1/groups/${group.id}/members`, { method: "POST", key: await liveKeyFor(key), json: { phones: [late] } }), 200);
 
     await runCron(sendAt);
     const done = await waitForBatch(key, batch.id, expanded);

@@ -69,3 +69,18 @@ export async function getMessage(key: string, id: string) {
 export async function liveKeyOf(tenantId: string): Promise<string> {
   return (await okJson(await call(`/v1/admin/tenants/${tenantId}/keys`, { method: "POST", headers: ADMIN, json: { mode: "live" } }), 201)).key as string;
 }
+
+const liveKeys = new Map<string, Promise<string>>();
+/**
+ * A live key of the same tenant as `key` (made once per key): what a test uses to change what both modes share
+ * (templates, senders, contacts and groups, content rules, keywords, quiet hours, the block and allow lists), which
+ * a test key only reads.
+ */
+export function liveKeyFor(key: string): Promise<string> {
+  let live = liveKeys.get(key);
+  if (!live) {
+    live = (async () => liveKeyOf((await okJson(await call("/v1/account", { key }), 200)).tenant_id as string))();
+    liveKeys.set(key, live);
+  }
+  return live;
+}

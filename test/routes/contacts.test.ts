@@ -11,7 +11,7 @@ async function allContacts(key: string, query = "") {
 
 describe("contact import", () => {
   it("reads CSV with a BOM, CRLF, quoted fields and blank lines; merges duplicates; reports invalid rows by line", async () => {
-    const { key } = await createTenant();
+    const { key } = await createTenant("live");
     const csv = [
       "\uFEFFPhone,First Name,City",
       '+447400123456,Ann,"London, UK"',
@@ -42,7 +42,7 @@ describe("contact import", () => {
   });
 
   it("takes JSON too, and adds every imported contact to a group", async () => {
-    const { key } = await createTenant();
+    const { key } = await createTenant("live");
     const group = await okJson(await call("/v1/groups", { method: "POST", key, json: { name: "VIP" } }), 201);
     const report = await okJson(
       await call(`/v1/contacts/import?group_id=${group.id}`, { method: "POST", key, json: [{ phone: number(), name: "A" }, { phone: number() }, { phone: "x" }] }),
@@ -55,7 +55,7 @@ describe("contact import", () => {
   });
 
   it("imports 100,000 rows in one request", { timeout: 120_000 }, async () => {
-    const { key } = await createTenant();
+    const { key } = await createTenant("live");
     const lines = ["phone,code"];
     for (let i = 0; i < 100_000; i++) lines.push(`+1415${2_000_000 + i},c${i}`);
     const report = await okJson(await csvImport(key, lines.join("\n")), 200);
@@ -68,7 +68,7 @@ describe("contact import", () => {
   });
 
   it("lists the first 100 invalid rows and counts the rest", async () => {
-    const { key } = await createTenant();
+    const { key } = await createTenant("live");
     const report = await okJson(await csvImport(key, `phone\n${"bad\n".repeat(150)}`), 200);
     expect(report).toMatchObject({ imported: 0, invalid: 150, errors_not_shown: 50 });
     expect(report.errors).toHaveLength(100);
@@ -76,7 +76,7 @@ describe("contact import", () => {
   });
 
   it("refuses a body over 10 MiB, importing nothing", async () => {
-    const { key } = await createTenant();
+    const { key } = await createTenant("live");
     await expectProblem(await csvImport(key, `phone\n${"+447400123456\n".repeat(800_000)}`), 413, "payload_too_large");
     expect(await allContacts(key)).toEqual([]);
   });
@@ -84,7 +84,7 @@ describe("contact import", () => {
 
 describe("contacts", () => {
   it("reads, changes and deletes a contact; deleting it leaves its groups", async () => {
-    const { key } = await createTenant();
+    const { key } = await createTenant("live");
     await okJson(await csvImport(key, `phone,name\n${number()},Ann\n`), 200);
     const [contact] = await allContacts(key);
     const group = await okJson(await call("/v1/groups", { method: "POST", key, json: { name: "G" } }), 201);
@@ -102,7 +102,7 @@ describe("contacts", () => {
 
 describe("groups", () => {
   it("creates, renames, lists with counts, adds and removes members, and deletes a group but not its contacts", async () => {
-    const { key } = await createTenant();
+    const { key } = await createTenant("live");
     const group = await okJson(await call("/v1/groups", { method: "POST", key, json: { name: "Newsletter" } }), 201);
     expect(group).toMatchObject({ name: "Newsletter", member_count: 0 });
     const a = number();
@@ -126,8 +126,8 @@ describe("groups", () => {
   });
 
   it("keeps every tenant's contacts and groups to itself", async () => {
-    const owner = await createTenant();
-    const other = await createTenant();
+    const owner = await createTenant("live");
+    const other = await createTenant("live");
     await okJson(await csvImport(owner.key, `phone\n${number()}\n`), 200);
     const [contact] = await allContacts(owner.key);
     const group = await okJson(await call("/v1/groups", { method: "POST", key: owner.key, json: { name: "Mine" } }), 201);
@@ -151,7 +151,7 @@ describe("a contact's attributes are bounded however they are merged", () => {
   const attrs = (from: number, count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`a${from + i}`, "x".repeat(500)]));
 
   it("PATCH: a merge past 50 attributes is a 422 and changes nothing; removing some makes room", async () => {
-    const { key } = await createTenant();
+    const { key } = await createTenant("live");
     const phone = number();
     await okJson(await call("/v1/contacts/import", { method: "POST", key, json: [{ phone, ...attrs(0, 30) }] }), 200);
     const [contact] = await allContacts(key);
@@ -165,7 +165,7 @@ describe("a contact's attributes are bounded however they are merged", () => {
   });
 
   it("import: rows that would take a contact past 50 attributes are reported and the contact kept as it was", async () => {
-    const { key } = await createTenant();
+    const { key } = await createTenant("live");
     const [full, other] = [number(), number()];
     await okJson(await call("/v1/contacts/import", { method: "POST", key, json: [{ phone: full, ...attrs(0, 50) }] }), 200);
     // Against the stored contact, and within one import (two rows of one phone merge).

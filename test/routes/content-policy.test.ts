@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ADMIN, call, createTenant, expectProblem, okJson } from "../helpers/api";
+import { ADMIN, call, createTenant, expectProblem, okJson, liveKeyFor } from "../helpers/api";
 import { approvedTemplate, createTemplate, putPlatformRules, putTenantPolicy } from "../helpers/catalog";
 import { account, fundedLiveTenant, send, dryRun } from "../helpers/meter";
 import { number } from "../helpers/seed";
@@ -55,7 +55,7 @@ describe("content rules", () => {
     const problem = await expectProblem(
       await call("/v1/content-rules", {
         method: "PUT",
-        key,
+        key: await liveKeyFor(key),
         json: { rules: [{ label: "bad", kind: "pattern", value: "([a-z" }, { label: "empty", kind: "word", value: "!!" }], allowed_domains: ["not a domain"] },
       }),
       422,
@@ -86,7 +86,7 @@ describe("tenant patterns cannot stall anyone", () => {
     const { key } = await createTenant();
     for (const value of ["(a)\\1", "foo(?=bar)", "(?<!x)y"]) {
       const problem = await expectProblem(
-        await call("/v1/content-rules", { method: "PUT", key, json: { rules: [{ label: "x", kind: "pattern", value }] } }),
+        await call("/v1/content-rules", { method: "PUT", key: await liveKeyFor(key), json: { rules: [{ label: "x", kind: "pattern", value }] } }),
         422,
         "validation_failed",
       );

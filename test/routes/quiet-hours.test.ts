@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, createTenant, expectProblem, okJson, sendMessage } from "../helpers/api";
+import { call, createTenant, expectProblem, okJson, sendMessage, liveKeyFor } from "../helpers/api";
 import { batchMessages, createBatch, expanded, waitForBatch } from "../helpers/batches";
 import { send, dryRun } from "../helpers/meter";
 
@@ -21,10 +21,10 @@ describe("quiet hours", () => {
     const { key } = await createTenant();
     expect(await okJson(await call("/v1/account/quiet-hours", { key }), 200)).toEqual({ enabled: true, start: "21:00", end: "08:00" });
     for (const bad of [{ enabled: true, start: "9:00", end: "08:00" }, { enabled: true, start: "21:10", end: "08:00" }, { enabled: true, start: "08:00", end: "08:00" }, { start: "21:00", end: "08:00" }]) {
-      await expectProblem(await call("/v1/account/quiet-hours", { method: "PUT", key, json: bad }), 422, "validation_failed");
+      await expectProblem(await call("/v1/account/quiet-hours", { method: "PUT", key: await liveKeyFor(key), json: bad }), 422, "validation_failed");
     }
     const window = { enabled: true, start: "20:00", end: "09:30" };
-    expect(await okJson(await call("/v1/account/quiet-hours", { method: "PUT", key, json: window }), 200)).toEqual(window);
+    expect(await okJson(await call("/v1/account/quiet-hours", { method: "PUT", key: await liveKeyFor(key), json: window }), 200)).toEqual(window);
     expect(await okJson(await call("/v1/account/quiet-hours", { key }), 200)).toEqual(window);
   });
 
@@ -45,7 +45,7 @@ describe("quiet hours", () => {
 
   it("sends at once when the tenant turned quiet hours off", async () => {
     const { key } = await createTenant();
-    await okJson(await call("/v1/account/quiet-hours", { method: "PUT", key, json: { enabled: false, start: "21:00", end: "08:00" } }), 200);
+    await okJson(await call("/v1/account/quiet-hours", { method: "PUT", key: await liveKeyFor(key), json: { enabled: false, start: "21:00", end: "08:00" } }), 200);
     const night = tomorrowAtUtc("14:30");
     const message = await sendMessage(key, { to: JP_MOBILE[0], body: MARKETING, type: "marketing", send_at: night });
     expect(message.send_at).toBe(new Date(night).toISOString());
@@ -55,7 +55,7 @@ describe("quiet hours", () => {
     const { key } = await createTenant();
     const now = Math.floor(Date.now() / QUARTER) * QUARTER;
     const window = { enabled: true, start: tokyo(now - 3_600_000), end: tokyo(now + 3_600_000) };
-    await okJson(await call("/v1/account/quiet-hours", { method: "PUT", key, json: window }), 200);
+    await okJson(await call("/v1/account/quiet-hours", { method: "PUT", key: await liveKeyFor(key), json: window }), 200);
 
     const promo = await createBatch(key, { type: "marketing", body: MARKETING, recipients: JP_MOBILE.slice(0, 2).map((to) => ({ to })) });
     await waitForBatch(key, promo.id, expanded);

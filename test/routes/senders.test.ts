@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN, call, createTenant, expectProblem, okJson } from "../helpers/api";
+import { ADMIN, call, createTenant, expectProblem, okJson, liveKeyFor } from "../helpers/api";
 import { approvedSender, createSender, putTenantPolicy, review } from "../helpers/catalog";
 import { fundedLiveTenant, send } from "../helpers/meter";
 import { number } from "../helpers/seed";
@@ -42,7 +42,7 @@ describe("sender IDs", () => {
       rejection_reasons: ["Impersonates a bank"],
     });
     await expectProblem(await send(key, { to: number(), body: "hi", from: "BANK" }), 422, "sender_not_approved");
-    await expectProblem(await call(`/v1/senders/${sender.id}/default`, { method: "POST", key }), 422, "sender_not_approved");
+    await expectProblem(await call(`/v1/senders/${sender.id}/default`, { method: "POST", key: await liveKeyFor(key) }), 422, "sender_not_approved");
   });
 
   it("puts a signature in front of the body, where it counts toward segments and price", async () => {
@@ -59,11 +59,11 @@ describe("sender IDs", () => {
     const { key } = await fundedLiveTenant(1_000_000);
     const sender = await approvedSender(key, "ACME");
     expect(await okJson(await send(key, { to: number(), body: "hi" }), 202)).toMatchObject({ from: null });
-    expect(await okJson(await call(`/v1/senders/${sender.id}/default`, { method: "POST", key }), 200)).toMatchObject({ default: true });
+    expect(await okJson(await call(`/v1/senders/${sender.id}/default`, { method: "POST", key: await liveKeyFor(key) }), 200)).toMatchObject({ default: true });
     expect((await okJson(await call(`/v1/senders/${sender.id}`, { key }), 200)).default).toBe(true);
     expect(await okJson(await send(key, { to: number(), body: "hi" }), 202)).toMatchObject({ from: "ACME" });
 
-    expect((await call(`/v1/senders/${sender.id}`, { method: "DELETE", key })).status).toBe(204);
+    expect((await call(`/v1/senders/${sender.id}`, { method: "DELETE", key: await liveKeyFor(key) })).status).toBe(204);
     expect(await okJson(await send(key, { to: number(), body: "hi" }), 202)).toMatchObject({ from: null });
     await expectProblem(await send(key, { to: number(), body: "hi", from: "ACME" }), 422, "sender_not_approved");
     expect((await okJson(await call("/v1/senders", { key }), 200)).data).toEqual([]);
@@ -82,8 +82,8 @@ describe("sender IDs", () => {
     const other = await createTenant();
     const sender = await createSender(owner.key, "OWNER");
     await expectProblem(await call(`/v1/senders/${sender.id}`, { key: other.key }), 404, "not_found");
-    await expectProblem(await call(`/v1/senders/${sender.id}/default`, { method: "POST", key: other.key }), 404, "not_found");
-    await expectProblem(await call(`/v1/senders/${sender.id}`, { method: "DELETE", key: other.key }), 404, "not_found");
+    await expectProblem(await call(`/v1/senders/${sender.id}/default`, { method: "POST", key: await liveKeyFor(other.key) }), 404, "not_found");
+    await expectProblem(await call(`/v1/senders/${sender.id}`, { method: "DELETE", key: await liveKeyFor(other.key) }), 404, "not_found");
     await expectProblem(await send(other.key, { to: number(), body: "hi", from: "OWNER" }), 422, "sender_not_approved");
     expect((await okJson(await call("/v1/senders?kind=alphanumeric", { key: owner.key }), 200)).data).toHaveLength(1);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN, call, createTenant, expectProblem, okJson } from "../helpers/api";
+import { ADMIN, call, createTenant, expectProblem, okJson, liveKeyFor } from "../helpers/api";
 import { approvedTemplate, createTemplate, review } from "../helpers/catalog";
 import { fundedLiveTenant, send } from "../helpers/meter";
 import { number } from "../helpers/seed";
@@ -62,7 +62,7 @@ describe("template review", () => {
 
     // Fixed, it is a new version that waits for review.
     const fixed = await okJson(
-      await call(`/v1/templates/${template.id}`, { method: "PATCH", key, json: { body: "Big sale {{item}}! Reply STOP to opt out" } }),
+      await call(`/v1/templates/${template.id}`, { method: "PATCH", key: await liveKeyFor(key), json: { body: "Big sale {{item}}! Reply STOP to opt out" } }),
       200,
     );
     expect(fixed).toMatchObject({ version: 2, status: "pending_review", rejection_reasons: null, placeholders: ["item"] });
@@ -71,9 +71,8 @@ describe("template review", () => {
   it("makes one new version per edit when edits race, and refuses the ones that lost", async () => {
     const { key } = await createTenant();
     const template = await createTemplate(key, { name: "race", type: "notification", body: "v1 {{x}}" });
-    const responses = await Promise.all(
-      [2, 3, 4, 5, 6].map((n) => call(`/v1/templates/${template.id}`, { method: "PATCH", key, json: { body: `edit ${n} {{x}}` } })),
-    );
+    const live = await liveKeyFor(key);
+    const responses = await Promise.all([2, 3, 4, 5, 6].map((n) => call(`/v1/templates/${template.id}`, { method: "PATCH", key: live, json: { body: `edit ${n} {{x}}` } })));
     const won = responses.filter((r) => r.status === 200);
     for (const r of responses.filter((r) => r.status !== 200)) await expectProblem(r, 409, "edit_conflict");
     expect(won.length).toBeGreaterThanOrEqual(1);
@@ -99,7 +98,7 @@ describe("template review", () => {
     const v1 = await approvedTemplate(live, OTP);
 
     const edited = await okJson(
-      await call(`/v1/templates/${v1.id}`, { method: "PATCH", key: live, json: { body: "Acme code: {{code}} (valid {{minutes}} min)" } }),
+      await call(`/v1/templates/${v1.id}`, { method: "PATCH", key: await liveKeyFor(live), json: { body: "Acme code: {{code}} (valid {{minutes}} min)" } }),
       200,
     );
     expect(edited).toMatchObject({ version: 2, status: "pending_review", approved_version: 1 });
@@ -118,12 +117,12 @@ describe("template review", () => {
     expect(await okJson(await send(live, { to: number(), template_id: v1.id, params }), 202)).toMatchObject({ template_version: 2 });
 
     // A rename is not a new version; a third version that is rejected leaves version 2 serving everyone.
-    expect(await okJson(await call(`/v1/templates/${v1.id}`, { method: "PATCH", key: live, json: { name: "Renamed" } }), 200)).toMatchObject({
+    expect(await okJson(await call(`/v1/templates/${v1.id}`, { method: "PATCH", key: await liveKeyFor(live), json: { name: "Renamed" } }), 200)).toMatchObject({
       name: "Renamed",
       version: 2,
       status: "approved",
     });
-    const v3 = await okJson(await call(`/v1/templates/${v1.id}`, { method: "PATCH", key: live, json: { body: "Your pin is {{pin}}" } }), 200);
+    const v3 = await okJson(await call(`/v1/templates/${v1.id}`, { method: "PATCH", key: await liveKeyFor(live), json: { body: "Your pin is {{pin}}" } }), 200);
     expect(v3).toMatchObject({ version: 3, status: "rejected", approved_version: 2 });
     expect(await okJson(await send(test, { to: number(), template_id: v1.id, params }), 202)).toMatchObject({ template_version: 2 });
   });
@@ -224,10 +223,10 @@ describe("template management", () => {
   it("deletes a template: it is gone from the API and cannot be sent", async () => {
     const { key } = await createTenant();
     const template = await createTemplate(key, { name: "gone", type: "notification", body: "Bye {{x}}" });
-    expect((await call(`/v1/templates/${template.id}`, { method: "DELETE", key })).status).toBe(204);
+    expect((await call(`/v1/templates/${template.id}`, { method: "DELETE", key: await liveKeyFor(key) })).status).toBe(204);
     await expectProblem(await call(`/v1/templates/${template.id}`, { key }), 404, "not_found");
     await expectProblem(await send(key, { to: number(), template_id: template.id, params: { x: "1" } }), 404, "not_found");
-    await expectProblem(await call(`/v1/templates/${template.id}`, { method: "DELETE", key }), 404, "not_found");
+    await expectProblem(await call(`/v1/templates/${template.id}`, { method: "DELETE", key: await liveKeyFor(key) }), 404, "not_found");
   });
 
   it("validates what a template is made of", async () => {
@@ -238,7 +237,7 @@ describe("template management", () => {
       "validation_failed",
     );
     expect(problem.errors?.map((e) => e.path).sort()).toEqual(["body.name", "body.params.Bad", "body.params.ok.max_length", "body.type"]);
-    await expectProblem(await call("/v1/templates/tpl_nope", { method: "PATCH", key, json: { type: "otp" } }), 422, "validation_failed");
+    await expectProblem(await call("/v1/templates/tpl_nope", { method: "PATCH", key: await liveKeyFor(key), json: { type: "otp" } }), 422, "validation_failed");
   });
 
   it("hides another tenant's templates: every use of their id is a 404", async () => {
@@ -246,8 +245,8 @@ describe("template management", () => {
     const other = await createTenant();
     const template = await createTemplate(owner.key, OTP);
     await expectProblem(await call(`/v1/templates/${template.id}`, { key: other.key }), 404, "not_found");
-    await expectProblem(await call(`/v1/templates/${template.id}`, { method: "PATCH", key: other.key, json: { name: "mine" } }), 404, "not_found");
-    await expectProblem(await call(`/v1/templates/${template.id}`, { method: "DELETE", key: other.key }), 404, "not_found");
+    await expectProblem(await call(`/v1/templates/${template.id}`, { method: "PATCH", key: await liveKeyFor(other.key), json: { name: "mine" } }), 404, "not_found");
+    await expectProblem(await call(`/v1/templates/${template.id}`, { method: "DELETE", key: await liveKeyFor(other.key) }), 404, "not_found");
     await expectProblem(await send(other.key, { to: number(), template_id: template.id, params }), 404, "not_found");
     expect((await okJson(await call("/v1/templates", { key: other.key }), 200)).data).toEqual([]);
     expect((await okJson(await call(`/v1/templates/${template.id}`, { key: owner.key }), 200)).name).toBe("Login code");

@@ -48,6 +48,27 @@ describe("modes", () => {
     expect((await send(live, { to: handset, body: "welcome back" })).status).toBe(202);
   });
 
+  it("a test key reads shared settings and adds new ones, but changes or deletes nothing live traffic uses", async () => {
+    const { live, test } = await tenantWithBothKeys();
+    const template = await okJson(await call("/v1/templates", { method: "POST", key: live, json: { name: "live", type: "notification", body: "Hi {{name}}" } }), 201);
+    expect((await call(`/v1/templates/${template.id}`, { key: test })).status).toBe(200);
+    for (const [method, path, json] of [
+      ["PATCH", `/v1/templates/${template.id}`, { body: "Changed {{name}}" }],
+      ["DELETE", `/v1/templates/${template.id}`, undefined],
+      ["PUT", "/v1/keywords", { opt_out: ["STOP"] }],
+      ["PUT", "/v1/content-rules", { rules: [] }],
+      ["PUT", "/v1/account/quiet-hours", { start: "21:00", end: "08:00" }],
+      ["POST", "/v1/contacts/import", [{ phone: number() }]],
+    ] as const) {
+      await expectProblem(await call(path, { method, key: test, ...(json && { json }) }), 403, "test_key_read_only");
+    }
+    // A new template, sender or group is the test key's to add: nothing live uses it yet.
+    expect((await call("/v1/templates", { method: "POST", key: test, json: { name: "mine", type: "notification", body: "Hi" } })).status).toBe(201);
+    expect((await call("/v1/groups", { method: "POST", key: test, json: { name: "mine" } })).status).toBe(201);
+    // The live template is as it was.
+    expect((await okJson(await call(`/v1/templates/${template.id}`, { key: live }), 200)).body).toBe("Hi {{name}}");
+  });
+
   it("a test key's erasure reaches test traffic only; a live key's reaches both modes", async () => {
     const { live, test } = await tenantWithBothKeys();
     const handset = number();

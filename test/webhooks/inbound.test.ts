@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { inboundMessages } from "../../src/db/schema";
 import { openInbound } from "../../src/services/message-data";
 import { DEFAULT_KEYWORDS } from "../../src/domain/keywords";
-import { ADMIN, call, liveKeyOf, createTenant, expectProblem, okJson } from "../helpers/api";
+import { ADMIN, call, liveKeyOf, createTenant, expectProblem, okJson, liveKeyFor } from "../helpers/api";
 import { send } from "../helpers/meter";
 import { postSigned } from "../helpers/receipts";
 import { control, number, waitForStatus } from "../helpers/seed";
@@ -92,10 +92,10 @@ describe("inbound replies", () => {
     const { key, own } = await tenantWithNumber();
     // STOP cannot be taken out of the opt-out keywords: carriers require it.
     const withoutStop = { ...DEFAULT_KEYWORDS, opt_out: ["ARRET"] };
-    const refused = await expectProblem(await call("/v1/keywords", { method: "PUT", key, json: withoutStop }), 422, "validation_failed");
+    const refused = await expectProblem(await call("/v1/keywords", { method: "PUT", key: await liveKeyFor(key), json: withoutStop }), 422, "validation_failed");
     expect(refused.errors).toEqual([{ path: "body.opt_out", message: expect.stringContaining("STOP") }]);
     const keywords = { ...DEFAULT_KEYWORDS, opt_out: ["ARRET", "stop"], opt_out_reply: "Vous ne recevrez plus de messages." };
-    expect(await okJson(await call("/v1/keywords", { method: "PUT", key, json: keywords }), 200)).toEqual(keywords);
+    expect(await okJson(await call("/v1/keywords", { method: "PUT", key: await liveKeyFor(key), json: keywords }), 200)).toEqual(keywords);
     const from = number();
     expect(await okJson(await reply(from, own, "UNSUBSCRIBE"), 200)).toMatchObject({ action: null });
     expect(await okJson(await reply(from, own, "arret"), 200)).toMatchObject({ action: "opt_out" });
@@ -176,7 +176,7 @@ describe("keyword replies under redelivery and abuse", () => {
 
   it("records the opt-out even when its confirmation cannot be sent, and the redelivery sends it once", async () => {
     const { key, own } = await tenantWithNumber();
-    await okJson(await call("/v1/keywords", { method: "PUT", key, json: { ...DEFAULT_KEYWORDS, opt_out_reply: "You are unsubscribed." } }), 200);
+    await okJson(await call("/v1/keywords", { method: "PUT", key: await liveKeyFor(key), json: { ...DEFAULT_KEYWORDS, opt_out_reply: "You are unsubscribed." } }), 200);
     const from = number();
     const webhookId = `evt_${crypto.randomUUID()}`;
     injectFault("outbox_write");
@@ -194,7 +194,7 @@ describe("keyword replies under redelivery and abuse", () => {
 describe("opt-in confirmations", () => {
   it("are not sent to a number the tenant blocked itself, which START does not unblock", async () => {
     const { key, own, tenantId } = await tenantWithNumber();
-    await okJson(await call("/v1/keywords", { method: "PUT", key, json: { ...DEFAULT_KEYWORDS, opt_in_reply: "Welcome back." } }), 200);
+    await okJson(await call("/v1/keywords", { method: "PUT", key: await liveKeyFor(key), json: { ...DEFAULT_KEYWORDS, opt_in_reply: "Welcome back." } }), 200);
     const blocked = number();
     await okJson(await call(`/v1/blocklist/${enc(blocked)}`, { method: "PUT", key: await liveKeyOf(tenantId), json: { reason: "abuse" } }), 201);
     expect(await okJson(await reply(blocked, own, "START"), 200)).toMatchObject({ action: "opt_in" });
