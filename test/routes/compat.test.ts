@@ -14,6 +14,7 @@ import { clearFaults, injectFault, pendingFaults } from "../../src/lib/faults";
 import { alibaba } from "../helpers/alibaba";
 import { ADMIN, call, createTenant, okJson, sendMessage } from "../helpers/api";
 import { mockNetwork } from "../helpers/network";
+import { twilio } from "../helpers/twilio-api";
 import { drive, sendJob } from "../helpers/queues";
 import { dbOf, insertQueuedMessage, number, waitForStatus } from "../helpers/seed";
 
@@ -24,14 +25,6 @@ async function credential(key: string, keyId: string, api: "twilio" | "alibaba")
   return okJson(await call(`/v1/keys/${keyId}/credentials`, { method: "POST", key, json: { api } }), 201);
 }
 
-/** A Twilio call with the credential's Basic auth (a form body for POST). */
-function twilio(cred: { id: string; secret: string }, method: string, path: string, form?: Record<string, string>, headers: Record<string, string> = {}) {
-  return call(`/2010-04-01/Accounts/${cred.id}${path}`, {
-    method,
-    headers: { authorization: `Basic ${btoa(`${cred.id}:${cred.secret}`)}`, ...(form && { "content-type": "application/x-www-form-urlencoded" }), ...headers },
-    body: form && new URLSearchParams(form).toString(),
-  });
-}
 
 async function twilioError(response: Response, status: number, code: number) {
   const body = await response.json<Record<string, unknown>>();

@@ -18,6 +18,7 @@ import { ADMIN, call, okJson } from "../helpers/api";
 import { approvedTemplate } from "../helpers/catalog";
 import { credit, fundedLiveTenant, meterOf, setLimits } from "../helpers/meter";
 import { d1Of, number } from "../helpers/seed";
+import { twilio } from "../helpers/twilio-api";
 
 afterEach(() => clearFaults());
 
@@ -74,12 +75,7 @@ async function world() {
 }
 type World = Awaited<ReturnType<typeof world>>;
 
-const twilioCall = (w: World, method: string, path: string, form?: Record<string, string>) =>
-  call(`/2010-04-01/Accounts/${w.twilio.id}${path}`, {
-    method,
-    headers: { authorization: `Basic ${btoa(`${w.twilio.id}:${w.twilio.secret}`)}`, ...(form && { "content-type": "application/x-www-form-urlencoded" }) },
-    body: form && new URLSearchParams(form).toString(),
-  });
+const twilioCall = (w: World, method: string, path: string, form?: Record<string, string>) => twilio(w.twilio, method, path, form);
 
 /** What a sequence did that the stored rows no longer show: numbers used, and messages a carrier took that were deleted. */
 type Seen = { numbers: string[]; deletedAfterCarrier: string[] };

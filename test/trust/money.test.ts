@@ -6,6 +6,7 @@ import { RECONCILE_AFTER_MS } from "../../src/meter/tenant-meter";
 import { call, okJson } from "../helpers/api";
 import { account, fundedLiveTenant, ledger, meterOf, setMeterClock, waitForRefund } from "../helpers/meter";
 import { number, waitForStatus } from "../helpers/seed";
+import { twilio } from "../helpers/twilio-api";
 
 const NOON = Date.UTC(2030, 5, 1, 12, 0, 0);
 const PRICE = 10_000;
@@ -14,13 +15,6 @@ async function twilioCredential(key: string, keyId: string) {
   return okJson(await call(`/v1/keys/${keyId}/credentials`, { method: "POST", key, json: { api: "twilio" } }), 201);
 }
 
-function twilio(cred: { id: string; secret: string }, method: string, path: string, form?: Record<string, string>) {
-  return call(`/2010-04-01/Accounts/${cred.id}${path}`, {
-    method,
-    headers: { authorization: `Basic ${btoa(`${cred.id}:${cred.secret}`)}`, ...(form && { "content-type": "application/x-www-form-urlencoded" }) },
-    body: form && new URLSearchParams(form).toString(),
-  });
-}
 
 describe("a deleted message keeps its charge", () => {
   it("is not refunded by the reconciler when deleted inside its window, and a refunded one is not refunded twice", async () => {
